@@ -1,0 +1,95 @@
+# Quiesce — build, run and test.
+#
+#   make          build build/quiesce.elf and build/quiesce.iso
+#   make run      boot with -smp 4, serial console on this terminal
+#   make test     every test suite (in-kernel KTAP under BIOS/UEFI, -smp 1/2/4/8)
+#   make gdb      QEMU halted with a gdb stub, gdb attached with symbols
+#   make deps     install the Debian packages the build and tests need
+#
+# The kernel is built with the host compiler used as a freestanding one.
+# Override with CC=clang, or CROSS_COMPILE=x86_64-elf- where such a tool exists.
+
+CROSS_COMPILE ?=
+CC      := $(if $(filter default,$(origin CC)),$(CROSS_COMPILE)gcc,$(CC))
+LD      := $(if $(filter default,$(origin LD)),$(CROSS_COMPILE)ld,$(LD))
+NM      := $(CROSS_COMPILE)nm
+OBJCOPY := $(CROSS_COMPILE)objcopy
+NASM    ?= nasm
+PYTHON  ?= python3
+
+B := build
+Q := $(if $(V),,@)
+
+CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+	-ffreestanding -nostdlib -fno-builtin -fno-pie -fno-pic -fno-stack-protector \
+	-mno-red-zone -mcmodel=kernel -mgeneral-regs-only -fno-omit-frame-pointer \
+	-fno-strict-aliasing -fno-common -fno-tree-loop-distribute-patterns -fno-asynchronous-unwind-tables \
+	-I. -MMD -MP
+ifeq ($(findstring clang,$(shell $(CC) --version 2>/dev/null | head -1)),clang)
+CFLAGS += -target x86_64-unknown-none-elf -Wno-gnu-variable-sized-type-not-at-end
+endif
+NASMFLAGS := -f elf64 -g -F dwarf
+LDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments -T linker.ld
+
+# Every .c / .asm under these directories is part of the kernel: adding a file
+# needs no Makefile change.
+KDIRS := boot arch/x86_64 kernel mm
+CSRCS := $(sort $(foreach d,$(KDIRS),$(wildcard $(d)/*.c)))
+ASRCS := $(sort $(foreach d,$(KDIRS),$(wildcard $(d)/*.asm)))
+OBJS  := $(CSRCS:%.c=$(B)/%.o) $(ASRCS:%.asm=$(B)/%.o)
+
+.PHONY: all deps run test gdb clean iso
+all: $(B)/quiesce.iso
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo '  CC      $<')
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(B)/%.o: %.asm
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo '  NASM    $<')
+	$(Q)$(NASM) $(NASMFLAGS) -MD $(B)/$*.d -MP $< -o $@
+
+# Two-pass link for a symbolized backtrace: link once without symbols, turn
+# `nm` of that image into a sorted table, link again with the table. The table
+# lives in its own section placed last (linker.ld), so adding it moves no code.
+$(B)/ksyms0.o: tools/gen-ksyms
+	@mkdir -p $(B)
+	$(PYTHON) tools/gen-ksyms /dev/null > $(B)/ksyms0.S
+	$(CC) -c $(B)/ksyms0.S -o $@
+
+$(B)/quiesce0.elf: $(OBJS) $(B)/ksyms0.o linker.ld
+	$(LD) $(LDFLAGS) -o $@ $(OBJS) $(B)/ksyms0.o
+
+$(B)/ksyms.o: $(B)/quiesce0.elf tools/gen-ksyms
+	$(NM) -n $< | $(PYTHON) tools/gen-ksyms - > $(B)/ksyms.S
+	$(CC) -c $(B)/ksyms.S -o $@
+
+$(B)/quiesce.elf: $(OBJS) $(B)/ksyms.o linker.ld
+	$(LD) $(LDFLAGS) -o $@ $(OBJS) $(B)/ksyms.o
+	@$(NM) -n $@ | $(PYTHON) tools/gen-ksyms --check $(B)/quiesce0.elf
+
+$(B)/quiesce.iso: $(B)/quiesce.elf boot/grub.cfg
+	@rm -rf $(B)/iso && mkdir -p $(B)/iso/boot/grub
+	cp $(B)/quiesce.elf $(B)/iso/boot/quiesce.elf
+	cp boot/grub.cfg $(B)/iso/boot/grub/grub.cfg
+	grub-mkrescue -o $@ $(B)/iso 2>$(B)/grub-mkrescue.log || { cat $(B)/grub-mkrescue.log; exit 1; }
+
+deps:
+	@tools/install-deps
+
+run: deps all
+	tools/qemu-run --smp 4 $(if $(CMDLINE),--cmdline "$(CMDLINE)")
+
+test: deps all
+	tools/test-suite
+
+gdb: deps all
+	tools/qemu-run --smp 4 --gdb $(if $(CMDLINE),--cmdline "$(CMDLINE)") & \
+	gdb -q -x tools/gdbinit $(B)/quiesce.elf; kill %1 2>/dev/null; wait
+
+clean:
+	rm -rf $(B)
+
+-include $(OBJS:.o=.d)

@@ -1,0 +1,191 @@
+/*
+ * The IDT, the dispatch of every vector, and what happens on an exception.
+ *
+ * An exception in kernel mode is a bug unless the faulting instruction has a
+ * fixup (extable.h): then we resume at the fixup. Otherwise die(): print the
+ * vector, error code, CR2, registers and a symbolized backtrace, stop the
+ * other CPUs and power off with EXIT_PANIC.
+ */
+#include "arch/x86_64/idt.h"
+#include "arch/x86_64/apic.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/extable.h"
+#include "arch/x86_64/gdt.h"
+#include "kernel/ksyms.h"
+#include "kernel/panic.h"
+#include "kernel/percpu.h"
+#include "kernel/printk.h"
+
+struct idt_gate {
+	u16 offset_lo;
+	u16 selector;
+	u8 ist;
+	u8 type_attr;
+	u16 offset_mid;
+	u32 offset_hi;
+	u32 zero;
+} __packed;
+
+static struct idt_gate idt[256] __aligned(16);
+static irq_handler_t vector_handlers[256];
+extern const u64 isr_stub_table[256];
+
+static const char *const exception_names[32] = {
+	"#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
+	"#BR bound range", "#UD invalid opcode", "#NM device not available",
+	"#DF double fault", "coprocessor segment overrun", "#TS invalid TSS",
+	"#NP segment not present", "#SS stack fault", "#GP general protection",
+	"#PF page fault", "reserved 15", "#MF x87 FP error", "#AC alignment check",
+	"#MC machine check", "#XM SIMD FP error", "#VE virtualization",
+	"#CP control protection",
+};
+
+const char *exception_name(int vector)
+{
+	if (vector < 32 && exception_names[vector])
+		return exception_names[vector];
+	return "reserved";
+}
+
+static void set_gate(int vec, u64 handler, int ist)
+{
+	idt[vec] = (struct idt_gate){
+		.offset_lo = handler & 0xffff,
+		.selector = KERNEL_CS,
+		.ist = ist,
+		.type_attr = 0x8e,             /* present, DPL0, 64-bit interrupt gate */
+		.offset_mid = (handler >> 16) & 0xffff,
+		.offset_hi = handler >> 32,
+	};
+}
+
+void idt_init(void)
+{
+	for (int v = 0; v < 256; v++)
+		set_gate(v, isr_stub_table[v], 0);
+	set_gate(VEC_NMI, isr_stub_table[VEC_NMI], IST_NMI);
+	set_gate(VEC_DF, isr_stub_table[VEC_DF], IST_DF);
+	set_gate(VEC_MC, isr_stub_table[VEC_MC], IST_MC);
+	idt[VEC_BP].type_attr = 0xee;          /* int3 allowed from ring 3 */
+}
+
+void idt_load(void)
+{
+	struct { u16 limit; u64 base; } __packed idtr = { sizeof(idt) - 1, (u64)idt };
+	__asm__ volatile("lidt %0" : : "m"(idtr));
+}
+
+void set_vector_handler(int vector, irq_handler_t fn)
+{
+	vector_handlers[vector] = fn;
+}
+
+static void print_pf_error(const struct trap_frame *tf)
+{
+	u64 e = tf->error;
+	printk("  error %#lx: %s, %s, %s%s%s\n", e,
+	       e & 1 ? "protection violation" : "not present",
+	       e & 2 ? "write" : "read", e & 4 ? "user" : "kernel",
+	       e & 8 ? ", reserved bit set" : "", e & 16 ? ", instruction fetch" : "");
+}
+
+void dump_trap_frame(const struct trap_frame *tf)
+{
+	printk("RIP: %016lx CS: %#lx RFLAGS: %#lx\n"
+	       "RSP: %016lx SS: %#lx CR2: %016lx CR3: %016lx\n"
+	       "RAX: %016lx RBX: %016lx RCX: %016lx\n"
+	       "RDX: %016lx RSI: %016lx RDI: %016lx\n"
+	       "RBP: %016lx R8:  %016lx R9:  %016lx\n"
+	       "R10: %016lx R11: %016lx R12: %016lx\n"
+	       "R13: %016lx R14: %016lx R15: %016lx\n",
+	       tf->rip, tf->cs, tf->rflags, tf->rsp, tf->ss, read_cr2(), read_cr3(),
+	       tf->rax, tf->rbx, tf->rcx, tf->rdx, tf->rsi, tf->rdi,
+	       tf->rbp, tf->r8, tf->r9, tf->r10, tf->r11, tf->r12,
+	       tf->r13, tf->r14, tf->r15);
+}
+
+static void print_addr(u64 addr)
+{
+	u64 off;
+	const char *name = ksym_lookup(addr, &off);
+
+	if (name)
+		printk("  [<%016lx>] %s+%#lx\n", addr, name,
+		       off);
+	else
+		printk("  [<%016lx>] ?\n", addr);
+}
+
+/*
+ * Walk the frame-pointer chain (the kernel is built with frame pointers):
+ * each frame holds the caller's rbp at [rbp] and the return address at
+ * [rbp+8]. Every read is probed, so a corrupt chain ends the trace instead
+ * of faulting again.
+ */
+void dump_backtrace(u64 rbp, u64 rip)
+{
+	printk("Backtrace:\n");
+	print_addr(rip);
+	for (int depth = 0; depth < 32 && rbp; depth++) {
+		u64 next, ret;
+		if ((rbp & 7) || probe_read_u64((void *)rbp, &next) ||
+		    probe_read_u64((void *)(rbp + 8), &ret) || !ret)
+			break;
+		print_addr(ret - 1);           /* the call instruction, not the one after */
+		if (next <= rbp)                /* stacks grow down: the chain must go up */
+			break;
+		rbp = next;
+	}
+}
+
+static __noreturn void die(struct trap_frame *tf)
+{
+	panic_begin();
+	printk("KERNEL EXCEPTION: %s (vector %lu) on cpu %d\n",
+	       exception_name(tf->vector), tf->vector, cpu_id());
+	if (tf->vector == VEC_PF)
+		print_pf_error(tf);
+	else
+		printk("  error code %#lx\n", tf->error);
+	dump_trap_frame(tf);
+	dump_backtrace(tf->rbp, tf->rip);
+	panic_end();
+}
+
+static void handle_exception(struct trap_frame *tf)
+{
+	if (tf->vector == VEC_NMI) {
+		if (panic_in_progress())
+			panic_park_this_cpu();  /* never returns */
+		printk("NMI received for no known reason\n");
+		return;
+	}
+	if (!from_user(tf) && (tf->vector == VEC_PF || tf->vector == VEC_GP)) {
+		u64 fixup = search_extable(tf->rip);
+		if (fixup) {
+			tf->rip = fixup;
+			return;
+		}
+	}
+	die(tf);   /* user-mode exceptions become signals in a later issue */
+}
+
+void trap_dispatch(struct trap_frame *tf)
+{
+	if (tf->vector < 32) {
+		handle_exception(tf);
+		return;
+	}
+	struct cpu *c = this_cpu();
+	c->irq_depth++;
+	irq_handler_t fn = vector_handlers[tf->vector];
+	if (fn)
+		fn(tf);
+	else if (tf->vector >= VEC_PIC_BASE && tf->vector < VEC_PIC_BASE + 16)
+		;                              /* spurious IRQ from the masked 8259 PIC */
+	else
+		printk("unexpected interrupt vector %#lx\n", tf->vector);
+	if (tf->vector != VEC_SPURIOUS && !(tf->vector >= VEC_PIC_BASE && tf->vector < VEC_ISA_BASE))
+		lapic_eoi();
+	c->irq_depth--;
+}

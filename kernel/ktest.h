@@ -1,0 +1,56 @@
+/*
+ * In-kernel tests, printed as KTAP version 1.
+ *
+ *     KTEST(buddy_every_order)
+ *     {
+ *             struct page *p = alloc_pages(3);
+ *             KT_ASSERT(p != NULL);
+ *             KT_EXPECT_EQ(page_order(p), 3);
+ *     }
+ *
+ * A test is a function registered with KTEST(name); the linker gathers them
+ * (section .ktests) and the boot option `ktest` or `ktest=GLOB` runs them on
+ * the boot CPU after every CPU is online. KT_ASSERT* end the test at the
+ * first failure; KT_EXPECT* record it and go on. Each failure prints a `#`
+ * diagnostic line with file, line and the values.
+ */
+#pragma once
+#include "kernel/types.h"
+
+struct ktest_ctx {
+	const char *name;
+	int failures;
+};
+
+struct ktest {
+	const char *name;
+	void (*fn)(struct ktest_ctx *t);
+};
+
+#define KTEST(nm)                                                             \
+	static void ktest_fn_##nm(struct ktest_ctx *t);                       \
+	static const struct ktest ktest_##nm __used __section(".ktests")      \
+		__aligned(8) = { #nm, ktest_fn_##nm };                        \
+	static void ktest_fn_##nm(struct ktest_ctx *t)
+
+void ktest_fail(struct ktest_ctx *t, const char *file, int line, const char *fmt, ...)
+	__printf(4, 5);
+
+#define KT_EXPECT(cond) ({                                                    \
+	bool __ok = !!(cond);                                                 \
+	if (!__ok)                                                            \
+		ktest_fail(t, __FILE__, __LINE__, "expected %s", #cond);      \
+	__ok; })
+
+#define KT_EXPECT_EQ(a, b) ({                                                 \
+	long long __a = (long long)(a), __b = (long long)(b);                 \
+	if (__a != __b)                                                       \
+		ktest_fail(t, __FILE__, __LINE__, "expected %s == %s, got %lld and %lld", \
+			   #a, #b, __a, __b);                                 \
+	__a == __b; })
+
+#define KT_ASSERT(cond)     do { if (!KT_EXPECT(cond)) return; } while (0)
+#define KT_ASSERT_EQ(a, b)  do { if (!KT_EXPECT_EQ(a, b)) return; } while (0)
+
+/* Run the tests whose name matches glob; returns the number that failed. */
+int ktest_run(const char *glob);

@@ -1,0 +1,63 @@
+/*
+ * kmain: the boot CPU's path from the 32-bit entry (boot/entry.asm) to a
+ * running system. Each step needs the ones before it; the order is the
+ * dependency graph of the kernel, read top to bottom.
+ */
+#include "arch/x86_64/apic.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/gdt.h"
+#include "arch/x86_64/idt.h"
+#include "arch/x86_64/serial.h"
+#include "kernel/bootinfo.h"
+#include "kernel/bootopt.h"
+#include "kernel/ktest.h"
+#include "kernel/percpu.h"
+#include "kernel/printk.h"
+#include "kernel/time.h"
+#include "mm/kernel_pgtable.h"
+
+static const char *ktest_glob;
+BOOT_OPTION("ktest", BOOTOPT_STR, ktest_glob, "*",
+	    "run the in-kernel tests (all, or ktest=GLOB), then power off");
+
+static void banner(void)
+{
+	u64 ram = 0;
+	for (int i = 0; i < bootinfo.nr_mmap; i++)
+		if (bootinfo.mmap[i].type == MMAP_AVAILABLE)
+			ram += bootinfo.mmap[i].len;
+	printk("Quiesce: x86-64 teaching kernel, booted by %s via %s\n",
+	       bootinfo.loader_name, bootinfo.uefi ? "UEFI" : "BIOS");
+	printk("cpu: %s%s%s\n", cpu_has.vendor, cpu_has.brand[0] ? " " : "", cpu_has.brand);
+	printk("memory: %llu MiB available in %d memory map entries\n",
+	       (unsigned long long)(ram >> 20), bootinfo.nr_mmap);
+	printk("command line: '%s'\n", bootinfo.cmdline);
+}
+
+void kmain(phys_addr_t mbi_phys, u32 magic)
+{
+	percpu_init();
+	percpu_init_cpu(0, 0);
+	serial_init();
+	cpu_features_init();
+	gdt_init_cpu();
+	idt_init();
+	idt_load();
+	tsc_calibrate();
+
+	bootinfo_parse(mbi_phys);
+	bootopt_parse(bootinfo.cmdline);
+	banner();
+
+	kernel_pgtable_init();
+	lapic_init();
+	lapic_timer_calibrate();
+	lapic_timer_start();
+	irq_enable();
+	printk("smp: %d CPUs online\n", nr_cpus);
+
+	if (ktest_glob)
+		poweroff(ktest_run(ktest_glob) ? EXIT_TESTS_FAILED : EXIT_OK);
+	printk("nothing to run yet; powering off\n");
+	poweroff(EXIT_OK);
+}

@@ -1,0 +1,329 @@
+"""Boot Quiesce under QEMU and report how the boot ended.
+
+Used two ways: as the command `tools/qemu-run` (see main() and --help), and
+in-process by tools/test-suite through run(Options(...)) -> RunResult.
+
+How a run ends decides our exit status:
+  * the kernel's last `quiesce: poweroff status=N` line  -> N
+  * no such line within the timeout (QEMU killed)        -> 124 (hung)
+  * QEMU exited without that line                        -> 125 (crashed)
+We trust the printed line rather than QEMU's own exit status because
+isa-debug-exit turns a value v into 2*v+1, which cannot carry 0..255.
+"""
+import argparse
+import os
+import re
+import selectors
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from run_disk import make_run_disk
+
+ROOT = Path(__file__).resolve().parent.parent        # the repository
+DEFAULT_ISO = ROOT / "build" / "quiesce.iso"
+OVMF_CODE = Path("/usr/share/OVMF/OVMF_CODE_4M.fd")
+OVMF_VARS = Path("/usr/share/OVMF/OVMF_VARS_4M.fd")
+
+STATUS_HUNG = 124
+STATUS_NO_POWEROFF = 125
+
+POWEROFF_RE = re.compile(r"quiesce: poweroff status=(\d+)")
+# Firmware (OVMF, GRUB) draws its screen with terminal escape sequences;
+# they would garble the log, so we drop them and other control characters.
+ESCAPE_RE = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|[@-Z\\-_])|[\x00-\x08\x0b-\x1f\x7f]")
+
+
+@dataclass
+class Options:
+    smp: int = 4
+    uefi: bool = False
+    cmdline: str = None          # None: boot the ISO's default entry
+    modules: list = field(default_factory=list)   # "PATH" or "PATH=NAME"
+    timeout: float = 60.0        # seconds; 0 means wait forever
+    gdb: bool = False
+    mem: str = "512M"
+    iso: str = None              # None: build/quiesce.iso
+    cpu: str = None              # None: host (KVM) or max (TCG)
+    log: str = None              # also copy the serial console here
+    quiet: bool = False          # do not echo the console to stdout
+    verbose: bool = False        # print the QEMU command on stderr
+    extra: list = field(default_factory=list)     # appended QEMU arguments
+
+
+@dataclass
+class RunResult:
+    status: int                  # what qemu-run exits with (see top of file)
+    lines: list                  # [(seconds since QEMU started, text)]
+    qemu_exit: int = None        # QEMU's own exit status (None if killed)
+    poweroff: int = None         # N of the last poweroff line, if any
+    hung: bool = False
+    message: str = ""            # why the run did not end with poweroff
+    qemu_stderr: str = ""
+
+    @property
+    def debug_exit(self):
+        """The value the guest wrote to isa-debug-exit, guessed from QEMU's
+        exit status (2*v+1); None when QEMU ended some other way."""
+        if self.qemu_exit is not None and self.qemu_exit % 2 == 1:
+            return (self.qemu_exit - 1) // 2
+        return None
+
+    def text_lines(self):
+        return [text for _, text in self.lines]
+
+    def tail(self, n):
+        return self.text_lines()[-n:]
+
+    def time_to(self, regex):
+        """Host seconds from QEMU start to the first line matching regex."""
+        pattern = re.compile(regex)
+        for stamp, text in self.lines:
+            if pattern.search(text):
+                return stamp
+        return None
+
+
+# ---------------------------------------------------------------- machine
+
+def kvm_usable():
+    """KVM needs /dev/kvm *and* permission to open it read-write."""
+    try:
+        os.close(os.open("/dev/kvm", os.O_RDWR))
+        return True
+    except OSError:
+        return False
+
+
+def accel_args(cpu):
+    if kvm_usable():
+        return ["-accel", "kvm", "-cpu", cpu or "host"]
+    # thread=multi gives each virtual CPU its own host thread, so SMP races
+    # in the kernel can really happen in parallel even without KVM.
+    return ["-accel", "tcg,thread=multi", "-cpu", cpu or "max"]
+
+
+def firmware_args(uefi, tmp):
+    """BIOS is QEMU's default (SeaBIOS). UEFI needs OVMF's code plus a
+    private, writable copy of its variable store for this one run."""
+    if not uefi:
+        return []
+    vars_copy = Path(tmp) / "OVMF_VARS.fd"
+    shutil.copyfile(OVMF_VARS, vars_copy)
+    return ["-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
+            "-drive", f"if=pflash,format=raw,file={vars_copy}"]
+
+
+def disk_args(iso, run_disk):
+    # Buses are named because q35's AHCI ports hold one device each.
+    # The run disk gets a boot index too: OVMF only connects the disks
+    # listed in the boot order, and GRUB would not see it otherwise.
+    args = ["-drive", f"if=none,id=cd,media=cdrom,format=raw,file={iso}",
+            "-device", "ide-cd,drive=cd,bus=ide.0,bootindex=0"]
+    if run_disk:
+        args += ["-drive", f"if=none,id=qrun,format=raw,file={run_disk}",
+                 "-device", "ide-hd,drive=qrun,bus=ide.1,bootindex=1"]
+    return args
+
+
+def qemu_command(opts, tmp):
+    run_disk = None
+    if opts.cmdline is not None or opts.modules:
+        run_disk = make_run_disk(tmp, opts.cmdline, opts.modules)
+    cmd = ["qemu-system-x86_64", "-machine", "q35", "-m", opts.mem,
+           "-smp", str(opts.smp), "-display", "none", "-no-reboot",
+           "-serial", "stdio",
+           "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+    cmd += accel_args(opts.cpu)
+    cmd += firmware_args(opts.uefi, tmp)
+    cmd += disk_args(opts.iso or DEFAULT_ISO, run_disk)
+    if opts.gdb:
+        cmd += ["-s", "-S"]      # gdb stub on :1234, CPUs wait for gdb
+    return cmd + list(opts.extra)
+
+
+# ---------------------------------------------------------------- console
+
+def clean(raw):
+    """Bytes of one serial line -> printable text."""
+    return ESCAPE_RE.sub("", raw.decode("utf-8", errors="replace"))
+
+
+class Console:
+    """Splits QEMU's serial output into timestamped lines and copies each
+    one to stdout and the log file as soon as it is complete."""
+
+    def __init__(self, opts, start):
+        self.start = start
+        self.echo = not opts.quiet
+        self.log = open(opts.log, "w") if opts.log else None
+        self.lines = []
+        self.partial = b""
+
+    def feed(self, data):
+        *complete, self.partial = (self.partial + data).split(b"\n")
+        for raw in complete:
+            self.add(raw)
+
+    def add(self, raw):
+        text = clean(raw)
+        self.lines.append((time.monotonic() - self.start, text))
+        if self.log:
+            self.log.write(text + "\n")
+            self.log.flush()
+        if self.echo:
+            self.write_stdout(text)
+
+    def write_stdout(self, text):
+        try:
+            sys.stdout.write(text + "\n")
+            sys.stdout.flush()
+        except BrokenPipeError:
+            # e.g. `qemu-run | head`: stop echoing but let the boot finish.
+            self.echo = False
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+    def close(self):
+        if self.partial:
+            self.add(self.partial)
+        if self.log:
+            self.log.close()
+
+
+def pump(proc, console, deadline):
+    """Copy QEMU's output until it exits (True) or the deadline (False)."""
+    stderr = []
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ, console.feed)
+    sel.register(proc.stderr, selectors.EVENT_READ, stderr.append)
+    while sel.get_map():
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:
+            return False, b"".join(stderr)
+        for key, _ in sel.select(left):
+            data = os.read(key.fd, 65536)
+            if data:
+                key.data(data)
+            else:
+                sel.unregister(key.fileobj)
+    return True, b"".join(stderr)
+
+
+# -------------------------------------------------------------------- run
+
+def verdict(lines, exited, qemu_exit, timeout):
+    """-> (status, poweroff, message) from the console and how QEMU ended."""
+    poweroff = None
+    for _, text in lines:
+        match = POWEROFF_RE.search(text)
+        if match:
+            poweroff = int(match.group(1))
+    if not exited and poweroff is None:
+        return STATUS_HUNG, None, f"no poweroff within {timeout:g} s: the kernel hung"
+    if not exited:
+        return STATUS_HUNG, poweroff, f"poweroff printed but QEMU still ran after {timeout:g} s"
+    if poweroff is not None:
+        return poweroff, poweroff, ""
+    why = f"QEMU exited with status {qemu_exit} without a 'quiesce: poweroff' line"
+    return STATUS_NO_POWEROFF, None, why
+
+
+def run(opts):
+    """Boot once and return a RunResult. Never raises for guest failures."""
+    iso = Path(opts.iso or DEFAULT_ISO)
+    if not iso.exists():
+        return RunResult(STATUS_NO_POWEROFF, [], message=f"no ISO at {iso} (run make)")
+    with tempfile.TemporaryDirectory(prefix="qemu-run-") as tmp:
+        cmd = qemu_command(opts, tmp)
+        if opts.verbose:
+            print("qemu-run:", shlex.join(map(str, cmd)), file=sys.stderr)
+        start = time.monotonic()
+        console = Console(opts, start)
+        timeout = 0 if opts.gdb else opts.timeout
+        deadline = start + timeout if timeout else None
+        # Under --gdb, QEMU gets its own session so that a Ctrl-C typed to
+        # interrupt the guest in gdb does not reach (and kill) QEMU too.
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                start_new_session=opts.gdb)
+        try:
+            exited, errors = pump(proc, console, deadline)
+        finally:
+            if proc.poll() is None:       # hung, or we were interrupted
+                proc.kill()
+            proc.wait()
+            console.close()
+    qemu_exit = proc.returncode if exited else None
+    status, poweroff, message = verdict(console.lines, exited, qemu_exit, timeout)
+    return RunResult(status, console.lines, qemu_exit, poweroff, not exited,
+                     message, errors.decode("utf-8", errors="replace"))
+
+
+# -------------------------------------------------------------------- CLI
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(
+        prog="qemu-run", description="Boot Quiesce under QEMU; exit with "
+        "the kernel's poweroff status (124 hung, 125 no poweroff line).")
+    p.add_argument("--smp", type=int, default=4, help="CPUs (default 4)")
+    p.add_argument("--uefi", action="store_true", help="boot with OVMF")
+    p.add_argument("--cmdline", help="kernel command line")
+    p.add_argument("--module", dest="modules", action="append", default=[],
+                   metavar="PATH[=NAME]", help="multiboot2 module (repeatable)")
+    p.add_argument("--timeout", type=float, default=60.0, metavar="SEC",
+                   help="kill QEMU after SEC seconds (0 = never; default 60)")
+    p.add_argument("--gdb", action="store_true",
+                   help="wait for gdb on :1234 (implies no timeout)")
+    p.add_argument("--mem", default="512M", metavar="SIZE")
+    p.add_argument("--iso", help="default: build/quiesce.iso")
+    p.add_argument("--cpu", metavar="MODEL", help="QEMU CPU model")
+    p.add_argument("--log", metavar="FILE", help="also write the console here")
+    p.add_argument("--quiet", action="store_true", help="no console on stdout")
+    p.add_argument("--verbose", action="store_true",
+                   help="print the QEMU command on stderr")
+    p.add_argument("--time-to", action="append", default=[], metavar="REGEX",
+                   help="print host seconds from QEMU start to the first "
+                   "console line matching REGEX")
+    p.add_argument("extra", nargs="*", help="after --: extra QEMU arguments")
+    return p.parse_args(argv)
+
+
+def report(result, time_to):
+    """Explain on stderr anything the console alone does not show."""
+    err = sys.stderr
+    if result.qemu_stderr.strip() and result.status != result.poweroff:
+        err.write(result.qemu_stderr)
+    for regex in time_to:
+        seconds = result.time_to(regex)
+        shown = "not found" if seconds is None else f"{seconds:.3f} s"
+        print(f"time-to {regex}: {shown}", file=err)
+    if result.message:
+        print(f"qemu-run: {result.message}", file=err)
+    if result.hung:
+        print("qemu-run: last serial lines:", file=err)
+        for text in result.tail(20):
+            print("    " + text, file=err)
+
+
+def main(argv):
+    args = parse_args(argv)
+    # `kill` (e.g. from `make gdb` once gdb quits) must not orphan QEMU:
+    # turn the signal into an exception so run() kills QEMU on its way out.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda signum, frame: sys.exit(128 + signum))
+    opts = Options(**{k: v for k, v in vars(args).items() if k != "time_to"})
+    try:
+        result = run(opts)
+    except KeyboardInterrupt:
+        return 130
+    except (OSError, subprocess.CalledProcessError) as e:   # no QEMU, mtools...
+        print(f"qemu-run: cannot boot: {e}", file=sys.stderr)
+        return STATUS_NO_POWEROFF
+    report(result, args.time_to)
+    return result.status

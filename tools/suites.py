@@ -1,0 +1,60 @@
+"""The boots that `make test` (tools/test-suite) runs, as plain data.
+
+Each suite is one boot of the kernel under QEMU, written as a dict.
+
+How to boot it (any of these may be left out; defaults in DEFAULTS):
+    name      unique name; the full log goes to build/logs/<name>.log
+    smp       number of CPUs
+    uefi      True: boot through OVMF instead of the BIOS
+    cmdline   kernel command line (e.g. "ktest" runs the in-kernel tests)
+    modules   list of "PATH" or "PATH=NAME" handed to the kernel by GRUB
+    cpu       QEMU CPU model, e.g. "qemu32"
+    mem       guest RAM, e.g. "512M"
+    timeout   seconds before a boot counts as hung and QEMU is killed
+    tcg_only  True: skip under KVM (the check needs QEMU's own CPU models)
+
+What to expect from it; every item below is one ok/FAIL line:
+    ktap      True: each KTAP test the kernel reports is one result, and
+              the kernel must power off with status 1 if one failed, else 0
+    status    otherwise: the poweroff status expected, or "nonzero"
+    poweroff_line  False: the kernel may die before it can print
+              `quiesce: poweroff status=N`; the value written to
+              isa-debug-exit is used instead
+    log_has   regexes that must each match some line of the serial log
+    log_lacks regexes that must match no line
+A regex is matched (re.search) against each line with the kernel's
+"[cN  secs] " prefix removed, so "^smp:" works.
+
+To add a test: copy a suite, give it a new name, change what differs.
+"""
+
+DEFAULTS = dict(smp=4, uefi=False, cmdline=None, modules=[], cpu=None,
+                mem="512M", timeout=120, tcg_only=False, ktap=False,
+                status=0, poweroff_line=True, log_has=[], log_lacks=[])
+
+# Under software emulation (no KVM) OVMF alone takes about 5 seconds.
+UEFI_TIMEOUT = 180
+
+SUITES = [
+    dict(name="bios-smp4", cmdline="ktest", smp=4, ktap=True,
+         log_has=[r"smp: 4 CPUs online"]),
+    dict(name="uefi-smp4", cmdline="ktest", smp=4, ktap=True, uefi=True,
+         timeout=UEFI_TIMEOUT, log_has=[r"smp: 4 CPUs online"]),
+    dict(name="bios-smp1", cmdline="ktest", smp=1, ktap=True),
+    dict(name="bios-smp2", cmdline="ktest", smp=2, ktap=True),
+    dict(name="bios-smp8", cmdline="ktest", smp=8, ktap=True, timeout=240),
+
+    # An unknown option is reported, and the kernel still boots.
+    dict(name="bad-option", cmdline="ktest=none bogus_option=1", status=0,
+         log_has=[r"unknown boot option 'bogus_option'"]),
+
+    # A deliberate page fault in kernel mode must give a full report.
+    dict(name="kernel-exception", cmdline="crashtest=pf", status=125,
+         log_has=[r"#PF", r"CR2", r"RIP", r"Backtrace", r"crashtest",
+                  r"stopping other CPUs"]),
+
+    # A 32-bit-only CPU: the 32-bit entry must refuse to go on, and say why.
+    dict(name="no-long-mode", cpu="qemu32", tcg_only=True, status="nonzero",
+         poweroff_line=False, timeout=60,
+         log_has=[r"^Quiesce: boot error: CPU has no long mode$"]),
+]

@@ -1,0 +1,135 @@
+"""Unit tests for qemu_run.py and suite_runner.py that need no QEMU;
+run with `tools/test-suite --selftest`."""
+import io
+import unittest
+from unittest import mock
+
+import qemu_run
+import run_disk
+import suite_runner
+from ktap import FAIL, OK
+from qemu_run import Console, Options, RunResult
+
+
+def fake_run(text, status=None, qemu_exit=None, hung=False):
+    """A RunResult as if QEMU had printed `text`."""
+    lines = [(0.1 * i, line) for i, line in enumerate(text.strip().split("\n"))]
+    exit_ = None if hung else qemu_exit
+    status_, poweroff, message = qemu_run.verdict(lines, not hung, exit_, 5)
+    return RunResult(status_, lines, exit_, poweroff, hung, message)
+
+
+class QemuRunTest(unittest.TestCase):
+    def test_grub_quote(self):
+        self.assertEqual(run_disk.grub_quote("ktest=all"), "ktest=all")
+        self.assertEqual(run_disk.grub_quote("a$b"), "'a$b'")
+        self.assertEqual(run_disk.grub_quote("it's"), "'it'\\''s'")
+
+    def test_run_config(self):
+        cfg = run_disk.run_config("ktest  smp=2", ["/x/init.elf", "/y/t=prog a"])
+        self.assertEqual(cfg.splitlines(), [
+            "multiboot2 ($root)/boot/quiesce.elf ktest smp=2",
+            "module2 ($qrun)/mod0 init.elf",
+            "module2 ($qrun)/mod1 prog a",
+            "boot"])
+        self.assertTrue(run_disk.run_config("", []).startswith(
+            "multiboot2 ($root)/boot/quiesce.elf\n"))
+
+    def test_clean_firmware_noise(self):
+        raw = b"\x1b[0m\x1b[30m\x1b[=3h\x1b[01;01H\rBooting `Quiesce'\r"
+        self.assertEqual(qemu_run.clean(raw), "Booting `Quiesce'")
+
+    def test_console_splits_lines(self):
+        console = Console(Options(quiet=True), start=0)
+        console.feed(b"[c0   0.1] one\r\n[c0   0.2] tw")
+        console.feed(b"o\nthree")
+        console.close()
+        self.assertEqual([t for _, t in console.lines],
+                         ["[c0   0.1] one", "[c0   0.2] two", "three"])
+
+    def test_verdicts(self):
+        self.assertEqual(fake_run("quiesce: poweroff status=3", qemu_exit=1).status, 3)
+        run = fake_run("x\n[c1  1.0] quiesce: poweroff status=0\n", qemu_exit=1)
+        self.assertEqual((run.status, run.poweroff), (0, 0))
+        run = fake_run("Quiesce: boot error", qemu_exit=5)
+        self.assertEqual((run.status, run.debug_exit), (125, 2))
+        self.assertIn("status 5", run.message)
+        run = fake_run("[c0   0.1] waiting", hung=True)
+        self.assertEqual((run.status, run.hung), (124, True))
+
+    def test_time_to(self):
+        run = fake_run("a\nsmp: 4 CPUs online\nsmp: 4 CPUs online")
+        self.assertAlmostEqual(run.time_to(r"smp: \d+ CPUs"), 0.1)
+        self.assertIsNone(run.time_to("nope"))
+
+    def test_accel_follows_kvm(self):
+        with mock.patch.object(qemu_run, "kvm_usable", return_value=False):
+            self.assertEqual(qemu_run.accel_args("qemu32")[-1], "qemu32")
+            self.assertIn("tcg,thread=multi", qemu_run.accel_args(None))
+        with mock.patch.object(qemu_run, "kvm_usable", return_value=True):
+            self.assertEqual(qemu_run.accel_args(None), ["-accel", "kvm", "-cpu", "host"])
+
+
+def suite(**keys):
+    return suite_runner.complete(dict(name="t", **keys))
+
+
+def outcome(results):
+    return [(r.name, r.status) for r in results]
+
+
+KTAP_LOG = """
+[c0   0.1] smp: 4 CPUs online
+[c0   0.2] KTAP version 1
+[c0   0.2] 1..2
+[c1   0.3] ok 1 a
+[c0   0.4] not ok 2 b
+[c0   0.5] quiesce: poweroff status=1
+"""
+
+
+class CheckTest(unittest.TestCase):
+    def test_ktap_suite(self):
+        results = suite_runner.check(suite(ktap=True, log_has=["^smp: 4 CPUs"]),
+                                     fake_run(KTAP_LOG, qemu_exit=3))
+        self.assertEqual(outcome(results), [("t/a", OK), ("t/b", FAIL),
+                                            ("t/status 1", OK),
+                                            ('t/log has "^smp: 4 CPUs"', OK)])
+
+    def test_ktap_hang(self):
+        run = fake_run("[c0   0.2] KTAP version 1\n[c0   0.2] 1..2\n[c0   0.3] ok 1 a",
+                       hung=True)
+        results = suite_runner.check(suite(ktap=True), run)
+        self.assertEqual(outcome(results), [("t/a", OK), ("t: plan says 2, got 1", FAIL),
+                                            ("t/status 0", FAIL)])
+        self.assertIn("hung", results[-1].diagnostics[0])
+        self.assertTrue(suite_runner.crashed(run))
+
+    def test_log_checks(self):
+        run = fake_run("[c0   1.0] #PF at RIP 0x10\n[c0   1.1] quiesce: poweroff status=125")
+        results = suite_runner.check(suite(status=125, log_has=["#PF", "CR2"],
+                                           log_lacks=["panic"]), run)
+        self.assertEqual(outcome(results), [("t/status 125", OK),
+                                            ('t/log has "#PF"', OK),
+                                            ('t/log has "CR2"', FAIL),
+                                            ('t/log lacks "panic"', OK)])
+
+    def test_no_poweroff_line_allowed(self):
+        run = fake_run("Quiesce: boot error: CPU has no long mode", qemu_exit=5)
+        strict = suite_runner.check(suite(status="nonzero"), run)
+        self.assertEqual(strict[0].status, FAIL)
+        lenient = suite_runner.check(suite(status="nonzero", poweroff_line=False), run)
+        self.assertEqual(lenient[0].status, OK)
+
+    def test_show_prints_tail_on_crash(self):
+        run = fake_run("boot\n[c0   1.0] #UD", qemu_exit=0)
+        results = suite_runner.check(suite(), run)
+        out = io.StringIO()
+        with mock.patch("sys.stdout", out):
+            suite_runner.show(suite(), results, run, 1.0)
+        self.assertIn("FAIL t/status 0", out.getvalue())
+        self.assertIn("| [c0   1.0] #UD", out.getvalue())
+
+
+if __name__ == "__main__":
+    unittest.main()
