@@ -23,10 +23,13 @@ Q := $(if $(V),,@)
 CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	-ffreestanding -nostdlib -fno-builtin -fno-pie -fno-pic -fno-stack-protector \
 	-mno-red-zone -mcmodel=kernel -mgeneral-regs-only -fno-omit-frame-pointer \
-	-fno-strict-aliasing -fno-common -fno-tree-loop-distribute-patterns -fno-asynchronous-unwind-tables \
+	-fno-strict-aliasing -fno-common -fno-asynchronous-unwind-tables \
 	-I. -MMD -MP
 ifeq ($(findstring clang,$(shell $(CC) --version 2>/dev/null | head -1)),clang)
 CFLAGS += -target x86_64-unknown-none-elf -Wno-gnu-variable-sized-type-not-at-end
+else
+# gcc would turn our own memset/memmove loops into calls to themselves
+CFLAGS += -fno-tree-loop-distribute-patterns
 endif
 NASMFLAGS := -f elf64 -g -F dwarf
 LDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments -T linker.ld

@@ -210,10 +210,12 @@ long_mode_entry:
 	mov ss, ax
 	mov fs, ax
 	mov gs, ax
-	mov rax, .higher_half
+	mov rax, higher_half_entry
 	jmp rax
-.higher_half:
-	; From here on we run at the kernel's link address.
+
+section .text
+; From here on we run at the kernel's link address in the higher half.
+higher_half_entry:
 	mov rdi, __bss_start           ; GRUB zeroes .bss too; do not rely on it
 	mov rcx, __bss_end
 	sub rcx, rdi

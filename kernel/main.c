@@ -10,6 +10,7 @@
 #include "arch/x86_64/serial.h"
 #include "kernel/bootinfo.h"
 #include "kernel/bootopt.h"
+#include "kernel/crashtest.h"
 #include "kernel/ktest.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
@@ -56,6 +57,7 @@ void kmain(phys_addr_t mbi_phys, u32 magic)
 	irq_enable();
 	printk("smp: %d CPUs online\n", nr_cpus);
 
+	crashtest_run();
 	if (ktest_glob)
 		poweroff(ktest_run(ktest_glob) ? EXIT_TESTS_FAILED : EXIT_OK);
 	printk("nothing to run yet; powering off\n");

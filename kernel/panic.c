@@ -77,6 +77,6 @@ __noreturn void panic_at(const char *file, const char *func, const char *fmt, ..
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	printk("PANIC on cpu %d: %s:%s: %s\n", cpu_id(), file, func, msg);
-	dump_backtrace(read_rbp(), (u64)__builtin_return_address(0));
+	dump_backtrace(read_rbp(), 0);   /* starts at panic_at's caller */
 	panic_end();
 }

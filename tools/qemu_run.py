@@ -31,6 +31,10 @@ DEFAULT_ISO = ROOT / "build" / "quiesce.iso"
 OVMF_CODE = Path("/usr/share/OVMF/OVMF_CODE_4M.fd")
 OVMF_VARS = Path("/usr/share/OVMF/OVMF_VARS_4M.fd")
 
+# QEMUs now running, so that a signal handler can stop them all: a test
+# run that is killed must not leave guests behind.
+RUNNING = set()
+
 STATUS_HUNG = 124
 STATUS_NO_POWEROFF = 125
 
@@ -252,17 +256,24 @@ def run(opts):
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 start_new_session=opts.gdb)
+        RUNNING.add(proc)
         try:
             exited, errors = pump(proc, console, deadline)
         finally:
             if proc.poll() is None:       # hung, or we were interrupted
                 proc.kill()
             proc.wait()
+            RUNNING.discard(proc)
             console.close()
     qemu_exit = proc.returncode if exited else None
     status, poweroff, message = verdict(console.lines, exited, qemu_exit, timeout)
     return RunResult(status, console.lines, qemu_exit, poweroff, not exited,
                      message, errors.decode("utf-8", errors="replace"))
+
+
+def stop_all():
+    for proc in list(RUNNING):
+        proc.kill()
 
 
 # -------------------------------------------------------------------- CLI
@@ -318,6 +329,8 @@ def main(argv):
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, lambda signum, frame: sys.exit(128 + signum))
     opts = Options(**{k: v for k, v in vars(args).items() if k != "time_to"})
+    if opts.gdb:
+        print("qemu-run: CPUs halted; in gdb: target remote :1234", file=sys.stderr)
     try:
         result = run(opts)
     except KeyboardInterrupt:

@@ -8,6 +8,7 @@ very end prints `N passed, N failed`. Exit status 1 if anything failed.
 import argparse
 import fnmatch
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -27,7 +28,12 @@ TAIL_LINES = 30
 
 
 def complete(suite):
-    """A suite from suites.py with every missing key set to its default."""
+    """A suite from suites.py with every missing key set to its default.
+    A misspelt key would silently do nothing, so it is an error."""
+    unknown = set(suite) - set(suites.DEFAULTS) - {"name"}
+    if unknown:
+        sys.exit(f"test-suite: suite {suite.get('name')}: unknown key(s) "
+                 f"{', '.join(sorted(unknown))} (see tools/suites.py)")
     return {**suites.DEFAULTS, **suite}
 
 
@@ -140,7 +146,8 @@ def parse_args(argv):
                                 description="Boot Quiesce once per suite of "
                                 "tools/suites.py and check the results.")
     p.add_argument("--only", action="append", metavar="GLOB",
-                   help="run only suites whose name matches (repeatable)")
+                   help="run only suites whose name matches (repeatable, "
+                   "or comma-separated)")
     p.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
                    help="boot N suites at once (default 1: TCG guests "
                    "already use several host threads each)")
@@ -155,8 +162,9 @@ def parse_args(argv):
 
 def chosen_suites(only):
     picked = [complete(s) for s in suites.SUITES]
-    if only:
-        picked = [s for s in picked if any(fnmatch.fnmatch(s["name"], g) for g in only)]
+    if only:                   # --only 'bios-*' --only uefi-smp4,bad-option
+        globs = [g for arg in only for g in arg.split(",")]
+        picked = [s for s in picked if any(fnmatch.fnmatch(s["name"], g) for g in globs)]
     return picked
 
 
@@ -179,12 +187,22 @@ def run_all(picked, args):
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     with ThreadPoolExecutor(max(1, args.jobs)) as pool:
         outcomes = pool.map(lambda s: run_suite(s, args), picked)
-        for suite, (results, run, seconds) in zip(picked, outcomes):
-            show(suite, results, run, seconds)
-            sys.stdout.flush()
-            for r in results:
-                counts[r.status] += 1
+        try:
+            for suite, (results, run, seconds) in zip(picked, outcomes):
+                show(suite, results, run, seconds)
+                sys.stdout.flush()
+                for r in results:
+                    counts[r.status] += 1
+        except KeyboardInterrupt:
+            pool.shutdown(cancel_futures=True)   # start no further boots
+            raise
     return counts
+
+
+def interrupt(signum, frame):
+    """Ctrl-C, kill, or a closed terminal: stop every QEMU, then unwind."""
+    qemu_run.stop_all()
+    raise KeyboardInterrupt
 
 
 def main(argv):
@@ -202,7 +220,13 @@ def main(argv):
     if not iso.exists():
         print(f"FAIL iso: {iso} does not exist (run make)\n0 passed, 1 failed")
         return 1
-    counts = run_all(picked, args)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, interrupt)
+    try:
+        counts = run_all(picked, args)
+    except KeyboardInterrupt:
+        print("test-suite: interrupted", file=sys.stderr)
+        return 130
     if counts[SKIP]:
         print(f"# {counts[SKIP]} skipped")
     print(f"{counts[OK]} passed, {counts[FAIL]} failed")

@@ -121,6 +121,10 @@ class CheckTest(unittest.TestCase):
         lenient = suite_runner.check(suite(status="nonzero", poweroff_line=False), run)
         self.assertEqual(lenient[0].status, OK)
 
+    def test_misspelt_key(self):
+        with self.assertRaises(SystemExit):
+            suite(log_hass=["x"])
+
     def test_show_prints_tail_on_crash(self):
         run = fake_run("boot\n[c0   1.0] #UD", qemu_exit=0)
         results = suite_runner.check(suite(), run)

@@ -120,12 +120,13 @@ static void print_addr(u64 addr)
  * Walk the frame-pointer chain (the kernel is built with frame pointers):
  * each frame holds the caller's rbp at [rbp] and the return address at
  * [rbp+8]. Every read is probed, so a corrupt chain ends the trace instead
- * of faulting again.
+ * of faulting again. rip, if not 0, is printed first (the faulting instruction).
  */
 void dump_backtrace(u64 rbp, u64 rip)
 {
 	printk("Backtrace:\n");
-	print_addr(rip);
+	if (rip)
+		print_addr(rip);
 	for (int depth = 0; depth < 32 && rbp; depth++) {
 		u64 next, ret;
 		if ((rbp & 7) || probe_read_u64((void *)rbp, &next) ||
