@@ -3,10 +3,12 @@
  * running system. Each step needs the ones before it; the order is the
  * dependency graph of the kernel, read top to bottom.
  */
+#include "arch/x86_64/acpi.h"
 #include "arch/x86_64/apic.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/gdt.h"
 #include "arch/x86_64/idt.h"
+#include "arch/x86_64/ioapic.h"
 #include "arch/x86_64/serial.h"
 #include "kernel/bootinfo.h"
 #include "kernel/bootopt.h"
@@ -14,8 +16,9 @@
 #include "kernel/ktest.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
+#include "kernel/smp.h"
 #include "kernel/time.h"
-#include "mm/kernel_pgtable.h"
+#include "mm/mm_init.h"
 
 static const char *ktest_glob;
 BOOT_OPTION("ktest", BOOTOPT_STR, ktest_glob, "*",
@@ -50,12 +53,15 @@ void kmain(phys_addr_t mbi_phys, u32 magic)
 	bootopt_parse(bootinfo.cmdline);
 	banner();
 
-	kernel_pgtable_init();
+	mm_init();
 	lapic_init();
 	lapic_timer_calibrate();
 	lapic_timer_start();
+	acpi_init();
+	ioapic_init();
+	serial_enable_irq();
 	irq_enable();
-	printk("smp: %d CPUs online\n", nr_cpus);
+	smp_boot_cpus();
 
 	crashtest_run();
 	if (ktest_glob)

@@ -134,9 +134,15 @@ static void apic_error(struct trap_frame *tf)
 	printk("APIC error, ESR=%#x\n", apic_read(APIC_ESR));
 }
 
+void (*lapic_timer_hook)(void);
+
 static void apic_timer(struct trap_frame *tf)
 {
+	void (*hook)(void) = READ_ONCE(lapic_timer_hook);
+
 	this_cpu()->ticks++;
+	if (hook)
+		hook();
 }
 
 /* Put this CPU's LAPIC in the chosen mode and accept interrupts. */

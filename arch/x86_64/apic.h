@@ -30,3 +30,6 @@ void lapic_timer_calibrate(void);
 /* Start this CPU's periodic timer at HZ. */
 void lapic_timer_start(void);
 extern u32 lapic_timer_hz;        /* timer input clock after the divider */
+/* If set, called from every CPU's timer interrupt after its tick is counted
+ * (interrupts off). For tests until the scheduler has a tick of its own. */
+extern void (*lapic_timer_hook)(void);

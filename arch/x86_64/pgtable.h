@@ -6,6 +6,11 @@
  *
  * A PGD entry maps 512 GiB, a PUD entry 1 GiB (or is a 1 GiB page), a PMD
  * entry 2 MiB (or is a 2 MiB page), a PTE 4 KiB. Linux's names are kept.
+ *
+ * Every table is one 4 KiB page of 512 eight-byte entries. An entry holds a
+ * physical address (bits 12..51) and flag bits; in a PGD/PUD/PMD entry
+ * without _PAGE_PSE the address is that of the next table down, otherwise
+ * (PUD, PMD only) it is the start of a 1 GiB / 2 MiB page: a "leaf".
  */
 #pragma once
 #include "kernel/types.h"
@@ -15,14 +20,24 @@
 #define PAGE_MASK  (~(PAGE_SIZE - 1))
 #define PMD_SHIFT  21
 #define PMD_SIZE   (1ul << PMD_SHIFT)
+#define PMD_MASK   (~(PMD_SIZE - 1))
 #define PUD_SHIFT  30
 #define PUD_SIZE   (1ul << PUD_SHIFT)
+#define PUD_MASK   (~(PUD_SIZE - 1))
 #define PGD_SHIFT  39
+#define PGD_SIZE   (1ul << PGD_SHIFT)
 #define PTRS_PER_TABLE 512
+#define PTRS_PER_PGD PTRS_PER_TABLE
+#define PTRS_PER_PUD PTRS_PER_TABLE
+#define PTRS_PER_PMD PTRS_PER_TABLE
+#define PTRS_PER_PTE PTRS_PER_TABLE
 
 #define KERNEL_VIRT      0xffffffff80000000ul   /* kernel image, -mcmodel=kernel */
 #define DIRECT_MAP_BASE  0xffff888000000000ul   /* all RAM, phys_to_virt */
+#define VMALLOC_START    0xffffc90000000000ul   /* kernel mappings made page by page */
+#define VMALLOC_END      (VMALLOC_START + PGD_SIZE)
 #define USER_TOP         0x00007ffffffff000ul
+#define KERNEL_PGD_FIRST 256                    /* PGD entries 256..511: kernel half */
 
 /* Entry bits */
 #define _PAGE_PRESENT  (1ul << 0)
@@ -36,6 +51,7 @@
 #define _PAGE_GLOBAL   (1ul << 8)    /* survives CR3 reloads (kernel mappings) */
 #define _PAGE_NX       (1ul << 63)
 #define PTE_ADDR_MASK  0x000ffffffffff000ul
+#define PTE_FLAGS_MASK (~PTE_ADDR_MASK)
 
 /* Protections for kernel mappings. */
 #define PAGE_KERNEL_TABLE (_PAGE_PRESENT | _PAGE_RW)       /* non-leaf entries */
@@ -60,3 +76,129 @@ static inline phys_addr_t virt_to_phys(const void *va)
 	u64 v = (u64)va;
 	return v >= KERNEL_VIRT ? v - KERNEL_VIRT : v - DIRECT_MAP_BASE;
 }
+
+/*
+ * Entry types. Each level has its own type, as in Linux, so that handing a
+ * PMD entry to a PTE helper is a compile error rather than a wrong walk.
+ * x_val() reads the raw value, __x() builds an entry from one.
+ */
+typedef struct { u64 pgd; } pgd_t;
+typedef struct { u64 pud; } pud_t;
+typedef struct { u64 pmd; } pmd_t;
+typedef struct { u64 pte; } pte_t;
+
+#define pgd_val(x) ((x).pgd)
+#define pud_val(x) ((x).pud)
+#define pmd_val(x) ((x).pmd)
+#define pte_val(x) ((x).pte)
+#define __pgd(v) ((pgd_t){ (v) })
+#define __pud(v) ((pud_t){ (v) })
+#define __pmd(v) ((pmd_t){ (v) })
+#define __pte(v) ((pte_t){ (v) })
+
+/* The kernel's root table (init_mm's PGD), mm/kernel_pgtable.c. */
+extern pgd_t swapper_pg_dir[PTRS_PER_PGD];
+
+/*
+ * Reading an entry: one load (READ_ONCE), because the hardware and other
+ * CPUs may change the accessed/dirty bits or the entry itself under us.
+ */
+static inline pgd_t pgdp_get(const pgd_t *p) { return READ_ONCE(*p); }
+static inline pud_t pudp_get(const pud_t *p) { return READ_ONCE(*p); }
+static inline pmd_t pmdp_get(const pmd_t *p) { return READ_ONCE(*p); }
+static inline pte_t ptep_get(const pte_t *p) { return READ_ONCE(*p); }
+
+/* Writing an entry: one store, never torn, so a walker sees old or new. */
+static inline void set_pgd(pgd_t *p, pgd_t v) { WRITE_ONCE(*p, v); }
+static inline void set_pud(pud_t *p, pud_t v) { WRITE_ONCE(*p, v); }
+static inline void set_pmd(pmd_t *p, pmd_t v) { WRITE_ONCE(*p, v); }
+static inline void set_pte(pte_t *p, pte_t v) { WRITE_ONCE(*p, v); }
+static inline void pud_clear(pud_t *p) { set_pud(p, __pud(0)); }
+static inline void pmd_clear(pmd_t *p) { set_pmd(p, __pmd(0)); }
+static inline void pte_clear(pte_t *p) { set_pte(p, __pte(0)); }
+
+/* none: the entry is all zero (nothing there); present: the P bit is set. */
+static inline bool pgd_none(pgd_t e)    { return pgd_val(e) == 0; }
+static inline bool pud_none(pud_t e)    { return pud_val(e) == 0; }
+static inline bool pmd_none(pmd_t e)    { return pmd_val(e) == 0; }
+static inline bool pte_none(pte_t e)    { return pte_val(e) == 0; }
+static inline bool pgd_present(pgd_t e) { return pgd_val(e) & _PAGE_PRESENT; }
+static inline bool pud_present(pud_t e) { return pud_val(e) & _PAGE_PRESENT; }
+static inline bool pmd_present(pmd_t e) { return pmd_val(e) & _PAGE_PRESENT; }
+static inline bool pte_present(pte_t e) { return pte_val(e) & _PAGE_PRESENT; }
+
+/* leaf: a present PUD/PMD entry that maps a 1 GiB / 2 MiB page itself. */
+static inline bool pud_leaf(pud_t e)
+{
+	return (pud_val(e) & (_PAGE_PRESENT | _PAGE_PSE)) == (_PAGE_PRESENT | _PAGE_PSE);
+}
+
+static inline bool pmd_leaf(pmd_t e)
+{
+	return (pmd_val(e) & (_PAGE_PRESENT | _PAGE_PSE)) == (_PAGE_PRESENT | _PAGE_PSE);
+}
+
+static inline u64 pte_flags(pte_t e) { return pte_val(e) & PTE_FLAGS_MASK; }
+static inline bool pte_write(pte_t e) { return pte_val(e) & _PAGE_RW; }
+static inline bool pte_exec(pte_t e)  { return !(pte_val(e) & _PAGE_NX); }
+static inline bool pte_global(pte_t e) { return pte_val(e) & _PAGE_GLOBAL; }
+
+/* Physical address held in an entry (of a table, or of the page it maps). */
+static inline phys_addr_t pgd_phys(pgd_t e) { return pgd_val(e) & PTE_ADDR_MASK; }
+static inline phys_addr_t pud_phys(pud_t e) { return pud_val(e) & PTE_ADDR_MASK; }
+static inline phys_addr_t pmd_phys(pmd_t e) { return pmd_val(e) & PTE_ADDR_MASK; }
+static inline phys_addr_t pte_phys(pte_t e) { return pte_val(e) & PTE_ADDR_MASK; }
+static inline unsigned long pte_pfn(pte_t e) { return pte_phys(e) >> PAGE_SHIFT; }
+
+/* Build entries. pfn_pmd/pfn_pud make leaves (they add _PAGE_PSE). */
+static inline pte_t pfn_pte(unsigned long pfn, u64 prot)
+{
+	return __pte((pfn << PAGE_SHIFT) | prot);
+}
+
+static inline pmd_t pfn_pmd(unsigned long pfn, u64 prot)
+{
+	return __pmd((pfn << PAGE_SHIFT) | prot | _PAGE_PSE);
+}
+
+static inline pud_t pfn_pud(unsigned long pfn, u64 prot)
+{
+	return __pud((pfn << PAGE_SHIFT) | prot | _PAGE_PSE);
+}
+
+/* Table entries: point at the next table down, phys its address. */
+static inline pgd_t pgd_table(phys_addr_t phys) { return __pgd(phys | PAGE_KERNEL_TABLE); }
+static inline pud_t pud_table(phys_addr_t phys) { return __pud(phys | PAGE_KERNEL_TABLE); }
+static inline pmd_t pmd_table(phys_addr_t phys) { return __pmd(phys | PAGE_KERNEL_TABLE); }
+
+/*
+ * The walk, one level at a time, as in Linux: each _offset() takes a pointer
+ * to the entry one level up (which must point to a table, not be a leaf or
+ * none) and returns a pointer to the entry for va in the table below it.
+ * Tables are reached through the direct map.
+ */
+static inline pgd_t *pgd_offset_pgd(pgd_t *pgd, unsigned long va)
+{
+	return pgd + pgd_index(va);
+}
+
+/* The kernel's entry for va in swapper_pg_dir. */
+#define pgd_offset_k(va) pgd_offset_pgd(swapper_pg_dir, (va))
+
+static inline pud_t *pud_offset(pgd_t *pgd, unsigned long va)
+{
+	return (pud_t *)phys_to_virt(pgd_phys(pgdp_get(pgd))) + pud_index(va);
+}
+
+static inline pmd_t *pmd_offset(pud_t *pud, unsigned long va)
+{
+	return (pmd_t *)phys_to_virt(pud_phys(pudp_get(pud))) + pmd_index(va);
+}
+
+static inline pte_t *pte_offset_kernel(pmd_t *pmd, unsigned long va)
+{
+	return (pte_t *)phys_to_virt(pmd_phys(pmdp_get(pmd))) + pte_index(va);
+}
+
+/* Page-table levels as Linux's lookup_address() reports them. */
+enum pg_level { PG_LEVEL_NONE, PG_LEVEL_4K, PG_LEVEL_2M, PG_LEVEL_1G };

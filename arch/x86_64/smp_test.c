@@ -1,0 +1,67 @@
+/* Tests of AP bring-up (arch/x86_64/smp.c) and of every CPU's LAPIC timer. */
+#include "arch/x86_64/acpi.h"
+#include "arch/x86_64/apic.h"
+#include "arch/x86_64/cpu.h"
+#include "kernel/ktest.h"
+#include "kernel/smp.h"
+#include "kernel/time.h"
+
+/* What a CPU reports about itself, from itself. */
+struct self_report {
+	int id;
+	u32 apic_id;
+	u64 cr4, efer;
+	bool gs_ok;
+};
+
+static void report_self(void *arg)
+{
+	struct self_report *r = arg;
+
+	r->id = cpu_id();
+	r->apic_id = lapic_id();
+	r->cr4 = read_cr4();
+	r->efer = rdmsr(MSR_EFER);
+	r->gs_ok = this_cpu() == &cpus[cpu_id()];
+}
+
+KTEST(smp_all_cpus_online)
+{
+	u64 cr4 = read_cr4(), efer = rdmsr(MSR_EFER);
+
+	KT_EXPECT_EQ(nr_cpus, MAX(MIN((unsigned long)acpi_madt.nr_enabled, maxcpus), 1ul));
+	KT_EXPECT_EQ(cpumask_weight(&cpu_online_mask), nr_cpus);
+	for (int cpu = 0; cpu < MAX_CPUS; cpu++)
+		KT_EXPECT_EQ(cpumask_test_cpu(cpu, &cpu_online_mask), cpu < nr_cpus);
+	for (int cpu = 0; cpu < nr_cpus; cpu++) {
+		struct self_report r = { .id = -1 };
+		KT_EXPECT(cpus[cpu].online);
+		KT_EXPECT_EQ(apic_id_to_cpu(cpus[cpu].apic_id), cpu);
+		KT_ASSERT_EQ(smp_call_function_single(cpu, report_self, &r, true), 0);
+		KT_EXPECT_EQ(r.id, cpu);
+		KT_EXPECT_EQ(r.apic_id, cpus[cpu].apic_id);
+		KT_EXPECT(r.gs_ok);
+		KT_EXPECT_EQ(r.cr4, cr4);           /* same PGE/SMEP/SMAP as the boot CPU */
+		KT_EXPECT_EQ(r.efer, efer);
+		for (int other = 0; other < cpu; other++)
+			KT_EXPECT(cpus[other].apic_id != cpus[cpu].apic_id);
+	}
+}
+
+KTEST(lapic_timer_ticks)
+{
+	u64 before[MAX_CPUS];
+	const u64 ms = 200, nominal = ms * HZ / 1000;
+
+	for (int cpu = 0; cpu < nr_cpus; cpu++)
+		before[cpu] = cpus[cpu].ticks;
+	mdelay(ms);
+	for (int cpu = 0; cpu < nr_cpus; cpu++) {
+		u64 ticks = cpus[cpu].ticks - before[cpu];
+		/* Wide bounds: emulation is bumpy, but a dead or mis-set timer is not near. */
+		if (ticks < nominal / 4 || ticks > nominal * 3)
+			ktest_fail(t, __FILE__, __LINE__, "cpu %d: %llu ticks in %llu ms, want ~%llu",
+				   cpu, (unsigned long long)ticks, (unsigned long long)ms,
+				   (unsigned long long)nominal);
+	}
+}

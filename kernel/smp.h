@@ -1,0 +1,69 @@
+/*
+ * SMP: bringing the other CPUs up, and making them run functions for us.
+ *
+ * Bring-up (arch/x86_64/smp.c): the boot CPU starts each enabled CPU of the
+ * MADT with INIT-SIPI-SIPI, one at a time; CPU ids are dense, 0 being the
+ * boot CPU, in the order the CPUs came up.
+ *
+ * Cross-CPU calls (kernel/smp_call.c): a call is queued on each target CPU
+ * and one VEC_CALL_FUNCTION IPI is sent per target; the target runs the
+ * function in its interrupt handler, interrupts off. The rules:
+ *   - A call that waits is made with interrupts enabled (asserted), and no
+ *     call is made from an interrupt handler or from a called function.
+ *   - While it waits, a CPU keeps running the calls queued to it, so CPUs
+ *     calling each other at the same time cannot deadlock.
+ *   - An asynchronous call (wait == false) does not use the caller's stack:
+ *     it travels in a per-CPU slot, reused once the target has run it.
+ *
+ * CPU work (kernel/cpu_work.c): run_on_cpus() hands a function to the idle
+ * loops of other CPUs, where it runs in process context with interrupts on.
+ */
+#pragma once
+#include "kernel/cpumask.h"
+
+typedef void (*smp_call_func_t)(void *arg);
+
+/* Start every other CPU the MADT lists (at most maxcpus=N in all). */
+void smp_boot_cpus(void);
+extern unsigned long maxcpus;      /* boot option maxcpus=N */
+/* The CPU id of the CPU with this local APIC id, or -1. */
+int apic_id_to_cpu(u32 apic_id);
+
+/* Register the VEC_CALL_FUNCTION handler; before any CPU can receive a call. */
+void smp_call_init(void);
+
+/*
+ * Run fn(arg) on `cpu` (directly, interrupts off, if it is this CPU). With
+ * wait, return after fn has returned there. Returns 0, or -ENODEV if cpu
+ * is not online.
+ */
+int smp_call_function_single(int cpu, smp_call_func_t fn, void *arg, bool wait);
+/* Run fn(arg) on every online CPU of mask except this one. */
+void smp_call_function_many(const cpumask_t *mask, smp_call_func_t fn, void *arg, bool wait);
+/* Run fn(arg) on every online CPU, this one included (here with interrupts off). */
+void on_each_cpu(smp_call_func_t fn, void *arg, bool wait);
+
+/* Counters of one CPU's cross-CPU calls; each only grows. */
+struct smp_call_stats {
+	u64 calls_sent;          /* calls queued to other CPUs */
+	u64 ipis_sent;           /* VEC_CALL_FUNCTION IPIs sent */
+	u64 ipis_received;       /* VEC_CALL_FUNCTION interrupts taken */
+	u64 calls_run;           /* functions run for other CPUs */
+};
+/* A snapshot of cpu's counters. */
+struct smp_call_stats smp_call_stats(int cpu);
+
+/*
+ * Run fn(arg) on every online CPU of mask in process context with interrupts
+ * enabled, and return when all have finished. They start together: each
+ * waits until all are ready to call fn. The
+ * other CPUs run it from their idle loop; this CPU, if in mask, runs its
+ * share itself. For tests that keep every CPU busy at once. Interrupts must
+ * be enabled; not from an interrupt handler.
+ */
+void run_on_cpus(const cpumask_t *mask, smp_call_func_t fn, void *arg);
+
+/* Register the VEC_RESCHEDULE handler that wakes an idle CPU. */
+void cpu_work_init(void);
+/* What a CPU does when it has nothing else to do: run handed-over work, else hlt. */
+__noreturn void cpu_idle_loop(void);
