@@ -95,4 +95,6 @@ gdb: deps all
 clean:
 	rm -rf $(B)
 
+include user/user.mk
+
 -include $(OBJS:.o=.d)

@@ -1,0 +1,173 @@
+/*
+ * sys.c - one C function per system call.
+ *
+ * Each passes its arguments through unchanged and returns the kernel's
+ * answer, -errno included. Nothing is retried or translated here, so a test
+ * that calls sys_mmap() sees exactly what the kernel said.
+ */
+#include "syscall.h"
+#include "user.h"
+
+long sys_read(int fd, void *buf, size_t len)
+{
+	return syscall3(SYS_read, fd, (long)buf, (long)len);
+}
+
+long sys_write(int fd, const void *buf, size_t len)
+{
+	return syscall3(SYS_write, fd, (long)buf, (long)len);
+}
+
+long sys_writev(int fd, const struct iovec *iov, int iovcnt)
+{
+	return syscall3(SYS_writev, fd, (long)iov, iovcnt);
+}
+
+long sys_open(const char *path, int flags)
+{
+	return syscall3(SYS_open, (long)path, flags, 0);
+}
+
+long sys_openat(int dirfd, const char *path, int flags)
+{
+	return syscall4(SYS_openat, dirfd, (long)path, flags, 0);
+}
+
+long sys_close(int fd)
+{
+	return syscall1(SYS_close, fd);
+}
+
+long sys_mmap(void *addr, size_t len, int prot, int flags, int fd, long off)
+{
+	return syscall6(SYS_mmap, (long)addr, (long)len, prot, flags, fd, off);
+}
+
+long sys_munmap(void *addr, size_t len)
+{
+	return syscall2(SYS_munmap, (long)addr, (long)len);
+}
+
+long sys_mprotect(void *addr, size_t len, int prot)
+{
+	return syscall3(SYS_mprotect, (long)addr, (long)len, prot);
+}
+
+/* The raw brk never fails with -errno: it returns the new break, or the old
+ * one when the request was refused. */
+long sys_brk(void *addr)
+{
+	return syscall1(SYS_brk, (long)addr);
+}
+
+long sys_madvise(void *addr, size_t len, int advice)
+{
+	return syscall3(SYS_madvise, (long)addr, (long)len, advice);
+}
+
+/* futex has six arguments; WAIT and WAKE use the first four. */
+long sys_futex(int *uaddr, int op, int val, const struct timespec *timeout)
+{
+	return syscall4(SYS_futex, (long)uaddr, op, val, (long)timeout);
+}
+
+long sys_set_tid_address(int *tidptr)
+{
+	return syscall1(SYS_set_tid_address, (long)tidptr);
+}
+
+/* exit ends the calling thread only; exit_group ends every thread. */
+void sys_exit(int status)
+{
+	for (;;)
+		syscall1(SYS_exit, status);
+}
+
+void sys_exit_group(int status)
+{
+	for (;;)
+		syscall1(SYS_exit_group, status);
+}
+
+long sys_getpid(void)
+{
+	return syscall0(SYS_getpid);
+}
+
+long sys_gettid(void)
+{
+	return syscall0(SYS_gettid);
+}
+
+long sys_sched_yield(void)
+{
+	return syscall0(SYS_sched_yield);
+}
+
+long sys_sched_setaffinity(int tid, size_t len, const void *mask)
+{
+	return syscall3(SYS_sched_setaffinity, tid, (long)len, (long)mask);
+}
+
+/* Returns the number of mask bytes the kernel wrote, not 0. */
+long sys_sched_getaffinity(int tid, size_t len, void *mask)
+{
+	return syscall3(SYS_sched_getaffinity, tid, (long)len, (long)mask);
+}
+
+long sys_getcpu(unsigned *cpu, unsigned *node)
+{
+	return syscall3(SYS_getcpu, (long)cpu, (long)node, 0);
+}
+
+long sys_clock_gettime(int clock, struct timespec *ts)
+{
+	return syscall2(SYS_clock_gettime, clock, (long)ts);
+}
+
+long sys_nanosleep(const struct timespec *req, struct timespec *rem)
+{
+	return syscall2(SYS_nanosleep, (long)req, (long)rem);
+}
+
+long sys_uname(struct utsname *buf)
+{
+	return syscall1(SYS_uname, (long)buf);
+}
+
+long sys_getrandom(void *buf, size_t len, unsigned flags)
+{
+	return syscall3(SYS_getrandom, (long)buf, (long)len, flags);
+}
+
+long sys_arch_prctl(int code, unsigned long addr)
+{
+	return syscall2(SYS_arch_prctl, code, (long)addr);
+}
+
+long sys_rt_sigaction(int sig, const void *act, void *oldact, size_t setsize)
+{
+	return syscall4(SYS_rt_sigaction, sig, (long)act, (long)oldact,
+			(long)setsize);
+}
+
+long sys_rt_sigprocmask(int how, const void *set, void *oldset, size_t setsize)
+{
+	return syscall4(SYS_rt_sigprocmask, how, (long)set, (long)oldset,
+			(long)setsize);
+}
+
+long sys_kill(int pid, int sig)
+{
+	return syscall2(SYS_kill, pid, sig);
+}
+
+long sys_tgkill(int tgid, int tid, int sig)
+{
+	return syscall3(SYS_tgkill, tgid, tid, sig);
+}
+
+long map_anon(size_t len, int prot)
+{
+	return sys_mmap(0, len, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+}
