@@ -42,7 +42,8 @@ struct trampoline_params {
 	u64 entry;
 	u32 cpu;
 	u32 started;
-} __packed;
+};                             /* naturally aligned: no padding, no packing */
+_Static_assert(sizeof(struct trampoline_params) == 48, "must match boot/trampoline.asm");
 
 extern const char trampoline_start[], trampoline_end[], trampoline_params[];
 

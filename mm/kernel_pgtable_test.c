@@ -1,0 +1,235 @@
+/* Tests of the kernel page tables (mm/kernel_pgtable.c): permissions, large pages, map/unmap. */
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/extable.h"
+#include "kernel/bootinfo.h"
+#include "kernel/ktest.h"
+#include "mm/kernel_pgtable.h"
+#include "mm/memblock.h"
+#include "mm/page_alloc.h"
+
+/* 1 GiB into the VMALLOC area: nothing else maps there, so its PMD/PTE tables are ours. */
+#define TEST_VA (VMALLOC_START + PUD_SIZE)
+
+extern char _text[], _etext[], _rodata[], _erodata[];
+
+static const u64 rodata_probe = 0x0123456789abcdeful;
+static u64 data_probe = 1;
+static u64 bss_probe;
+
+/* The leaf entry that maps p, of any size; NULL if p is not mapped. */
+static pte_t *leaf(const void *p)
+{
+	enum pg_level level;
+	return kernel_lookup((unsigned long)p, &level);
+}
+
+/* The 4 KiB leaf that maps p; NULL if p is not mapped by a 4 KiB page. */
+static pte_t *leaf_4k(const void *p)
+{
+	enum pg_level level;
+	pte_t *pte = kernel_lookup((unsigned long)p, &level);
+	return level == PG_LEVEL_4K ? pte : NULL;
+}
+
+/* A write through p faults: read the value, write the same one back (harmless if it works). */
+static bool write_faults(const void *p)
+{
+	u64 v;
+	return probe_read_u64(p, &v) == 0 && probe_write_u64((void *)p, v) == -EFAULT;
+}
+
+KTEST(kpgt_map_unmap)
+{
+	unsigned long before = nr_free_pages(), tables = kernel_pgtable_pages();
+	enum pg_level level;
+	u64 v;
+
+	KT_ASSERT(kernel_lookup(TEST_VA, &level) == NULL);
+	struct page *page = alloc_page();
+	KT_ASSERT(page != NULL);
+	KT_ASSERT_EQ(kernel_map_page(TEST_VA, page_to_phys(page), PAGE_KERNEL), 0);
+	/* A PMD table and a PTE table were needed, from the buddy allocator. */
+	KT_EXPECT_EQ(kernel_pgtable_pages(), tables + 2);
+	KT_EXPECT_EQ(nr_free_pages(), before - 3);
+	KT_EXPECT_EQ(kernel_map_page(TEST_VA, page_to_phys(page), PAGE_KERNEL), -EEXIST);
+
+	pte_t *pte = leaf_4k((void *)TEST_VA);
+	KT_ASSERT(pte != NULL);
+	KT_EXPECT_EQ(pte_pfn(*pte), page_to_pfn(page));
+	*(volatile u64 *)TEST_VA = 0x5eed0f7e57ul;
+	KT_EXPECT_EQ(*(volatile u64 *)page_address(page), 0x5eed0f7e57ul);
+	*(volatile u64 *)page_address(page) = 0xd1ec7ul;
+	KT_EXPECT_EQ(*(volatile u64 *)TEST_VA, 0xd1ec7ul);
+
+	KT_EXPECT_EQ(kernel_unmap_page(TEST_VA), 0);
+	KT_EXPECT_EQ(probe_read_u64((void *)TEST_VA, &v), -EFAULT);
+	KT_EXPECT(kernel_lookup(TEST_VA, &level) == NULL);
+	KT_EXPECT_EQ(kernel_unmap_page(TEST_VA), -ENOENT);
+	KT_EXPECT_EQ(kernel_pgtable_pages(), tables);
+	__free_page(page);
+	KT_EXPECT_EQ(nr_free_pages(), before);
+}
+
+/* A table goes only when its last entry does: two neighbours share a PTE table. */
+KTEST(kpgt_tables_freed_when_empty)
+{
+	unsigned long before = nr_free_pages(), tables = kernel_pgtable_pages();
+	struct page *page = alloc_page();
+	u64 v;
+
+	KT_ASSERT(page != NULL);
+	KT_ASSERT_EQ(kernel_map_page(TEST_VA, page_to_phys(page), PAGE_KERNEL), 0);
+	KT_ASSERT_EQ(kernel_map_page(TEST_VA + PAGE_SIZE, page_to_phys(page), PAGE_KERNEL_RO), 0);
+	KT_EXPECT_EQ(kernel_pgtable_pages(), tables + 2);
+	KT_EXPECT(write_faults((void *)(TEST_VA + PAGE_SIZE)));
+
+	KT_EXPECT_EQ(kernel_unmap_page(TEST_VA), 0);
+	KT_EXPECT_EQ(kernel_pgtable_pages(), tables + 2);
+	KT_EXPECT_EQ(probe_read_u64((void *)(TEST_VA + PAGE_SIZE), &v), 0);
+	KT_EXPECT_EQ(kernel_unmap_page(TEST_VA + PAGE_SIZE), 0);
+	KT_EXPECT_EQ(kernel_pgtable_pages(), tables);
+	KT_EXPECT_EQ(probe_read_u64((void *)(TEST_VA + PAGE_SIZE), &v), -EFAULT);
+	__free_page(page);
+	KT_EXPECT_EQ(nr_free_pages(), before);
+	KT_EXPECT_EQ(kernel_map_page(0x400000, page_to_phys(page), PAGE_KERNEL), -EINVAL);
+}
+
+KTEST(kpgt_text_readonly)
+{
+	const void *first = _text, *last = (const void *)((unsigned long)_etext - 8);
+
+	KT_EXPECT(write_faults(first));
+	KT_EXPECT(write_faults(last));
+	for (int i = 0; i < 2; i++) {
+		pte_t *pte = leaf_4k(i ? last : first);
+		KT_ASSERT(pte != NULL);
+		KT_EXPECT(!pte_write(*pte));
+		KT_EXPECT(pte_exec(*pte));
+	}
+	KT_EXPECT(read_cr0() & CR0_WP);      /* what makes ring 0 obey the R/W bit */
+}
+
+KTEST(kpgt_rodata_readonly)
+{
+	const void *addrs[] = { &rodata_probe, _rodata, (const void *)((unsigned long)_erodata - 8) };
+
+	for (size_t i = 0; i < ARRAY_SIZE(addrs); i++) {
+		KT_EXPECT(write_faults(addrs[i]));
+		pte_t *pte = leaf_4k(addrs[i]);
+		KT_ASSERT(pte != NULL);
+		KT_EXPECT(!pte_write(*pte));
+		KT_EXPECT(!pte_exec(*pte));
+	}
+	KT_EXPECT_EQ(rodata_probe, 0x0123456789abcdeful);
+}
+
+KTEST(kpgt_data_nx)
+{
+	u64 on_stack = 0;
+	const void *addrs[] = { &data_probe, &bss_probe, &on_stack, swapper_pg_dir };
+
+	for (size_t i = 0; i < ARRAY_SIZE(addrs); i++) {
+		pte_t *pte = leaf(addrs[i]);            /* the stack may be in the direct map */
+		KT_ASSERT(pte != NULL);
+		KT_EXPECT(pte_write(*pte));
+		KT_EXPECT(!pte_exec(*pte));
+		KT_EXPECT_EQ(probe_write_u64((void *)addrs[i], *(const u64 *)addrs[i]), 0);
+	}
+	KT_EXPECT(rdmsr(MSR_EFER) & EFER_NXE);  /* without it bit 63 would be reserved */
+}
+
+/*
+ * Every aligned 2 MiB of available RAM is mapped by a 2 MiB or 1 GiB page
+ * (1 GiB where the CPU has them and the range covers the aligned GiB),
+ * writable, NX and global.
+ */
+KTEST(kpgt_direct_map_large)
+{
+	int checked = 0, wrong = 0;
+	unsigned long large = 0;
+
+	for (int i = 0; i < bootinfo.nr_mmap; i++) {
+		const struct mmap_entry *e = &bootinfo.mmap[i];
+		phys_addr_t end = e->base + e->len;
+		if (e->type != MMAP_AVAILABLE)
+			continue;
+		for (phys_addr_t pa = ALIGN_UP(e->base, PMD_SIZE); pa + PMD_SIZE <= end; pa += PMD_SIZE) {
+			enum pg_level level;
+			unsigned long va = (unsigned long)phys_to_virt(pa);
+			pte_t *pte = kernel_lookup(va, &level);
+			bool want_1g = cpu_has.pdpe1gb && ALIGN_DOWN(pa, PUD_SIZE) >= e->base &&
+				       ALIGN_DOWN(pa, PUD_SIZE) + PUD_SIZE <= end;
+			checked++;
+			wrong += !pte || level < PG_LEVEL_2M || (want_1g && level != PG_LEVEL_1G) ||
+				 !pte_write(*pte) || pte_exec(*pte) || !pte_global(*pte);
+			large = large ? large : va;
+		}
+	}
+	KT_ASSERT(checked > 0);
+	KT_EXPECT_EQ(wrong, 0);
+	KT_EXPECT(direct_map_bytes(PG_LEVEL_2M) + direct_map_bytes(PG_LEVEL_1G) > 0);
+	KT_EXPECT(cpu_has.pdpe1gb || direct_map_bytes(PG_LEVEL_1G) == 0);
+	/* A 4 KiB unmap does not split a large page. */
+	KT_EXPECT_EQ(kernel_unmap_page(large), -EINVAL);
+}
+
+KTEST(kpgt_global)
+{
+	const void *addrs[] = { _text, _rodata, &data_probe, phys_to_virt(MEMBLOCK_LOW_LIMIT) };
+
+	for (size_t i = 0; i < ARRAY_SIZE(addrs); i++) {
+		enum pg_level level;
+		pte_t *leaf = kernel_lookup((unsigned long)addrs[i], &level);
+		KT_ASSERT(leaf != NULL);
+		KT_EXPECT(pte_global(*leaf));
+	}
+	u64 cr4 = read_cr4();
+	KT_EXPECT(!cpu_has.pge || (cr4 & CR4_PGE));
+	KT_EXPECT(!cpu_has.smep || (cr4 & CR4_SMEP));
+	KT_EXPECT(!cpu_has.smap || (cr4 & CR4_SMAP));
+	KT_EXPECT_EQ(read_cr3() & PTE_ADDR_MASK, virt_to_phys(swapper_pg_dir));
+}
+
+/* MMIO is mapped uncached 4 KiB at phys_to_virt; a second ioremap changes nothing. */
+KTEST(kpgt_ioremap)
+{
+	phys_addr_t lapic = rdmsr(MSR_APIC_BASE) & PTE_ADDR_MASK;
+	void *p = ioremap(lapic + 0x30, 4);
+
+	KT_ASSERT(p == phys_to_virt(lapic + 0x30));
+	pte_t *pte = leaf_4k(p);
+	KT_ASSERT(pte != NULL);
+	KT_EXPECT((pte_val(*pte) & (_PAGE_PCD | _PAGE_PWT)) == (_PAGE_PCD | _PAGE_PWT));
+	KT_EXPECT(pte_write(*pte) && !pte_exec(*pte));
+	unsigned long tables = kernel_pgtable_pages();
+	KT_EXPECT(ioremap(lapic, PAGE_SIZE) == phys_to_virt(lapic));
+	KT_EXPECT_EQ(kernel_pgtable_pages(), tables);
+
+	/* RAM keeps its cached direct mapping. */
+	enum pg_level level;
+	void *ram = phys_to_virt(MEMBLOCK_LOW_LIMIT);
+	pte_t *before = kernel_lookup((unsigned long)ram, &level);
+	KT_EXPECT(ioremap(MEMBLOCK_LOW_LIMIT, PAGE_SIZE) == ram);
+	KT_EXPECT(kernel_lookup((unsigned long)ram, &level) == before);
+	KT_EXPECT(before && !(pte_val(*before) & _PAGE_PCD));
+}
+
+/* A page of "reserved" memory (firmware tables live there) mapped read-only and cached. */
+KTEST(kpgt_memremap_ro)
+{
+	const struct mmap_entry *e = NULL;
+
+	for (int i = 0; i < bootinfo.nr_mmap && !e; i++)
+		if (bootinfo.mmap[i].type == MMAP_RESERVED && bootinfo.mmap[i].base >= MEMBLOCK_LOW_LIMIT &&
+		    bootinfo.mmap[i].base + bootinfo.mmap[i].len <= MEMBLOCK_BOOT_LIMIT)
+			e = &bootinfo.mmap[i];
+	KT_ASSERT(e != NULL);
+	phys_addr_t pa = ALIGN_UP(e->base, PAGE_SIZE);
+	const void *p = memremap_ro(pa, 16);
+	KT_ASSERT(p == phys_to_virt(pa));
+	pte_t *pte = leaf_4k(p);
+	KT_ASSERT(pte != NULL);
+	KT_EXPECT(!pte_write(*pte) && !pte_exec(*pte));
+	KT_EXPECT(!(pte_val(*pte) & (_PAGE_PCD | _PAGE_PWT)));
+	KT_EXPECT(write_faults(p));
+}

@@ -1,0 +1,274 @@
+/*
+ * The buddy allocator (see page_alloc.h).
+ *
+ * One zone covers all of RAM. free_area[k] lists the free blocks of 2^k
+ * pages; only the first page of a free block is on a list, marked PG_buddy
+ * with page->order = k. The invariant that makes merging work: a free block
+ * and its buddy are never both free at the same order -- freeing merges them
+ * at once -- so the free lists are fully determined by which pages are free.
+ *
+ * Debug poisoning, cheap enough for TCG: freeing a block writes a poison word
+ * at the start of each of its pages (PG_poisoned) and allocating checks it,
+ * which catches the classic write-after-free into the first bytes of a page.
+ * Pages that reach the buddy at boot are not poisoned: under TCG the first
+ * write to a page costs microseconds, and touching all of RAM at every boot
+ * would cost about a second.
+ */
+#include "mm/page_alloc.h"
+#include "kernel/printk.h"
+#include "kernel/string.h"
+#include "mm/memblock.h"
+
+#define PAGE_POISON_FREE 0xf9ee9a6ef9ee9a6eul    /* "freepage", roughly */
+
+struct free_area {
+	struct list_head free_list;
+	unsigned long nr_free;                 /* blocks on free_list */
+};
+
+static struct zone {
+	spinlock_t lock;                       /* irqsave: may be taken in interrupts */
+	/* zone.lock must be held to use these: */
+	struct free_area free_area[NR_PAGE_ORDERS];
+	unsigned long nr_free;                 /* free pages, every order */
+	unsigned long managed_pages;           /* pages ever handed to the buddy */
+} zone = { .lock = SPINLOCK_INIT("zone.lock") };
+
+struct page *mem_map;
+unsigned long max_pfn;
+static bool ready;
+
+bool page_alloc_ready(void)
+{
+	return ready;
+}
+
+static void add_to_free_list(struct page *page, unsigned int order)
+{
+	SetPageBuddy(page);
+	page->order = order;
+	list_add(&page->lru, &zone.free_area[order].free_list);
+	zone.free_area[order].nr_free++;
+	zone.nr_free += 1ul << order;
+}
+
+static void del_from_free_list(struct page *page, unsigned int order)
+{
+	list_del_init(&page->lru);
+	ClearPageBuddy(page);
+	zone.free_area[order].nr_free--;
+	zone.nr_free -= 1ul << order;
+}
+
+/* The block at buddy is free and whole at this order: it can be merged. */
+static bool page_is_buddy(const struct page *buddy, unsigned int order)
+{
+	return PageBuddy(buddy) && buddy->order == order;
+}
+
+/*
+ * Put the block of 2^order pages at pfn on the free lists, merging it with
+ * its buddy, and the result with its buddy, as far up as they are free.
+ * The merged block starts at the lower of the two: pfn with bit `order`
+ * cleared. Zone lock held.
+ */
+static void free_one_page(unsigned long pfn, unsigned int order)
+{
+	while (order < MAX_ORDER) {
+		unsigned long buddy_pfn = pfn ^ (1ul << order);
+		if (!pfn_valid(buddy_pfn) || !page_is_buddy(pfn_to_page(buddy_pfn), order))
+			break;
+		del_from_free_list(pfn_to_page(buddy_pfn), order);
+		pfn &= ~(1ul << order);
+		order++;
+	}
+	add_to_free_list(pfn_to_page(pfn), order);
+}
+
+/*
+ * Take a free block of at least 2^order pages and split it: each split puts
+ * the upper half back on the list one order down, until the lower half has
+ * the order wanted. NULL if no block is large enough. Zone lock held.
+ */
+static struct page *rmqueue(unsigned int order)
+{
+	for (unsigned int cur = order; cur <= MAX_ORDER; cur++) {
+		struct free_area *area = &zone.free_area[cur];
+		if (list_empty(&area->free_list))
+			continue;
+		struct page *page = list_first_entry(&area->free_list, struct page, lru);
+		del_from_free_list(page, cur);
+		while (cur > order) {
+			cur--;
+			add_to_free_list(page + (1ul << cur), cur);
+		}
+		return page;
+	}
+	return NULL;
+}
+
+static void poison_pages(struct page *page, unsigned int order)
+{
+	for (unsigned long i = 0; i < 1ul << order; i++) {
+		*(u64 *)page_address(page + i) = PAGE_POISON_FREE;
+		SetPagePoisoned(page + i);
+	}
+}
+
+static void check_poison(struct page *page, unsigned int order)
+{
+	for (unsigned long i = 0; i < 1ul << order; i++) {
+		if (!PagePoisoned(page + i))
+			continue;
+		if (*(u64 *)page_address(page + i) != PAGE_POISON_FREE)
+			panic("page_alloc: pfn %#lx was written after it was freed",
+			      page_to_pfn(page + i));
+		ClearPagePoisoned(page + i);
+	}
+}
+
+struct page *alloc_pages(unsigned int order)
+{
+	if (order > MAX_ORDER)
+		return NULL;
+	unsigned long flags = spin_lock_irqsave(&zone.lock);
+	struct page *page = rmqueue(order);
+	spin_unlock_irqrestore(&zone.lock, flags);
+	if (!page)
+		return NULL;
+	check_poison(page, order);
+	page->order = order;
+	set_page_count(page, 1);
+	return page;
+}
+
+/* The checks that catch a bad free before it corrupts the free lists. */
+static void check_free(struct page *page, unsigned int order)
+{
+	unsigned long pfn = page_to_pfn(page);
+
+	if (order > MAX_ORDER || !pfn_valid(pfn) || !IS_ALIGNED(pfn, 1ul << order))
+		panic("__free_pages: bad block pfn %#lx order %u", pfn, order);
+	if (PageBuddy(page) || page_count(page) <= 0)
+		panic("__free_pages: pfn %#lx is already free (double free)", pfn);
+	if (PageReserved(page))
+		panic("__free_pages: pfn %#lx is reserved, never allocated", pfn);
+}
+
+/*
+ * The last reference is gone: the owner must have freed the block with the
+ * order it got and cleared every flag it set, in every page. Then poison.
+ */
+static void free_pages_prepare(struct page *page, unsigned int order)
+{
+	if (page->order != order)
+		panic("__free_pages: pfn %#lx allocated with order %u, freed with %u",
+		      page_to_pfn(page), page->order, order);
+	for (unsigned long i = 0; i < 1ul << order; i++)
+		if (page[i].flags)
+			panic("__free_pages: pfn %#lx freed with flags %#lx still set",
+			      page_to_pfn(page + i), page[i].flags);
+	poison_pages(page, order);
+}
+
+void __free_pages(struct page *page, unsigned int order)
+{
+	check_free(page, order);
+	if (!page_ref_dec_and_test(page))
+		return;
+	free_pages_prepare(page, order);
+	unsigned long flags = spin_lock_irqsave(&zone.lock);
+	free_one_page(page_to_pfn(page), order);
+	spin_unlock_irqrestore(&zone.lock, flags);
+}
+
+unsigned long __get_free_pages(unsigned int order)
+{
+	struct page *page = alloc_pages(order);
+	return page ? (unsigned long)page_address(page) : 0;
+}
+
+unsigned long get_zeroed_page(void)
+{
+	unsigned long addr = __get_free_page();
+	if (addr)
+		memset((void *)addr, 0, PAGE_SIZE);
+	return addr;
+}
+
+void free_pages(unsigned long addr, unsigned int order)
+{
+	if (addr)
+		__free_pages(virt_to_page((void *)addr), order);
+}
+
+void split_page(struct page *page, unsigned int order)
+{
+	if (page->order != order || page_count(page) != 1)
+		panic("split_page: pfn %#lx is not an order-%u block with one user",
+		      page_to_pfn(page), order);
+	for (unsigned long i = 0; i < 1ul << order; i++) {
+		page[i].order = 0;
+		set_page_count(&page[i], 1);
+	}
+}
+
+unsigned long nr_free_pages(void)
+{
+	return READ_ONCE(zone.nr_free);
+}
+
+unsigned long nr_free_blocks(unsigned int order)
+{
+	return order <= MAX_ORDER ? READ_ONCE(zone.free_area[order].nr_free) : 0;
+}
+
+unsigned long totalram_pages(void)
+{
+	return zone.managed_pages;
+}
+
+/*
+ * Give the pfns [start, end) to the buddy in the largest blocks their
+ * alignment allows, through the ordinary merging path, so that blocks from
+ * neighbouring ranges merge as they would had they been freed later.
+ */
+void free_pages_memory(unsigned long start, unsigned long end)
+{
+	unsigned long flags = spin_lock_irqsave(&zone.lock);
+
+	while (start < end) {
+		unsigned int order = MAX_ORDER;
+		while (!IS_ALIGNED(start, 1ul << order) || start + (1ul << order) > end)
+			order--;
+		for (unsigned long i = 0; i < 1ul << order; i++) {
+			struct page *p = pfn_to_page(start + i);
+			ClearPageReserved(p);
+			set_page_count(p, 0);
+		}
+		free_one_page(start, order);
+		zone.managed_pages += 1ul << order;
+		start += 1ul << order;
+	}
+	spin_unlock_irqrestore(&zone.lock, flags);
+}
+
+/*
+ * mem_map comes from memblock (not zeroed by it: each entry is written
+ * here anyway); every page starts reserved with one reference, and memblock_free_all() then frees the ones that are RAM and
+ * not in use. Runs once, on the boot CPU, after the kernel page tables map
+ * all RAM (mem_map may lie above 4 GiB).
+ */
+void page_alloc_init(void)
+{
+	max_pfn = memblock_end_of_DRAM() >> PAGE_SHIFT;
+	mem_map = memblock_alloc_raw(max_pfn * sizeof(struct page), PAGE_SIZE);
+	if (!mem_map)
+		panic("page_alloc_init: no memory for mem_map (%lu pages)", max_pfn);
+	for (unsigned long pfn = 0; pfn < max_pfn; pfn++)
+		mem_map[pfn] = (struct page){ .flags = 1ul << PG_reserved, ._refcount = 1 };
+	for (unsigned int order = 0; order <= MAX_ORDER; order++)
+		INIT_LIST_HEAD(&zone.free_area[order].free_list);
+	memblock_free_all();
+	ready = true;
+}
