@@ -30,6 +30,8 @@ CFLAGS += -target x86_64-unknown-none-elf -Wno-gnu-variable-sized-type-not-at-en
 else
 # gcc would turn our own memset/memmove loops into calls to themselves
 CFLAGS += -fno-tree-loop-distribute-patterns
+# emit tests (and everything else) in source order: ktest runs them that way
+CFLAGS += -fno-toplevel-reorder
 endif
 NASMFLAGS := -f elf64 -g -F dwarf
 LDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments -T linker.ld
