@@ -99,4 +99,7 @@ clean:
 
 include user/user.mk
 
+# A changed Makefile (flags) rebuilds everything.
+$(OBJS): Makefile
+
 -include $(OBJS:.o=.d)
