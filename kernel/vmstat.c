@@ -1,0 +1,42 @@
+/* Memory-management counters and their /proc/vmstat names (see vmstat.h). */
+#include "kernel/vmstat.h"
+#include "kernel/string.h"
+
+DEFINE_PER_CPU(struct vm_event_state, vm_events);
+long vm_state[NR_VM_STATES];
+
+/* Linux's /proc/vmstat names, so a test reads the same key on both kernels. */
+static const char *const vm_state_names[NR_VM_STATES] = {
+	[NR_PAGE_TABLE_PAGES] = "nr_page_table_pages",
+};
+
+static const char *const vm_event_names[NR_VM_EVENTS] = {
+	[PGFAULT] = "pgfault",
+};
+
+unsigned long vm_event_sum(enum vm_event_item item)
+{
+	unsigned long sum = 0;
+
+	for (int cpu = 0; cpu < MAX_CPUS; cpu++)
+		sum += READ_ONCE(per_cpu_ptr(&vm_events, cpu)->event[item]);
+	return sum;
+}
+
+long vm_state_read(enum vm_state_item item)
+{
+	return __atomic_load_n(&vm_state[item], __ATOMIC_RELAXED);
+}
+
+size_t vmstat_show(char *buf, size_t size)
+{
+	size_t len = 0;
+
+	for (int i = 0; i < NR_VM_STATES; i++)
+		len += snprintf(buf + len, len < size ? size - len : 0, "%s %ld\n",
+				vm_state_names[i], vm_state_read(i));
+	for (int i = 0; i < NR_VM_EVENTS; i++)
+		len += snprintf(buf + len, len < size ? size - len : 0, "%s %lu\n",
+				vm_event_names[i], vm_event_sum(i));
+	return len;
+}

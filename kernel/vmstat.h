@@ -1,0 +1,54 @@
+/*
+ * Counters of memory-management events, read through /proc/vmstat so a
+ * test asserts on behaviour ("this DONTNEED sent 3 IPIs"), not on timing.
+ *
+ * Events (count_vm_event) are per-CPU and only grow: bumping one is a
+ * single `inc` on this CPU's copy, no lock and no shared cache line; a
+ * reader sums the CPUs. States (mod_vm_state) go up and down (e.g. page
+ * tables in use) and are one global atomic each.
+ *
+ * To add a counter: add it to the enum and its /proc/vmstat name to the
+ * table in kernel/vmstat.c, in the same order.
+ */
+#pragma once
+#include "kernel/percpu.h"
+
+enum vm_event_item {
+	PGFAULT,                 /* page faults handled (user and uaccess) */
+	NR_VM_EVENTS
+};
+
+enum vm_state_item {
+	NR_PAGE_TABLE_PAGES,     /* user page-table pages allocated, all mms */
+	NR_VM_STATES
+};
+
+struct vm_event_state {
+	unsigned long event[NR_VM_EVENTS];
+};
+DECLARE_PER_CPU(struct vm_event_state, vm_events);
+extern long vm_state[NR_VM_STATES];
+
+static inline void count_vm_events(enum vm_event_item item, unsigned long n)
+{
+	/* One read-modify-write instruction: an interrupt on this CPU cannot
+	 * split it, and no other CPU writes this copy. */
+	__asm__ volatile("addq %1, %0"
+			 : "+m"(this_cpu_ptr(&vm_events)->event[item]) : "er"(n));
+}
+
+static inline void count_vm_event(enum vm_event_item item)
+{
+	count_vm_events(item, 1);
+}
+
+static inline void mod_vm_state(enum vm_state_item item, long delta)
+{
+	__atomic_fetch_add(&vm_state[item], delta, __ATOMIC_RELAXED);
+}
+
+/* Sum of an event over every CPU (racy by design: a snapshot). */
+unsigned long vm_event_sum(enum vm_event_item item);
+long vm_state_read(enum vm_state_item item);
+/* Format /proc/vmstat ("name value" lines) into buf; returns the length. */
+size_t vmstat_show(char *buf, size_t size);
