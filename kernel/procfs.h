@@ -1,0 +1,28 @@
+/*
+ * The read-only /proc files, in Linux's formats, so one test program reads
+ * the same keys on Linux and on Quiesce (DESIGN.md, "User ABI").
+ *
+ * A file's text is generated when it is opened (a snapshot) and read from
+ * that buffer.
+ */
+#pragma once
+#include "kernel/types.h"
+
+/* What /proc/self/status reports about a process. */
+struct proc_status_info {
+	const char *name;
+	int pid, ppid;
+	int threads;
+	unsigned long vm_size_kb;      /* total size of the VMAs */
+	unsigned long rss_kb;          /* resident pages */
+	unsigned long pte_kb;          /* page-table pages of the mm (VmPTE) */
+};
+
+size_t proc_status_show(char *buf, size_t size, const struct proc_status_info *info);
+size_t proc_meminfo_show(char *buf, size_t size);
+
+/* The generator of a /proc path, or NULL if there is no such file. */
+typedef size_t (*proc_show_fn)(char *buf, size_t size);
+proc_show_fn procfs_lookup(const char *path);
+/* Registered by the process code: fills /proc/self/status for the caller. */
+extern proc_show_fn proc_self_status_show;
