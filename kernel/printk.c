@@ -80,6 +80,13 @@ void printk(const char *fmt, ...)
 	va_end(ap);
 }
 
+void console_write(const char *s, size_t n)
+{
+	unsigned long flags = console_lock();
+	serial_write(s, n);
+	console_unlock(flags);
+}
+
 __noreturn void poweroff(int status)
 {
 	printk("quiesce: poweroff status=%d\n", status);

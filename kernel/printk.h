@@ -10,6 +10,9 @@
 void printk(const char *fmt, ...) __printf(1, 2);
 void vprintk(const char *fmt, va_list ap);
 
+/* Write bytes as they are (user programs' output): no prefix, whole under the lock. */
+void console_write(const char *s, size_t n);
+
 /* panic("reason"): print file:function: reason, registers and a backtrace,
  * stop the other CPUs, power off with status 125. */
 #define panic(...) panic_at(__FILE__, __func__, __VA_ARGS__)
