@@ -46,6 +46,9 @@ OBJS  := $(CSRCS:%.c=$(B)/%.o) $(ASRCS:%.asm=$(B)/%.o)
 .PHONY: all deps run test gdb clean iso
 all: $(B)/quiesce.iso
 
+# The user programs (user/user.mk): before the ISO rule, which lists them.
+include user/user.mk
+
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo '  CC      $<')
@@ -75,10 +78,25 @@ $(B)/quiesce.elf: $(OBJS) $(B)/ksyms.o linker.ld
 	$(LD) $(LDFLAGS) -o $@ $(OBJS) $(B)/ksyms.o
 	@$(NM) -n $@ | $(PYTHON) tools/gen-ksyms --check $(B)/quiesce0.elf
 
-$(B)/quiesce.iso: $(B)/quiesce.elf boot/grub.cfg
-	@rm -rf $(B)/iso && mkdir -p $(B)/iso/boot/grub
+# The ISO carries the kernel and every bundled user program as a GRUB module
+# (its name is the program's argv[0]); boot/grub.cfg's @MODULES@ and
+# @CMDLINE@ lines are filled in here. build/user/programs.txt lists each
+# program with the exit status that means "pass", for tools/test-suite.
+comma := ,
+USER_EXPECT = $(subst $(eval) ,$(comma),$(strip $(foreach p,$(USER_PROGS),\
+	$(if $(USER_STATUS_$(notdir $(p))),$(notdir $(p)):$(USER_STATUS_$(notdir $(p)))))))
+
+$(B)/quiesce.iso: $(B)/quiesce.elf boot/grub.cfg $(USER_PROGS)
+	@rm -rf $(B)/iso && mkdir -p $(B)/iso/boot/grub $(B)/iso/boot/user
 	cp $(B)/quiesce.elf $(B)/iso/boot/quiesce.elf
-	cp boot/grub.cfg $(B)/iso/boot/grub/grub.cfg
+	cp $(USER_PROGS) $(B)/iso/boot/user/
+	@for p in $(notdir $(USER_PROGS)); do \
+		printf '\tmodule2 /boot/user/%s %s\n' $$p $$p; done > $(B)/modules.cfg
+	sed -e '/@MODULES@/{r $(B)/modules.cfg' -e 'd}' \
+		-e 's|@CMDLINE@|$(if $(USER_EXPECT),init.expect=$(USER_EXPECT))|' \
+		boot/grub.cfg > $(B)/iso/boot/grub/grub.cfg
+	@printf '%s %s\n' $(foreach p,$(USER_PROGS),$(p) $(or $(USER_STATUS_$(notdir $(p))),0)) \
+		> $(B)/user/programs.txt
 	grub-mkrescue -o $@ $(B)/iso 2>$(B)/grub-mkrescue.log || { cat $(B)/grub-mkrescue.log; exit 1; }
 
 deps:
@@ -96,8 +114,6 @@ gdb: deps all
 
 clean:
 	rm -rf $(B)
-
-include user/user.mk
 
 # A changed Makefile (flags) rebuilds everything.
 $(OBJS): Makefile
