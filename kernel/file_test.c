@@ -7,6 +7,7 @@
 
 KTEST(files_fd_table)
 {
+	kmem_cache_shrink_all();               /* baseline without spare slabs */
 	unsigned long free_before = nr_free_pages();
 	struct files_struct *files = files_create();
 	struct file *f;

@@ -5,17 +5,23 @@
  */
 #include "arch/x86_64/acpi.h"
 #include "arch/x86_64/apic.h"
+#include "arch/x86_64/rtc.h"
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/fpu.h"
 #include "arch/x86_64/gdt.h"
 #include "arch/x86_64/idt.h"
 #include "arch/x86_64/ioapic.h"
 #include "arch/x86_64/serial.h"
+#include "arch/x86_64/syscall.h"
 #include "kernel/bootinfo.h"
 #include "kernel/bootopt.h"
 #include "kernel/crashtest.h"
+#include "kernel/futex.h"
+#include "kernel/init.h"
 #include "kernel/ktest.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
+#include "kernel/sched.h"
 #include "kernel/smp.h"
 #include "kernel/time.h"
 #include "mm/mm_init.h"
@@ -38,6 +44,21 @@ static void banner(void)
 	printk("command line: '%s'\n", bootinfo.cmdline);
 }
 
+/*
+ * The first thread: what the system is for, once it is up. Bound to the
+ * boot CPU, where the tests expect to run (the serial IRQ goes there).
+ */
+static int kernel_init(void *unused)
+{
+	crashtest_run();
+	if (ktest_glob)
+		poweroff(ktest_run(ktest_glob) ? EXIT_TESTS_FAILED : EXIT_OK);
+	poweroff(init_run_programs());
+}
+
+/* The boot CPU's stack (boot/entry.asm), on which kmain runs and CPU 0 idles. */
+extern char boot_stack_top[];
+
 void kmain(phys_addr_t mbi_phys, u32 magic)
 {
 	percpu_init();
@@ -54,6 +75,9 @@ void kmain(phys_addr_t mbi_phys, u32 magic)
 	banner();
 
 	mm_init();
+	fpu_init();
+	sched_init_cpu((u64)boot_stack_top);   /* kmain is now CPU 0's idle thread */
+	syscall_init_cpu();
 	lapic_init();
 	lapic_timer_calibrate();
 	lapic_timer_start();
@@ -62,10 +86,9 @@ void kmain(phys_addr_t mbi_phys, u32 magic)
 	serial_enable_irq();
 	irq_enable();
 	smp_boot_cpus();
+	rtc_init();
+	futex_init();
 
-	crashtest_run();
-	if (ktest_glob)
-		poweroff(ktest_run(ktest_glob) ? EXIT_TESTS_FAILED : EXIT_OK);
-	printk("nothing to run yet; powering off\n");
-	poweroff(EXIT_OK);
+	put_thread(kthread_run("init", kernel_init, NULL, 0));
+	cpu_idle_loop();
 }

@@ -30,7 +30,7 @@ void percpu_init_cpu(int id, u32 apic_id)
 	struct cpu *c = &cpus[id];
 
 	c->apic_id = apic_id;
-	/* The kernel runs with its own GS; swapgs on user entry (issue 4) trades it. */
+	/* The kernel runs with its own GS; swapgs on entry from user mode trades it. */
 	wrmsr(MSR_GS_BASE, (u64)c);
 	wrmsr(MSR_KERNEL_GS_BASE, 0);
 }

@@ -17,10 +17,19 @@
 
 struct tss;
 struct thread;
+struct mm_struct;
 
+/*
+ * The first five fields are at fixed offsets: assembly reaches them through
+ * %gs (kernel/thread.h for current_thread, syscall_entry.asm for the stack
+ * fields; arch/x86_64/syscall.c checks the offsets at compile time).
+ */
 struct cpu {
 	struct cpu *self;              /* %gs:0, so this_cpu() is one load */
 	unsigned long percpu_offset;   /* %gs:8: this CPU's copy minus the template */
+	struct thread *current_thread; /* %gs:16: the thread running here (`current`) */
+	u64 kernel_rsp;                /* %gs:24: top of its kernel stack (= TSS.rsp0) */
+	u64 user_rsp;                  /* %gs:32: user rsp, parked by the syscall entry */
 	int id;                        /* 0 .. nr_cpus-1, dense */
 	u32 apic_id;                   /* local APIC id (x2APIC id in x2APIC mode) */
 	int preempt_count;             /* > 0: this CPU must not switch threads */
@@ -32,6 +41,8 @@ struct cpu {
 	void *gdt;
 	void *stack_top;               /* this CPU's boot/idle stack */
 	volatile u64 ticks;            /* local APIC timer interrupts taken */
+	/* The user address space in CR3, NULL for swapper_pg_dir; written by switch_mm() only. */
+	struct mm_struct *loaded_mm;
 };
 
 extern struct cpu cpus[MAX_CPUS];

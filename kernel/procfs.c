@@ -1,10 +1,9 @@
 /* /proc file contents (see procfs.h). */
 #include "kernel/procfs.h"
+#include "kernel/process.h"
 #include "kernel/string.h"
 #include "kernel/vmstat.h"
 #include "mm/page_alloc.h"
-
-proc_show_fn proc_self_status_show;
 
 /* Append to buf like snprintf, never past size; returns the new length. */
 static __printf(4, 5) size_t append(char *buf, size_t size, size_t len, const char *fmt, ...)
@@ -47,17 +46,12 @@ size_t proc_meminfo_show(char *buf, size_t size)
 	return n;
 }
 
-static size_t self_status(char *buf, size_t size)
-{
-	return proc_self_status_show ? proc_self_status_show(buf, size) : 0;
-}
-
 static const struct {
 	const char *path;
 	proc_show_fn show;
 } proc_files[] = {
-	{ "/proc/self/status", self_status },
-	{ "/proc/thread-self/status", self_status },
+	{ "/proc/self/status", process_status_show },
+	{ "/proc/thread-self/status", process_status_show },
 	{ "/proc/meminfo", proc_meminfo_show },
 	{ "/proc/vmstat", vmstat_show },
 };

@@ -24,5 +24,3 @@ size_t proc_meminfo_show(char *buf, size_t size);
 /* The generator of a /proc path, or NULL if there is no such file. */
 typedef size_t (*proc_show_fn)(char *buf, size_t size);
 proc_show_fn procfs_lookup(const char *path);
-/* Registered by the process code: fills /proc/self/status for the caller. */
-extern proc_show_fn proc_self_status_show;

@@ -15,8 +15,9 @@
  *   - An asynchronous call (wait == false) does not use the caller's stack:
  *     it travels in a per-CPU slot, reused once the target has run it.
  *
- * CPU work (kernel/cpu_work.c): run_on_cpus() hands a function to the idle
- * loops of other CPUs, where it runs in process context with interrupts on.
+ * CPU work (kernel/cpu_work.c): run_on_cpus() runs a function on several
+ * CPUs at once, in kernel threads bound to them (process context,
+ * interrupts on).
  */
 #pragma once
 #include "kernel/cpumask.h"
@@ -56,14 +57,9 @@ struct smp_call_stats smp_call_stats(int cpu);
 /*
  * Run fn(arg) on every online CPU of mask in process context with interrupts
  * enabled, and return when all have finished. They start together: each
- * waits until all are ready to call fn. The
- * other CPUs run it from their idle loop; this CPU, if in mask, runs its
- * share itself. For tests that keep every CPU busy at once. Interrupts must
- * be enabled; not from an interrupt handler.
+ * waits until all are ready to call fn. The other CPUs run it in kernel
+ * threads bound to them; this CPU, if in mask, runs its share itself. For
+ * tests that keep every CPU busy at once. Process context (it sleeps), one
+ * call at a time (others wait), never from inside fn.
  */
 void run_on_cpus(const cpumask_t *mask, smp_call_func_t fn, void *arg);
-
-/* Register the VEC_RESCHEDULE handler that wakes an idle CPU. */
-void cpu_work_init(void);
-/* What a CPU does when it has nothing else to do: run handed-over work, else hlt. */
-__noreturn void cpu_idle_loop(void);

@@ -44,6 +44,28 @@ SUITES = [
     dict(name="bios-smp2", cmdline="ktest", smp=2, ktap=True),
     dict(name="bios-smp8", cmdline="ktest", smp=8, ktap=True, timeout=240),
 
+    # The bundled user programs (user/tests), run by init from the ISO's
+    # default entry, which carries them as modules with init.expect=...;
+    # each program is one KTAP result, failed also if it leaked memory.
+    dict(name="user-bios-smp4", smp=4, ktap=True,
+         log_lacks=[r"KERNEL EXCEPTION", r"PANIC"]),
+    dict(name="user-uefi-smp4", smp=4, ktap=True, uefi=True, timeout=UEFI_TIMEOUT),
+    dict(name="user-bios-smp1", smp=1, ktap=True),
+    dict(name="user-bios-smp2", smp=2, ktap=True),
+
+    # tools/run-elf's mode: init=exit powers off with the program's status.
+    dict(name="run-elf-segfault", cmdline="init=exit",
+         modules=["build/user/tests/segfault=segfault"], status=139,
+         log_has=[r"^segfault: SIGSEGV at 0x8 ip 0x[0-9a-f]+$"]),
+    dict(name="run-elf-args", cmdline="init=exit",
+         modules=["build/user/tests/hello=hello one two"], status=0,
+         log_has=[r"argc 3, argv\[0\] hello"]),
+    # A file that is not a program: a clear message, status 126, and the
+    # kernel goes on to run the next program.
+    dict(name="malformed-elf", cmdline="init.expect=notelf:126",
+         modules=["boot/grub.cfg=notelf", "build/user/tests/hello=hello"], ktap=True,
+         log_has=[r"^notelf: cannot run: not an ELF file$", r"^ok 2 hello$"]),
+
     # An unknown option is reported, and the kernel still boots.
     dict(name="bad-option", cmdline="ktest=none bogus_option=1", status=0,
          log_has=[r"unknown boot option 'bogus_option'"]),

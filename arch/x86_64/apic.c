@@ -5,8 +5,10 @@
 #include "kernel/bootopt.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
+#include "kernel/sched.h"
 #include "kernel/string.h"
 #include "kernel/time.h"
+#include "kernel/timer.h"
 #include "mm/kernel_pgtable.h"
 
 /* Register offsets in the xAPIC page; x2APIC MSR = 0x800 + offset / 16. */
@@ -141,6 +143,8 @@ static void apic_timer(struct trap_frame *tf)
 	void (*hook)(void) = READ_ONCE(lapic_timer_hook);
 
 	this_cpu()->ticks++;
+	run_local_timers();
+	scheduler_tick();
 	if (hook)
 		hook();
 }

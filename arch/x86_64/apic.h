@@ -31,5 +31,5 @@ void lapic_timer_calibrate(void);
 void lapic_timer_start(void);
 extern u32 lapic_timer_hz;        /* timer input clock after the divider */
 /* If set, called from every CPU's timer interrupt after its tick is counted
- * (interrupts off). For tests until the scheduler has a tick of its own. */
+ * and the timers and scheduler tick ran (interrupts off). For tests. */
 extern void (*lapic_timer_hook)(void);

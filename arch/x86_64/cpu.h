@@ -44,7 +44,13 @@ static inline void wrmsr(u32 msr, u64 v)
 #define CR4_SMEP (1ul << 20)
 #define CR4_SMAP (1ul << 21)
 
+#define RFLAGS_FIXED (1ul << 1)   /* reserved, always 1 */
+#define RFLAGS_TF (1ul << 8)
 #define RFLAGS_IF (1ul << 9)
+#define RFLAGS_DF (1ul << 10)
+#define RFLAGS_IOPL (3ul << 12)
+#define RFLAGS_NT (1ul << 14)
+#define RFLAGS_RF (1ul << 16)
 #define RFLAGS_AC (1ul << 18)
 
 #define DEFINE_CR(n)                                                         \

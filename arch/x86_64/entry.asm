@@ -6,52 +6,27 @@
 ; code pushes the general registers, giving a struct trap_frame (idt.h).
 ;
 ; GS: in the kernel GS base points at this CPU's struct cpu. Coming from user
-; mode (issue 4) it holds the user's value, so entries from ring 3 execute
-; swapgs on the way in and out. NMI, #DF and #MC can arrive at any instruction,
-; even between a swapgs and the iretq, so their "paranoid" path asks the MSR
+; mode it holds the user's value, so entries from ring 3 execute swapgs on
+; the way in and out. NMI, #DF and #MC can arrive at any instruction, even
+; between a swapgs and the iretq, so their "paranoid" path asks the MSR
 ; which GS is live instead of trusting CS.
+;
+; The way back to ring 3 is shared with the SYSCALL entry (syscall_entry.asm):
+; ret_to_user runs the exit work (exit_to_user_mode), then IRET.
 
 extern trap_dispatch
+extern exit_to_user_mode
 global isr_stub_table
+global ret_to_user
+global iret_to_user
+global return_to_user
 
 MSR_GS_BASE equ 0xc0000101
-FRAME_CS    equ 24            ; offset of CS from rsp after vector+error push
+FRAME_RIP   equ 16            ; offsets from rsp after the vector+error push
+FRAME_CS    equ 24
+VEC_GP      equ 13
 
-%macro SAVE_REGS 0
-	push rax
-	push rbx
-	push rcx
-	push rdx
-	push rsi
-	push rdi
-	push rbp
-	push r8
-	push r9
-	push r10
-	push r11
-	push r12
-	push r13
-	push r14
-	push r15
-%endmacro
-
-%macro RESTORE_REGS 0
-	pop r15
-	pop r14
-	pop r13
-	pop r12
-	pop r11
-	pop r10
-	pop r9
-	pop r8
-	pop rbp
-	pop rdi
-	pop rsi
-	pop rdx
-	pop rcx
-	pop rbx
-	pop rax
-%endmacro
+%include "arch/x86_64/trap_frame.inc"
 
 ; Vectors whose exceptions push an error code.
 %define HAS_ERROR(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || (v) == 21 || (v) == 29 || (v) == 30)
@@ -77,20 +52,64 @@ align 16
 
 common_entry:
 	test byte [rsp + FRAME_CS], 3
-	jz .kernel
+	jnz .from_user
+	; In ring 0 GS is the kernel's -- except at one instruction: the iretq
+	; that returns to user mode runs after its swapgs, and if it faults (a
+	; bad frame: non-canonical rip, bad selector) the exception arrives in
+	; ring 0 with the user's GS. That one case must swap too.
+	cmp qword [rsp + FRAME_RIP], iret_to_user_insn
+	jne .kernel
+.from_user:
 	swapgs
 .kernel:
+	; Start from clean flags: no AC above all (user code may set it, and
+	; with AC set SMAP does not protect the kernel), no DF. IF is already
+	; off (interrupt gates); the frame keeps the interrupted flags.
+	push qword 2
+	popfq
+	SAVE_REGS
+	mov rdi, rsp
+	call trap_dispatch
+	test byte [rsp + TF_CS], 3
+	jnz ret_to_user
+	RESTORE_REGS
+	add rsp, 16                ; vector and error code
+	iretq
+
+; Return to user mode from the trap frame at rsp (the top of the thread's
+; kernel stack): first the exit work in C -- reschedule if asked, leave if
+; killed, note an RCU quiescent state -- then restore and IRET.
+ret_to_user:
+	mov rdi, rsp
+	call exit_to_user_mode     ; returns with interrupts off, to stay so
+iret_to_user:                  ; the frame is final: the SYSCALL exit jumps here
+	RESTORE_REGS
+	add rsp, 16
+	swapgs
+iret_to_user_insn:
+	iretq
+
+; __noreturn void return_to_user(struct trap_frame *regs): regs is the
+; running thread's task_pt_regs, at the top of its stack; whatever the
+; kernel was doing below it is abandoned.
+return_to_user:
+	mov rsp, rdi
+	jmp ret_to_user
+
+; Continued from the iretq above when it faulted (listed in __ex_table): rsp
+; points at the frame it could not use, the user's registers are back in
+; place, GS is the kernel's (common_entry swapped it). It is the user
+; program's fault -- a rip or selector its frame should not have -- so make
+; it one: rebuild the trap frame as though the #GP came from user mode and
+; dispatch it (user-mode exceptions end the thread), then leave again.
+bad_iret:
+	push 0
+	push VEC_GP
 	SAVE_REGS
 	mov rdi, rsp
 	cld
 	call trap_dispatch
-	RESTORE_REGS
-	test byte [rsp + FRAME_CS], 3
-	jz .kernel_out
-	swapgs
-.kernel_out:
-	add rsp, 16                ; vector and error code
-	iretq
+	jmp ret_to_user
 
 paranoid_entry:
 	SAVE_REGS
@@ -112,6 +131,9 @@ paranoid_entry:
 	RESTORE_REGS
 	add rsp, 16
 	iretq
+
+section __ex_table progbits alloc noexec nowrite align=8
+	dq iret_to_user_insn, bad_iret
 
 section .rodata
 align 8

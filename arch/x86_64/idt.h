@@ -31,7 +31,7 @@ struct trap_frame {
 #define VEC_ISA_BASE      0x30   /* ISA IRQ n routed through the IOAPIC: 0x30 + n */
 #define VEC_LAPIC_TIMER   0xec
 #define VEC_CALL_FUNCTION 0xf2   /* cross-CPU function call (kernel/smp_call.c) */
-#define VEC_RESCHEDULE    0xf3   /* wake a CPU to look at its work */
+#define VEC_RESCHEDULE    0xf3   /* make a CPU look at its run queue (kernel/sched.c) */
 #define VEC_APIC_ERROR    0xfe
 #define VEC_SPURIOUS      0xff
 

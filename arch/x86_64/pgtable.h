@@ -202,3 +202,84 @@ static inline pte_t *pte_offset_kernel(pmd_t *pmd, unsigned long va)
 
 /* Page-table levels as Linux's lookup_address() reports them. */
 enum pg_level { PG_LEVEL_NONE, PG_LEVEL_4K, PG_LEVEL_2M, PG_LEVEL_1G };
+
+/*
+ * User page tables (mm/pgtable.c, mm/fault.c).
+ *
+ * A non-leaf entry of a user table lets the leaf decide: present, writable,
+ * user, so that only the PTE's own bits restrict an access. A user PTE is in
+ * one of three states:
+ *   none      all zero: nothing mapped; the next touch faults it in
+ *   present   P set: maps a page (the zero page read-only, or an anon page)
+ *   protnone  P clear, _PAGE_PROTNONE set: mprotect(PROT_NONE) kept the page
+ *             (its pfn stays in the entry) but no access may reach it
+ * _PAGE_PROTNONE reuses the global bit, as Linux does: the hardware ignores
+ * every other bit of a not-present entry, and user pages are never global.
+ */
+#define _PAGE_PROTNONE _PAGE_GLOBAL
+#define _PAGE_TABLE    (_PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED)
+/* The bits mprotect replaces; the pfn, A and D survive (pte_modify). */
+#define _PAGE_PROT_MASK (_PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_PROTNONE | _PAGE_NX)
+/* User protections (vm_get_page_prot() picks one; RW is added per page). */
+#define PAGE_NONE      (_PAGE_PROTNONE | _PAGE_ACCESSED)
+#define PAGE_USER_RO   (_PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED | _PAGE_NX)
+#define PAGE_USER_RX   (_PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED)
+
+static inline pgd_t pgd_user_table(phys_addr_t phys) { return __pgd(phys | _PAGE_TABLE); }
+static inline pud_t pud_user_table(phys_addr_t phys) { return __pud(phys | _PAGE_TABLE); }
+static inline pmd_t pmd_user_table(phys_addr_t phys) { return __pmd(phys | _PAGE_TABLE); }
+static inline void pgd_clear(pgd_t *p) { set_pgd(p, __pgd(0)); }
+
+static inline bool pte_protnone(pte_t e)
+{
+	return (pte_val(e) & (_PAGE_PRESENT | _PAGE_PROTNONE)) == _PAGE_PROTNONE;
+}
+static inline bool pte_dirty(pte_t e) { return pte_val(e) & _PAGE_DIRTY; }
+static inline bool pte_same(pte_t a, pte_t b) { return pte_val(a) == pte_val(b); }
+static inline bool pmd_same(pmd_t a, pmd_t b) { return pmd_val(a) == pmd_val(b); }
+static inline pte_t pte_mkwrite(pte_t e)   { return __pte(pte_val(e) | _PAGE_RW); }
+static inline pte_t pte_wrprotect(pte_t e) { return __pte(pte_val(e) & ~_PAGE_RW); }
+static inline pte_t pte_mkdirty(pte_t e)   { return __pte(pte_val(e) | _PAGE_DIRTY); }
+static inline pte_t pte_mkyoung(pte_t e)   { return __pte(pte_val(e) | _PAGE_ACCESSED); }
+
+/* The entry e with its protection replaced by prot (a PAGE_* value); pfn, A, D kept. */
+static inline pte_t pte_modify(pte_t e, u64 prot)
+{
+	return __pte((pte_val(e) & ~_PAGE_PROT_MASK) | (prot & _PAGE_PROT_MASK));
+}
+
+/*
+ * Clear an entry and return what it held, in one atomic exchange: between a
+ * load and a separate store the hardware of another CPU could set the dirty
+ * bit, and that write would be lost. The caller holds the PTE lock.
+ */
+static inline pte_t ptep_get_and_clear(pte_t *p)
+{
+	return __pte(__atomic_exchange_n(&p->pte, 0, __ATOMIC_SEQ_CST));
+}
+
+/* The address where the entry of this level covering addr ends, capped at end. */
+static inline unsigned long pgd_addr_end(unsigned long addr, unsigned long end)
+{
+	unsigned long b = (addr + PGD_SIZE) & ~(PGD_SIZE - 1);
+	return b - 1 < end - 1 ? b : end;
+}
+
+static inline unsigned long pud_addr_end(unsigned long addr, unsigned long end)
+{
+	unsigned long b = (addr + PUD_SIZE) & PUD_MASK;
+	return b - 1 < end - 1 ? b : end;
+}
+
+static inline unsigned long pmd_addr_end(unsigned long addr, unsigned long end)
+{
+	unsigned long b = (addr + PMD_SIZE) & PMD_MASK;
+	return b - 1 < end - 1 ? b : end;
+}
+
+/* The #PF error code (pushed by the CPU; CR2 holds the address). */
+#define X86_PF_PROT  (1ul << 0)    /* 0: the entry was not present; 1: a protection violation */
+#define X86_PF_WRITE (1ul << 1)    /* a write (else a read) */
+#define X86_PF_USER  (1ul << 2)    /* from ring 3 */
+#define X86_PF_RSVD  (1ul << 3)    /* a reserved bit was set in an entry */
+#define X86_PF_INSTR (1ul << 4)    /* an instruction fetch */

@@ -6,7 +6,7 @@
  * 4 KiB page below 1 MiB named in the IPI. We copy boot/trampoline.asm
  * there; it takes an AP to long mode on the kernel's page tables and calls
  * ap_entry() on the AP's own stack. ap_entry() sets the CPU up like the boot
- * CPU, marks it online and enters the idle loop.
+ * CPU, becomes its idle thread, marks it online and enters the idle loop.
  *
  * APs are started one at a time, in MADT order, with the sequence and delays
  * of the Intel SDM (vol. 3, "MP Initialization", INIT-SIPI-SIPI): INIT, wait
@@ -17,19 +17,22 @@
 #include "arch/x86_64/acpi.h"
 #include "arch/x86_64/apic.h"
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/fpu.h"
 #include "arch/x86_64/gdt.h"
 #include "arch/x86_64/idt.h"
 #include "arch/x86_64/pgtable.h"
+#include "arch/x86_64/syscall.h"
 #include "kernel/bootopt.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
+#include "kernel/sched.h"
 #include "kernel/smp.h"
 #include "kernel/string.h"
 #include "kernel/time.h"
 #include "mm/kernel_pgtable.h"
 #include "mm/memblock.h"
 
-#define AP_STACK_SIZE      16384
+#define AP_STACK_SIZE      THREAD_STACK_SIZE   /* it becomes the idle thread's */
 #define AP_ONLINE_TIMEOUT_MS 1000  /* from the first SIPI to "online" */
 #define TRAMPOLINE_STACK   256     /* the real-mode stack at the page's top */
 #define APIC_MAP_SIZE      1024    /* APIC ids we can map to CPU ids */
@@ -47,7 +50,7 @@ _Static_assert(sizeof(struct trampoline_params) == 48, "must match boot/trampoli
 
 extern const char trampoline_start[], trampoline_end[], trampoline_params[];
 
-/* Each AP's stack, from the trampoline until forever: its idle loop runs on it. */
+/* Each AP's stack, from the trampoline until forever: its idle thread's. */
 static DEFINE_PER_CPU(u8[AP_STACK_SIZE], idle_stack) __aligned(16);
 
 /* apic_cpu_map[apic id] = CPU id + 1; 0: no online CPU has that APIC id. */
@@ -92,6 +95,9 @@ static __noreturn void ap_entry(int cpu)
 	lapic_timer_start();            /* with the boot CPU's calibration */
 	if (lapic_id() != expected)
 		panic("cpu %d: started as apic id %u but reports %u", cpu, expected, lapic_id());
+	fpu_init_cpu();
+	syscall_init_cpu();
+	sched_init_cpu((u64)cpus[cpu].stack_top);   /* from here on we are its idle thread */
 	mark_online(cpu);               /* the boot CPU waits for this */
 	cpu_idle_loop();
 }
@@ -210,7 +216,6 @@ static void start_aps(struct trampoline_params *p, phys_addr_t page)
 void smp_boot_cpus(void)
 {
 	smp_call_init();
-	cpu_work_init();
 	mark_online(0);
 	bool boot_cpu_listed = false;
 	for (int i = 0; i < acpi_madt.nr_lapics; i++)

@@ -11,10 +11,13 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/extable.h"
 #include "arch/x86_64/gdt.h"
+#include "arch/x86_64/uaccess.h"
 #include "kernel/ksyms.h"
 #include "kernel/panic.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
+#include "kernel/process.h"
+#include "mm/mm.h"
 
 struct idt_gate {
 	u16 offset_lo;
@@ -153,6 +156,86 @@ static __noreturn void die(struct trap_frame *tf)
 	panic_end();
 }
 
+/*
+ * May a kernel-mode fault on a user address be handled as demand paging?
+ * Only from an instruction allowed to fault (a uaccess copy, extable) that
+ * opened user memory with STAC: with SMAP on, a fault with AC clear is an
+ * SMAP violation on a page that may well be mapped, and handle_mm_fault
+ * would find nothing to fix and let it fault again forever. And only where
+ * handle_mm_fault may run: interrupts were on, not inside an interrupt
+ * handler, no spinlock held (mmap_lock may sleep, and the fault may need a
+ * PTE lock the interrupted code holds). Otherwise the fixup makes the copy
+ * fail with -EFAULT, as under Linux's pagefault_disable().
+ */
+static bool kernel_fault_may_page_in(const struct trap_frame *tf, u64 addr)
+{
+	const struct cpu *c = this_cpu();
+
+	if (addr >= USER_TOP || !search_extable(tf->rip))
+		return false;
+	if (cpu_has.smap && !(tf->rflags & RFLAGS_AC))
+		return false;
+	return (tf->rflags & RFLAGS_IF) && !c->irq_depth && !c->locks_held;
+}
+
+/*
+ * #PF on a user address: demand paging in the mm loaded on this CPU. Returns
+ * true if the fault was resolved and the instruction may run again.
+ * A user-mode fault handle_mm_fault refuses falls through to die() for now;
+ * with processes it becomes SIGSEGV.
+ */
+static bool do_page_fault(struct trap_frame *tf)
+{
+	u64 addr = read_cr2();      /* before interrupts are on: another fault would change it */
+
+	if (!from_user(tf) && !kernel_fault_may_page_in(tf, addr))
+		return false;
+	/*
+	 * A uaccess copy faulted with AC set, and the CPU does not clear it on
+	 * entry. Close user memory for the handler itself, which may sleep on
+	 * mmap_lock and must not hand AC to the next thread; iretq restores
+	 * the copy's AC.
+	 */
+	clac();
+	/* Run the fault with interrupts as they were: it may wait for TLB-flush IPIs. */
+	if (tf->rflags & RFLAGS_IF)
+		irq_enable();
+	int err = mm_fault_from_trap(this_cpu()->loaded_mm, addr, tf->error, from_user(tf));
+	irq_disable();
+	return err == 0;
+}
+
+/* The signal Linux sends for an exception taken in user mode. */
+static int exception_signal(u64 vector)
+{
+	switch (vector) {
+	case VEC_DE: case 16: case 19:          /* divide, x87 and SIMD errors */
+		return SIGFPE;
+	case VEC_DB: case VEC_BP:
+		return SIGTRAP;
+	case VEC_UD:
+		return SIGILL;
+	case 17:                                /* alignment check */
+		return SIGBUS;
+	default:                                /* #GP, #PF, #SS, #NP, ... */
+		return SIGSEGV;
+	}
+}
+
+/*
+ * A user program faulted and no handler can take it (there is no signal
+ * delivery here): the signal's default action ends the whole process, and
+ * only it. CR2 is read before interrupts come back on, since another fault
+ * would overwrite it.
+ */
+static __noreturn void user_exception(struct trap_frame *tf)
+{
+	u64 addr = tf->vector == VEC_PF ? read_cr2() : 0;
+
+	irq_enable();
+	process_fatal_signal(exception_signal(tf->vector), addr, tf->rip);
+}
+
 static void handle_exception(struct trap_frame *tf)
 {
 	if (tf->vector == VEC_NMI) {
@@ -161,6 +244,8 @@ static void handle_exception(struct trap_frame *tf)
 		printk("NMI received for no known reason\n");
 		return;
 	}
+	if (tf->vector == VEC_PF && do_page_fault(tf))
+		return;
 	if (!from_user(tf) && (tf->vector == VEC_PF || tf->vector == VEC_GP)) {
 		u64 fixup = search_extable(tf->rip);
 		if (fixup) {
@@ -168,7 +253,9 @@ static void handle_exception(struct trap_frame *tf)
 			return;
 		}
 	}
-	die(tf);   /* user-mode exceptions become signals in a later issue */
+	if (from_user(tf) && current->process)
+		user_exception(tf);
+	die(tf);
 }
 
 void trap_dispatch(struct trap_frame *tf)

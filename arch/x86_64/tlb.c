@@ -1,0 +1,90 @@
+/* TLB flushes and switch_mm (see tlb.h). */
+#include "arch/x86_64/tlb.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/pgtable.h"
+#include "kernel/printk.h"
+#include "kernel/smp.h"
+#include "mm/mm.h"
+
+/* What one flush asks of every CPU; lives on the flusher's stack while it waits. */
+struct flush_tlb_info {
+	struct mm_struct *mm;
+	unsigned long start, end;
+	unsigned int stride_shift;
+	bool freed_tables;
+};
+
+static void flush_tlb_local_all(void)
+{
+	write_cr3(read_cr3());        /* drops every non-global translation */
+}
+
+/*
+ * Run on each CPU of the mask, interrupts off. A CPU that has switched to
+ * another mm since the mask was read has nothing to flush: its CR3 write
+ * already dropped the old translations.
+ */
+static void flush_tlb_func(void *arg)
+{
+	const struct flush_tlb_info *f = arg;
+
+	if (READ_ONCE(this_cpu()->loaded_mm) != f->mm)
+		return;
+	if (f->freed_tables || f->end == TLB_FLUSH_ALL ||
+	    (f->end - f->start) >> f->stride_shift > TLB_SINGLE_PAGE_FLUSH_CEILING) {
+		flush_tlb_local_all();
+		return;
+	}
+	for (unsigned long addr = f->start; addr < f->end; addr += 1ul << f->stride_shift)
+		invlpg(addr);
+}
+
+void flush_tlb_mm_range(struct mm_struct *mm, unsigned long start, unsigned long end,
+			unsigned int stride_shift, bool freed_tables)
+{
+	struct flush_tlb_info info = { mm, start, end, stride_shift, freed_tables };
+	cpumask_t targets;
+
+	preempt_disable();
+	/*
+	 * The entry changes above must be visible before we read the mask: a
+	 * CPU that sets its bit after our read loads CR3 after our changes
+	 * (switch_mm sets the bit, a locked instruction, before its CR3 write)
+	 * and so walks the new tables. One that set it before, we see.
+	 */
+	smp_mb();
+	cpumask_copy(&targets, mm_cpumask(mm));
+	if (cpumask_test_cpu(cpu_id(), &targets)) {
+		unsigned long flags = irq_save();
+		flush_tlb_func(&info);
+		irq_restore(flags);
+	}
+	smp_call_function_many(&targets, flush_tlb_func, &info, true);   /* the others, waiting */
+	preempt_enable();
+}
+
+void switch_mm(struct mm_struct *prev, struct mm_struct *next)
+{
+	/* Interrupts off: a flush IPI must find loaded_mm and CR3 in agreement. */
+	unsigned long flags = irq_save();
+	struct cpu *c = this_cpu();
+
+	if (c->loaded_mm != prev)
+		panic("switch_mm: cpu %d has mm %p loaded, not %p", c->id, c->loaded_mm, prev);
+	if (prev != next) {
+		/* Join next's mask before loading it: from then on its flushes reach us. */
+		if (next)
+			cpumask_set_cpu(c->id, mm_cpumask(next));
+		write_cr3(virt_to_phys(next ? (void *)next->pgd : (void *)swapper_pg_dir));
+		WRITE_ONCE(c->loaded_mm, next);
+		/* Leave prev's mask only after the CR3 write dropped its translations. */
+		if (prev)
+			cpumask_clear_cpu(c->id, mm_cpumask(prev));
+	}
+	irq_restore(flags);
+}
+
+struct mm_struct *current_loaded_mm(void)
+{
+	return READ_ONCE(this_cpu()->loaded_mm);
+}

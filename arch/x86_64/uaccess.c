@@ -1,0 +1,99 @@
+/*
+ * Checked user copies (see uaccess.h).
+ *
+ * The copies are `rep movsb` / `rep stosb`: when one faults, the CPU stops
+ * with RIP still on the instruction and RCX holding the bytes not yet done.
+ * If the #PF handler resolves the fault (demand paging), the instruction
+ * simply resumes; if not, the exception table sends it to the label after
+ * it with RCX intact, which is then the count of bytes left undone.
+ */
+#include "arch/x86_64/uaccess.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/extable.h"
+#include "kernel/string.h"
+
+/* Copy n bytes; returns the bytes NOT copied (0: all). Either side may be user memory. */
+static unsigned long raw_copy_user(void *dst, const void *src, unsigned long n)
+{
+	stac();
+	__asm__ volatile("1: rep movsb\n"
+			 "2:\n\t"
+			 EXTABLE_ENTRY(1b, 2b)
+			 : "+c"(n), "+D"(dst), "+S"(src) : : "memory");
+	clac();
+	return n;
+}
+
+int copy_from_user(void *dst, const void __user *src, size_t n)
+{
+	unsigned long left = n;
+
+	if (access_ok(src, n))
+		left = raw_copy_user(dst, src, n);
+	if (left)       /* never hand the caller stale kernel bytes */
+		memset((char *)dst + (n - left), 0, left);
+	return left ? -EFAULT : 0;
+}
+
+int copy_to_user(void __user *dst, const void *src, size_t n)
+{
+	if (!access_ok(dst, n))
+		return -EFAULT;
+	return raw_copy_user(dst, src, n) ? -EFAULT : 0;
+}
+
+int clear_user(void __user *dst, size_t n)
+{
+	if (!access_ok(dst, n))
+		return -EFAULT;
+	stac();
+	__asm__ volatile("1: rep stosb\n"
+			 "2:\n\t"
+			 EXTABLE_ENTRY(1b, 2b)
+			 : "+c"(n), "+D"(dst) : "a"(0) : "memory");
+	clac();
+	return n ? -EFAULT : 0;
+}
+
+/* Read one user byte: 0, or -EFAULT. The caller has checked the address and done stac(). */
+static int get_user_u8(char *out, const char __user *p)
+{
+	int err = 0;
+	char c = 0;
+
+	__asm__ volatile("1: movb (%2), %1\n"
+			 "2:\n\t"
+			 ".pushsection .text.fixup, \"ax\"\n"
+			 "3: movl %3, %0\n\t"
+			 "jmp 2b\n\t"
+			 ".popsection\n\t"
+			 EXTABLE_ENTRY(1b, 3b)
+			 : "+r"(err), "+q"(c) : "r"(p), "i"(-EFAULT) : "memory");
+	*out = c;
+	return err;
+}
+
+long strncpy_from_user(char *dst, const char __user *src, long count)
+{
+	long i;
+
+	if (count <= 0)
+		return 0;
+	/* Only the bytes up to the end of user space may be read. */
+	if ((unsigned long)src >= USER_TOP)
+		return -EFAULT;
+	long max = MIN(count, (long)(USER_TOP - (unsigned long)src));
+	stac();
+	for (i = 0; i < max; i++) {
+		if (get_user_u8(&dst[i], src + i)) {
+			clac();
+			return -EFAULT;
+		}
+		if (!dst[i])
+			break;
+	}
+	clac();
+	if (i == max && max < count)
+		return -EFAULT;       /* ran into the end of user space without a NUL */
+	return i;
+}

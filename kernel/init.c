@@ -1,0 +1,182 @@
+/*
+ * init: run the user programs GRUB handed over as modules, one after another.
+ *
+ * A module's string (after its path on GRUB's module2 line) is its command
+ * line: argv[0] is its name. For each program init prints a KTAP result:
+ * ok if it exited with the status expected of it (0 unless init.expect says
+ * otherwise) AND everything it used came back: free pages, page-table
+ * pages, threads and processes at their baseline once it is gone. A leak
+ * fails the program that leaked, not a later one.
+ *
+ * init=ktap (default): power off with 0 if every program passed, else 1.
+ * init=exit: power off with the last program's exit status (tools/run-elf).
+ */
+#include "kernel/init.h"
+#include "kernel/bootinfo.h"
+#include "kernel/bootopt.h"
+#include "kernel/printk.h"
+#include "kernel/process.h"
+#include "kernel/string.h"
+#include "kernel/thread.h"
+#include "kernel/time.h"
+#include "kernel/timer.h"
+#include "kernel/vmstat.h"
+#include "arch/x86_64/pgtable.h"
+#include "mm/page_alloc.h"
+#include "mm/slab.h"
+
+#define EXIT_NOT_EXECUTABLE 126    /* as a shell says of a file it cannot run */
+#define MAX_ARGV 32
+
+static const char *init_mode = "ktap";
+BOOT_OPTION_STR("init", init_mode, "ktap|exit: report each program as KTAP, or power off "
+		"with the last program's exit status");
+static const char *init_expect = "";
+BOOT_OPTION_STR("init.expect", init_expect, "NAME:STATUS,...: exit statuses that mean pass");
+static const char *init_only = "*";
+BOOT_OPTION_STR("init.only", init_only, "GLOB: run only the programs whose name matches");
+
+/* The status NAME is expected to exit with, from init.expect=NAME:STATUS,... */
+static int expected_status(const char *name)
+{
+	size_t len = strlen(name);
+
+	for (const char *p = init_expect; *p;) {
+		const char *colon = strchr(p, ':');
+		if (!colon)
+			break;
+		unsigned long status = 0;
+		const char *q = colon + 1;
+		while (*q >= '0' && *q <= '9')
+			status = status * 10 + (*q++ - '0');
+		if ((size_t)(colon - p) == len && !strncmp(p, name, len))
+			return (int)status;
+		p = *q == ',' ? q + 1 : q;
+	}
+	return 0;
+}
+
+/* What must come back after a program: a snapshot. */
+struct usage {
+	unsigned long free_pages;
+	long pt_pages;
+	int threads, processes;
+};
+
+static struct usage usage_now(void)
+{
+	kmem_cache_shrink_all();
+	return (struct usage){ nr_free_pages(), vm_state_read(NR_PAGE_TABLE_PAGES),
+			       nr_threads(), nr_processes() };
+}
+
+static bool usage_equal(const struct usage *a, const struct usage *b)
+{
+	return a->free_pages == b->free_pages && a->pt_pages == b->pt_pages &&
+	       a->threads == b->threads && a->processes == b->processes;
+}
+
+/*
+ * Compare with the baseline, giving exiting threads up to 200 ms to be
+ * reaped (each is freed by the next thread on its CPU). Prints what leaked.
+ */
+static bool check_leaks(const char *name, const struct usage *base)
+{
+	struct usage now;
+
+	for (int i = 0; i < 20; i++) {
+		now = usage_now();
+		if (usage_equal(&now, base))
+			return true;
+		sleep_ns(10 * 1000 * 1000);
+	}
+	printk("# %s: leaked: free pages %ld, page-table pages %ld, threads %d, processes %d\n",
+	       name, (long)(base->free_pages - now.free_pages), now.pt_pages - base->pt_pages,
+	       now.threads - base->threads, now.processes - base->processes);
+	return false;
+}
+
+/* Split a module string into argv (in place: it is our copy). */
+static int split_args(char *s, const char *argv[])
+{
+	int argc = 0;
+
+	while (*s && argc < MAX_ARGV - 1) {
+		while (*s == ' ')
+			*s++ = '\0';
+		if (!*s)
+			break;
+		argv[argc++] = s;
+		while (*s && *s != ' ')
+			s++;
+	}
+	argv[argc] = NULL;
+	return argc;
+}
+
+/* argv[0] of a module's command line: its first word. */
+static void program_name(const char *cmdline, char *name, size_t size)
+{
+	size_t n = 0;
+
+	while (cmdline[n] && cmdline[n] != ' ' && n + 1 < size) {
+		name[n] = cmdline[n];
+		n++;
+	}
+	name[n] = '\0';
+}
+
+/* Run one program to its end; returns its exit status. */
+static int run_one(const struct boot_module *m, char *cmd, bool *clean)
+{
+	static const char *const envp[] = { "PATH=/", "HOME=/", "TERM=dumb", NULL };
+	const char *argv[MAX_ARGV], *why = "";
+	int err;
+
+	if (!split_args(cmd, argv))
+		argv[0] = "a.out", argv[1] = NULL;
+	struct usage base = usage_now();
+	struct process *p = process_spawn(argv[0], phys_to_virt(m->start), m->end - m->start,
+					  argv, envp, &err, &why);
+	if (!p) {
+		printk("%s: cannot run: %s\n", argv[0],
+		       err == -ENOEXEC ? why : "out of memory");
+		*clean = true;
+		return EXIT_NOT_EXECUTABLE;
+	}
+	int status = process_wait(p);
+	*clean = check_leaks(argv[0], &base);
+	return status;
+}
+
+int init_run_programs(void)
+{
+	static char cmd[256];
+	char name[64];
+	int planned = 0, number = 0, failed = 0, status = 0;
+	bool ktap = strcmp(init_mode, "exit") != 0;
+
+	for (int i = 0; i < bootinfo.nr_modules; i++)
+		planned += glob_match(init_only, bootinfo.modules[i].name);
+	if (ktap)
+		printk("KTAP version 1\n1..%d\n", planned);
+	for (int i = 0; i < bootinfo.nr_modules; i++) {
+		const struct boot_module *m = &bootinfo.modules[i];
+		if (!glob_match(init_only, m->name))
+			continue;
+		bool clean;
+		u64 start = ktime_ns();
+		program_name(m->name, name, sizeof(name));
+		strlcpy(cmd, m->name, sizeof(cmd));
+		status = run_one(m, cmd, &clean);
+		bool ok = clean && status == expected_status(name);
+		failed += !ok;
+		if (ktap)
+			printk("# %s: exit status %d, %lu ms\n%s %d %s\n", name, status,
+			       (unsigned long)((ktime_ns() - start) / 1000000),
+			       ok ? "ok" : "not ok", ++number, name);
+	}
+	if (!ktap)
+		return status;
+	return failed ? EXIT_TESTS_FAILED : EXIT_OK;
+}

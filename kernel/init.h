@@ -1,0 +1,5 @@
+/* init: run the programs GRUB loaded as modules (see kernel/init.c). */
+#pragma once
+
+/* Run them; returns the status to power off with. Process context. */
+int init_run_programs(void);

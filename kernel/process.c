@@ -1,0 +1,273 @@
+/*
+ * Processes: creation from an ELF image, the thread group, exit and wait.
+ *
+ * Lifetime. A process is reference counted: one reference per live thread
+ * and one for whoever waits for it (process_spawn's caller). Its mm and
+ * descriptor table go when the last thread leaves; the struct goes when
+ * the waiter has read the exit status too.
+ *
+ * Killing. exit_group and fatal faults mark every thread kill_pending and
+ * wake those sleeping interruptibly; each leaves at its next return to user
+ * mode (kernel/thread.h, thread_should_die). A thread running in user mode
+ * on another CPU takes at most one timer tick to notice.
+ */
+#include "kernel/process.h"
+#include "arch/x86_64/context.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/uaccess.h"
+#include "kernel/exec.h"
+#include "kernel/file.h"
+#include "kernel/futex.h"
+#include "kernel/printk.h"
+#include "kernel/procfs.h"
+#include "kernel/string.h"
+#include "kernel/thread.h"
+#include "mm/mm.h"
+#include "mm/slab.h"
+
+static int processes_alive;          /* atomic; leak checks read it */
+
+int nr_processes(void)
+{
+	return __atomic_load_n(&processes_alive, __ATOMIC_RELAXED);
+}
+
+struct process *current_process(void)
+{
+	return current->process;
+}
+
+static void process_get(struct process *p)
+{
+	__atomic_fetch_add(&p->refcount, 1, __ATOMIC_RELAXED);
+}
+
+static void process_put(struct process *p)
+{
+	if (__atomic_sub_fetch(&p->refcount, 1, __ATOMIC_ACQ_REL) == 0) {
+		kfree(p);
+		__atomic_fetch_sub(&processes_alive, 1, __ATOMIC_RELAXED);
+	}
+}
+
+/* Linux's Name: the last path component, cut to 15 characters. */
+static void set_name(struct process *p, const char *path)
+{
+	const char *base = path;
+
+	for (const char *s = path; *s; s++)
+		if (*s == '/')
+			base = s + 1;
+	strlcpy(p->name, base, sizeof(p->name));
+}
+
+static struct process *process_alloc(const char *name)
+{
+	struct process *p = kzalloc(sizeof(*p));
+
+	if (!p)
+		return NULL;
+	set_name(p, name);
+	spin_lock_init(&p->lock, "process");
+	INIT_LIST_HEAD(&p->threads);
+	init_waitqueue_head(&p->exit_wait, "process_exit");
+	p->refcount = 1;                       /* the waiter's */
+	p->files = files_create();
+	p->mm = mm_create();
+	__atomic_fetch_add(&processes_alive, 1, __ATOMIC_RELAXED);
+	if (!p->files || !p->mm) {
+		if (p->files)
+			files_destroy(p->files);
+		if (p->mm)
+			mmput(p->mm);
+		process_put(p);
+		return NULL;
+	}
+	return p;
+}
+
+void process_add_thread(struct process *p, struct thread *t)
+{
+	process_get(p);
+	t->process = p;
+	spin_lock(&p->lock);
+	list_add_tail(&t->process_node, &p->threads);
+	p->nr_threads++;
+	spin_unlock(&p->lock);
+}
+
+/* What the first thread of a new process needs to exec its program. */
+struct exec_start {
+	struct process *p;
+	struct elf_image img;
+	const char *const *argv, *const *envp;
+};
+
+/* The first thread: adopt the mm, load the program, go to user mode. */
+static int exec_thread(void *arg)
+{
+	struct exec_start *s = arg;
+	struct process *p = s->p;
+	u64 entry, sp;
+
+	use_mm(p->mm);
+	int err = exec_load(p->mm, &s->img, s->argv, s->envp, &entry, &sp);
+	kfree(s);
+	if (err) {
+		printk("%s: exec failed (%d)\n", p->name, err);
+		process_exit_group(127);
+	}
+	enter_user(entry, sp);
+}
+
+struct process *process_spawn(const char *name, const void *image, size_t size,
+			      const char *const argv[], const char *const envp[],
+			      int *err, const char **why)
+{
+	struct exec_start *s = kzalloc(sizeof(*s));
+	struct process *p = NULL;
+
+	*err = -ENOMEM;
+	if (!s)
+		return NULL;
+	*err = elf_check(image, size, &s->img, why);
+	if (*err || !(p = process_alloc(name))) {
+		kfree(s);
+		return NULL;
+	}
+	s->p = p;
+	s->argv = argv;
+	s->envp = envp;
+	struct thread *t = kthread_create(p->name, exec_thread, s, -1);
+	if (!t) {
+		kfree(s);
+		files_destroy(p->files);
+		mmput(p->mm);
+		process_put(p);
+		return NULL;
+	}
+	p->pid = t->tid;
+	process_add_thread(p, t);
+	wake_up_new_thread(t);
+	put_thread(t);
+	*err = 0;
+	return p;
+}
+
+/* The thread left: CLONE_CHILD_CLEARTID's promise is a zero and a futex wake. */
+static void clear_child_tid(struct thread *t)
+{
+	u32 zero = 0;
+
+	if (t->clear_child_tid && !copy_to_user(t->clear_child_tid, &zero, sizeof(zero)))
+		futex_wake(t->process->mm, (unsigned long)t->clear_child_tid, 1);
+}
+
+/* The last thread gives up the address space and the descriptors. */
+static void process_release(struct process *p, struct thread *t)
+{
+	unsigned long flags = irq_save();
+	t->mm = NULL;                         /* CR3 keeps it lazily until mmput */
+	irq_restore(flags);
+	mmput(p->mm);
+	files_destroy(p->files);
+}
+
+void process_thread_exit(struct thread *t)
+{
+	struct process *p = t->process;
+
+	clear_child_tid(t);
+	spin_lock(&p->lock);
+	list_del_init(&t->process_node);
+	bool last = --p->nr_threads == 0;
+	if (last && !p->group_exit)
+		p->exit_status = t->exit_code & 0xff;
+	spin_unlock(&p->lock);
+
+	if (last) {
+		process_release(p, t);
+		spin_lock(&p->lock);
+		p->dead = true;
+		spin_unlock(&p->lock);
+		wake_up_all(&p->exit_wait);
+	}
+	t->process = NULL;
+	process_put(p);
+}
+
+__noreturn void process_exit_group(int status)
+{
+	struct process *p = current->process;
+	struct thread *t;
+
+	spin_lock(&p->lock);
+	if (!p->group_exit) {                 /* the first reason to die wins */
+		p->group_exit = true;
+		p->exit_status = status;
+	}
+	list_for_each_entry(t, &p->threads, process_node) {
+		if (t == current)
+			continue;
+		WRITE_ONCE(t->kill_pending, true);
+		wake_up_state(t, TASK_INTERRUPTIBLE);
+	}
+	spin_unlock(&p->lock);
+	thread_exit(status);
+}
+
+static const char *signal_name(int sig)
+{
+	switch (sig) {
+	case SIGILL: return "SIGILL";
+	case SIGTRAP: return "SIGTRAP";
+	case SIGBUS: return "SIGBUS";
+	case SIGFPE: return "SIGFPE";
+	case SIGSEGV: return "SIGSEGV";
+	default: return "signal";
+	}
+}
+
+__noreturn void process_fatal_signal(int sig, u64 addr, u64 ip)
+{
+	printk("%s: %s at %#lx ip %#lx\n", current->process->name, signal_name(sig), addr, ip);
+	process_exit_group(128 + sig);
+}
+
+int process_wait(struct process *p)
+{
+	wait_event(p->exit_wait, READ_ONCE(p->dead));
+	int status = p->exit_status;
+	process_put(p);
+	return status;
+}
+
+/* VmSize: the pages the VMAs cover. */
+static unsigned long total_vm_pages(struct mm_struct *mm)
+{
+	struct vm_area_struct *vma;
+	unsigned long pages = 0;
+
+	down_read(&mm->mmap_lock);
+	for_each_vma(mm, vma)
+		pages += (vma->vm_end - vma->vm_start) >> PAGE_SHIFT;
+	up_read(&mm->mmap_lock);
+	return pages;
+}
+
+size_t process_status_show(char *buf, size_t size)
+{
+	struct process *p = current_process();
+	if (!p)
+		return 0;
+	struct proc_status_info info = {
+		.name = p->name,
+		.pid = p->pid,
+		.ppid = p->ppid,
+		.threads = READ_ONCE(p->nr_threads),
+		.vm_size_kb = total_vm_pages(p->mm) * (PAGE_SIZE / 1024),
+		.rss_kb = get_mm_rss(p->mm) * (PAGE_SIZE / 1024),
+		.pte_kb = mm_pgtables_bytes(p->mm) / 1024,
+	};
+	return proc_status_show(buf, size, &info);
+}

@@ -1,0 +1,92 @@
+/*
+ * Processes: a group of threads sharing one address space and one
+ * descriptor table (Linux's thread group). A process runs a static ELF
+ * program (kernel/exec.c); its threads are created by clone
+ * (kernel/sys_thread.c) and end with exit, exit_group or a fatal fault.
+ *
+ * Exit status, as a shell reports it: the exit code (0..255), or 128 + the
+ * signal number when a fault killed it (SIGSEGV: 139).
+ */
+#pragma once
+#include "kernel/list.h"
+#include "kernel/spinlock.h"
+#include "kernel/wait.h"
+
+#define PROC_NAME_LEN 16
+#define SIGILL  4
+#define SIGTRAP 5
+#define SIGABRT 6
+#define SIGBUS  7
+#define SIGFPE  8
+#define SIGKILL 9
+#define SIGSEGV 11
+
+struct mm_struct;
+struct files_struct;
+struct thread;
+
+struct process {
+	int pid;                        /* the tid of its first thread */
+	int ppid;                       /* 0: started by the kernel's init */
+	char name[PROC_NAME_LEN];       /* its program's file name, cut to 15 (Linux) */
+	struct mm_struct *mm;           /* fixed from exec to the last thread's exit */
+	struct files_struct *files;
+
+	/* lock protects the fields below it. */
+	spinlock_t lock;
+	struct list_head threads;       /* struct thread.process_node */
+	int nr_threads;                 /* live threads (Threads: in /proc/self/status) */
+	bool group_exit;                /* exit_group or a fatal signal: every thread leaves */
+	int exit_status;                /* valid once group_exit, or set by the last exit */
+	bool dead;                      /* every thread is gone and mm/files released */
+
+	struct wait_queue_head exit_wait;   /* process_wait() sleeps here until dead */
+	int refcount;                   /* atomic: threads alive + waiters holding it */
+};
+
+/* The running thread's process; NULL for a kernel thread. */
+struct process *current_process(void);
+
+/*
+ * Start a process running the ELF image (a copy is not made: the image
+ * must outlive the exec, e.g. a GRUB module) with argv/envp (NULL-ended,
+ * kernel strings). Returns the process with a reference for the caller,
+ * or NULL with *err = -ENOEXEC (malformed program; *why says what) or
+ * -ENOMEM.
+ */
+struct process *process_spawn(const char *name, const void *image, size_t size,
+			      const char *const argv[], const char *const envp[],
+			      int *err, const char **why);
+
+/* Sleep until p is dead, drop the caller's reference, return its exit status. */
+int process_wait(struct process *p);
+
+/*
+ * End every thread of the running thread's process with status (exit_group
+ * with the code, or 128 + signal for a fatal fault) and leave: never returns.
+ */
+__noreturn void process_exit_group(int status);
+
+/*
+ * The running thread took a fatal exception in user mode (signal sig at
+ * addr, instruction ip): print "NAME: SIGSEGV at ADDR ip IP" and end the
+ * process with status 128 + sig. Interrupts on. Never returns.
+ */
+__noreturn void process_fatal_signal(int sig, u64 addr, u64 ip);
+
+/* Add a new thread t (not yet woken) to process p. */
+void process_add_thread(struct process *p, struct thread *t);
+
+/*
+ * The thread-exit hook (thread_exit() calls it for a thread with a
+ * process, while it is still a live thread): clear_child_tid, leave the
+ * process, and if it was the last thread release the mm and files and
+ * wake the waiter.
+ */
+void process_thread_exit(struct thread *t);
+
+/* /proc/self/status of the calling thread's process (kernel/procfs.c). */
+size_t process_status_show(char *buf, size_t size);
+
+/* Processes not yet reaped by process_wait (for leak checks). */
+int nr_processes(void);

@@ -1,0 +1,39 @@
+/*
+ * The system call table: Linux x86-64 numbers, -errno returns.
+ *
+ * Each handler takes the six argument registers (rdi, rsi, rdx, r10, r8,
+ * r9) as u64 and returns the value for rax. A pointer argument is a user
+ * address: handlers reach it only through arch/x86_64/uaccess.h, so a bad
+ * one costs -EFAULT, never a kernel fault.
+ */
+#pragma once
+#include "kernel/types.h"
+
+typedef long (*syscall_fn)(u64 a0, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5);
+
+#define SYSCALL_DEFINE(name) \
+	long sys_##name(u64 a0, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5)
+
+/* kernel/sys_file.c */
+SYSCALL_DEFINE(read); SYSCALL_DEFINE(write); SYSCALL_DEFINE(writev);
+SYSCALL_DEFINE(open); SYSCALL_DEFINE(openat); SYSCALL_DEFINE(close);
+SYSCALL_DEFINE(ioctl);
+/* kernel/sys_mm.c */
+SYSCALL_DEFINE(mmap); SYSCALL_DEFINE(munmap); SYSCALL_DEFINE(mprotect);
+SYSCALL_DEFINE(brk); SYSCALL_DEFINE(madvise);
+/* kernel/sys_thread.c */
+SYSCALL_DEFINE(clone); SYSCALL_DEFINE(exit); SYSCALL_DEFINE(exit_group);
+SYSCALL_DEFINE(set_tid_address); SYSCALL_DEFINE(futex); SYSCALL_DEFINE(getpid);
+SYSCALL_DEFINE(gettid); SYSCALL_DEFINE(sched_yield); SYSCALL_DEFINE(sched_setaffinity);
+SYSCALL_DEFINE(sched_getaffinity); SYSCALL_DEFINE(getcpu); SYSCALL_DEFINE(arch_prctl);
+SYSCALL_DEFINE(kill); SYSCALL_DEFINE(tgkill);
+/* kernel/sys_misc.c */
+SYSCALL_DEFINE(clock_gettime); SYSCALL_DEFINE(nanosleep); SYSCALL_DEFINE(uname);
+SYSCALL_DEFINE(getrandom); SYSCALL_DEFINE(rt_sigaction); SYSCALL_DEFINE(rt_sigprocmask);
+
+struct timespec {
+	s64 tv_sec;
+	s64 tv_nsec;
+};
+/* Copy a timespec from user space and check it: 0, -EFAULT or -EINVAL. */
+int get_timespec(struct timespec *ts, u64 uptr);

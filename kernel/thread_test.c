@@ -1,0 +1,109 @@
+/*
+ * Tests of kernel threads (kernel/thread.c): they run where they are told,
+ * exit with a code, and give back every page once joined.
+ */
+#include "kernel/ktest.h"
+#include "kernel/sched.h"
+#include "kernel/thread.h"
+#include "kernel/wait.h"
+#include "mm/page_alloc.h"
+#include "mm/slab.h"
+
+#define THREADS_PER_CPU 3
+
+struct where {
+	int cpu;                       /* cpu_id() as the thread saw it */
+	int tid;                       /* current->tid as the thread saw it */
+};
+
+static int record_where(void *arg)
+{
+	struct where *w = arg;
+
+	w->cpu = cpu_id();
+	w->tid = current->tid;
+	return 1000 + w->cpu;
+}
+
+/* Free pages once the slab caches gave back their empty slabs. */
+static unsigned long settled_free_pages(void)
+{
+	kmem_cache_shrink_all();
+	return nr_free_pages();
+}
+
+/*
+ * THREADS_PER_CPU threads bound to each CPU: each runs there, exits with a
+ * code made of its CPU, and once all are joined the pages of their stacks,
+ * structs and FPU images are all back (a leak shows as a lower count).
+ */
+KTEST(kthread_every_cpu_stacks_freed)
+{
+	static struct where seen[MAX_CPUS * THREADS_PER_CPU];
+	struct thread *threads[MAX_CPUS * THREADS_PER_CPU];
+	int n = nr_cpus * THREADS_PER_CPU, alive = nr_threads();
+	unsigned long before = settled_free_pages();
+
+	for (int i = 0; i < n; i++) {
+		seen[i] = (struct where){ -1, -1 };
+		threads[i] = kthread_create("kt_every_cpu", record_where, &seen[i], i % nr_cpus);
+		KT_ASSERT(threads[i] != NULL);
+		KT_EXPECT(threads[i]->state == TASK_NEW);
+	}
+	KT_EXPECT_EQ(nr_threads(), alive + n);
+	for (int i = 0; i < n; i++)
+		wake_up_new_thread(threads[i]);
+	for (int i = 0; i < n; i++) {
+		int tid = threads[i]->tid;
+		KT_EXPECT_EQ(kthread_join(threads[i]), 1000 + i % nr_cpus);
+		KT_EXPECT_EQ(seen[i].cpu, i % nr_cpus);
+		KT_EXPECT_EQ(seen[i].tid, tid);
+	}
+	KT_EXPECT_EQ(nr_threads(), alive);
+	KT_EXPECT_EQ(settled_free_pages(), before);
+}
+
+/* A thread never started is freed whole by its last put_thread(). */
+KTEST(kthread_never_started_freed)
+{
+	unsigned long before = settled_free_pages();
+	int alive = nr_threads();
+	struct thread *th = kthread_create("kt_unstarted", record_where, NULL, -1);
+
+	KT_ASSERT(th != NULL);
+	KT_EXPECT(settled_free_pages() < before);
+	put_thread(th);                         /* its creator's reference */
+	put_thread(th);                         /* its own: never ran, so never reaped */
+	KT_EXPECT_EQ(nr_threads(), alive);
+	KT_EXPECT_EQ(settled_free_pages(), before);
+}
+
+static DECLARE_WAIT_QUEUE_HEAD(release_wq);
+static bool released;
+
+static int wait_for_release(void *arg)
+{
+	wait_event(release_wq, READ_ONCE(released));
+	return 7;
+}
+
+/*
+ * kthread_join() sleeps until the thread is reaped, not merely until it
+ * has decided to exit: the thread's stack is freed when join returns.
+ */
+KTEST(kthread_join_waits_for_reap)
+{
+	WRITE_ONCE(released, false);
+	struct thread *th = kthread_run("kt_join", wait_for_release, NULL, -1);
+	sleep_ns(20 * 1000000ull);
+	KT_EXPECT(!th->reaped);                  /* still blocked */
+	KT_EXPECT(th->state == TASK_UNINTERRUPTIBLE);
+	WRITE_ONCE(released, true);
+	wake_up(&release_wq);
+	get_thread(th);                          /* keep the struct to look at */
+	KT_EXPECT_EQ(kthread_join(th), 7);
+	KT_EXPECT(th->reaped);
+	KT_EXPECT(th->stack == NULL);
+	KT_EXPECT(th->state == TASK_DEAD);
+	put_thread(th);
+}

@@ -1,0 +1,269 @@
+/*
+ * The page-fault path: demand paging of anonymous private memory.
+ *
+ *   read fault, PTE none     map the shared zero page, read-only
+ *   write fault, PTE none    map a new zeroed page, writable
+ *   write fault, read-only   zero page: copy it (a new zeroed page) and map
+ *                            that writable (copy-on-write from the zero page);
+ *                            own page: make it writable again (mprotect)
+ *
+ * Locks: mmap_lock for reading (so faults on one mm run in parallel with each
+ * other and with MADV_DONTNEED), page_table_lock only to populate a PGD/PUD
+ * entry, the PMD lock only to install a PTE table, and otherwise only the
+ * PTE lock of the one table being changed. No global lock: threads faulting
+ * in different PTE tables do not touch a common lock.
+ *
+ * The pattern at the PTE level, as in Linux: read the entry without the lock
+ * to decide what to do, do the slow part (allocate, zero) unlocked, then
+ * take the PTE lock and check the entry is still what was read. If not,
+ * another CPU got there first: undo and return 0; the access is retried and
+ * finds the entry the winner installed.
+ */
+#include "mm/mm.h"
+#include "arch/x86_64/tlb.h"
+#include "kernel/printk.h"
+#include "kernel/string.h"
+#include "mm/pgtable.h"
+#include "kernel/vmstat.h"
+
+/* The zero page: in the kernel image's .bss, so it is zero and reserved for good. */
+u8 empty_zero_page[PAGE_SIZE] __aligned(PAGE_SIZE);
+
+/* What one fault is about, handed down the levels (Linux's struct vm_fault). */
+struct vm_fault {
+	struct vm_area_struct *vma;
+	unsigned long address;            /* page aligned */
+	unsigned int flags;               /* FAULT_FLAG_* */
+	pmd_t *pmd;
+	pte_t orig_pte;                   /* the entry as read without the lock */
+	pte_t *pte;                       /* mapped entry, or NULL */
+	spinlock_t *ptl;                  /* its PTE lock, when held */
+};
+
+u64 vm_get_page_prot(unsigned long vm_flags)
+{
+	if (!(vm_flags & VM_ACCESS_FLAGS))
+		return PAGE_NONE;
+	/* x86 cannot map write-only or execute-only: both imply read. */
+	return vm_flags & VM_EXEC ? PAGE_USER_RX : PAGE_USER_RO;
+}
+
+struct page *vm_normal_page(pte_t pte)
+{
+	unsigned long pfn = pte_pfn(pte);
+
+	if (pfn == zero_pfn())
+		return NULL;
+	if (!pfn_valid(pfn))
+		panic("user PTE %#lx maps pfn %#lx beyond RAM", pte_val(pte), pfn);
+	return pfn_to_page(pfn);
+}
+
+/* A new page for user memory, zeroed (what an anonymous page starts as). */
+static struct page *alloc_zeroed_user_page(void)
+{
+	struct page *page = alloc_page();
+
+	if (page)
+		memset(page_address(page), 0, PAGE_SIZE);
+	return page;
+}
+
+/* The entry for our own anonymous page: writable and dirty (a write fault made it). */
+static pte_t mk_anon_pte(struct vm_area_struct *vma, struct page *page)
+{
+	pte_t entry = pfn_pte(page_to_pfn(page), vm_get_page_prot(vma->vm_flags));
+	return pte_mkdirty(pte_mkwrite(entry));
+}
+
+/*
+ * The PTE is none. A read maps the zero page; a write maps a new page.
+ * The PTE table is made first if there is none (pmd_install).
+ */
+static int do_anonymous_page(struct vm_fault *vmf)
+{
+	struct mm_struct *mm = vmf->vma->vm_mm;
+	struct page *page = NULL;
+	pte_t entry;
+
+	if (pte_alloc(mm, vmf->pmd, vmf->address))
+		return -ENOMEM;
+	if (vmf->flags & FAULT_FLAG_WRITE) {
+		page = alloc_zeroed_user_page();   /* unlocked: zeroing takes a while */
+		if (!page)
+			return -ENOMEM;
+		/* x86 keeps stores in order: the zeroes are visible before the PTE is. */
+		entry = mk_anon_pte(vmf->vma, page);
+	} else {
+		entry = pfn_pte(zero_pfn(), vm_get_page_prot(vmf->vma->vm_flags));
+	}
+	vmf->pte = pte_offset_map_lock(mm, vmf->pmd, vmf->address, &vmf->ptl);
+	if (!vmf->pte || !pte_none(ptep_get(vmf->pte))) {
+		/* Lost a race: another CPU mapped it (or the table went). Retry the access. */
+		if (vmf->pte)
+			pte_unmap_unlock(vmf->pte, vmf->ptl);
+		if (page)
+			__free_page(page);
+		return 0;
+	}
+	if (page)
+		add_mm_rss(mm, 1);
+	set_pte(vmf->pte, entry);
+	pte_table_inc(vmf->pte);
+	pte_unmap_unlock(vmf->pte, vmf->ptl);
+	return 0;
+}
+
+/*
+ * Replace the zero page at vmf->pte with a zeroed page of its own. Called
+ * with the PTE lock held; returns with it released.
+ */
+static int wp_page_copy(struct vm_fault *vmf)
+{
+	struct mm_struct *mm = vmf->vma->vm_mm;
+
+	pte_unmap_unlock(vmf->pte, vmf->ptl);
+	struct page *page = alloc_zeroed_user_page();   /* the "copy" of the zero page */
+	if (!page)
+		return -ENOMEM;
+	vmf->pte = pte_offset_map_lock(mm, vmf->pmd, vmf->address, &vmf->ptl);
+	if (!vmf->pte || !pte_same(ptep_get(vmf->pte), vmf->orig_pte)) {
+		if (vmf->pte)
+			pte_unmap_unlock(vmf->pte, vmf->ptl);
+		__free_page(page);
+		return 0;                     /* changed meanwhile: retry the access */
+	}
+	/*
+	 * Clear the old entry and flush it everywhere before the new one goes
+	 * in (Linux's ptep_clear_flush): otherwise another thread's CPU could
+	 * go on reading zeroes through a cached translation of the zero page
+	 * after this one wrote the new page. The flush waits for other CPUs
+	 * with this PTE lock held; that is safe because every CPU that spins
+	 * on a PTE lock does so with interrupts on, so it answers the IPI.
+	 */
+	ptep_get_and_clear(vmf->pte);
+	flush_tlb_mm_range(mm, vmf->address, vmf->address + PAGE_SIZE, PAGE_SHIFT, false);
+	set_pte(vmf->pte, mk_anon_pte(vmf->vma, page));
+	add_mm_rss(mm, 1);
+	pte_unmap_unlock(vmf->pte, vmf->ptl);
+	return 0;
+}
+
+/*
+ * A write to a present, read-only entry of a writable VMA; PTE lock held,
+ * released on return. The zero page is copied. Our own page is made
+ * writable in place: without fork every anonymous page has exactly one
+ * mapping, so there is nobody to copy it for (it was left read-only by an
+ * mprotect that went from read-only to writable).
+ */
+static int do_wp_page(struct vm_fault *vmf)
+{
+	if (!vm_normal_page(vmf->orig_pte))
+		return wp_page_copy(vmf);
+	set_pte(vmf->pte, pte_mkdirty(pte_mkwrite(vmf->orig_pte)));
+	pte_unmap_unlock(vmf->pte, vmf->ptl);
+	return 0;           /* an upgrade: stale read-only TLB entries just fault again */
+}
+
+static int handle_pte_fault(struct vm_fault *vmf)
+{
+	struct mm_struct *mm = vmf->vma->vm_mm;
+
+	/* Peek at the entry without the lock (R3: pte_offset_map), to choose a path. */
+	vmf->pte = pte_offset_map(vmf->pmd, vmf->address, NULL);
+	vmf->orig_pte = vmf->pte ? ptep_get(vmf->pte) : __pte(0);
+	if (vmf->pte)
+		pte_unmap(vmf->pte);
+	if (pte_none(vmf->orig_pte))
+		return do_anonymous_page(vmf);
+
+	vmf->pte = pte_offset_map_lock(mm, vmf->pmd, vmf->address, &vmf->ptl);
+	if (!vmf->pte)
+		return 0;
+	if (!pte_same(ptep_get(vmf->pte), vmf->orig_pte)) {
+		pte_unmap_unlock(vmf->pte, vmf->ptl);
+		return 0;                     /* changed under us: retry the access */
+	}
+	if (!pte_present(vmf->orig_pte)) {
+		/* protnone in a VMA that allows the access: mprotect left them out of step */
+		panic("fault at %#lx: PTE %#lx is PROT_NONE in VMA flags %#lx", vmf->address,
+		      pte_val(vmf->orig_pte), vmf->vma->vm_flags);
+	}
+	if ((vmf->flags & FAULT_FLAG_WRITE) && !pte_write(vmf->orig_pte))
+		return do_wp_page(vmf);
+	/*
+	 * The entry allows the access already: another CPU fixed it first, or
+	 * our TLB held an older entry. x86 drops the faulting translation when
+	 * it raises #PF, so retrying is all there is to do.
+	 */
+	pte_unmap_unlock(vmf->pte, vmf->ptl);
+	return 0;
+}
+
+int __handle_mm_fault(struct vm_area_struct *vma, unsigned long addr, unsigned int flags)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	struct vm_fault vmf = { .vma = vma, .address = addr & PAGE_MASK, .flags = flags };
+
+	count_vm_event(PGFAULT);
+	pud_t *pud = pud_alloc(mm, pgd_offset(mm, addr), addr);
+	if (!pud)
+		return -ENOMEM;
+	vmf.pmd = pmd_alloc(mm, pud, addr);
+	if (!vmf.pmd)
+		return -ENOMEM;
+	return handle_pte_fault(&vmf);
+}
+
+/* Does the VMA forbid this access? (x86: write and exec imply read.) */
+static bool access_error(const struct vm_area_struct *vma, unsigned int flags)
+{
+	if (flags & FAULT_FLAG_WRITE)
+		return !(vma->vm_flags & VM_WRITE);
+	if (flags & FAULT_FLAG_INSTRUCTION)
+		return !(vma->vm_flags & VM_EXEC);
+	return !(vma->vm_flags & VM_ACCESS_FLAGS);
+}
+
+int handle_mm_fault(struct mm_struct *mm, unsigned long addr, unsigned int flags)
+{
+	int err = -EFAULT;
+
+	if (!mm || addr >= mm->task_size)
+		return -EFAULT;               /* kernel space, or no user address space */
+	down_read(&mm->mmap_lock);            /* lock order 1; the PTE lock (4) comes later */
+	struct vm_area_struct *vma = find_vma(mm, addr);
+	if (vma && vma->vm_start <= addr && !access_error(vma, flags))
+		err = __handle_mm_fault(vma, addr, flags);
+	up_read(&mm->mmap_lock);
+	return err;
+}
+
+int mm_fault_from_trap(struct mm_struct *mm, unsigned long cr2, u64 error_code, bool user)
+{
+	unsigned int flags = user ? FAULT_FLAG_USER : 0;
+
+	if (error_code & X86_PF_RSVD)
+		panic("#PF at %#lx with a reserved bit set: a corrupted page table", cr2);
+	if (error_code & X86_PF_WRITE)
+		flags |= FAULT_FLAG_WRITE;
+	if (error_code & X86_PF_INSTR)
+		flags |= FAULT_FLAG_INSTRUCTION;
+	return handle_mm_fault(mm, cr2, flags);
+}
+
+void populate_vma_range(struct vm_area_struct *vma, unsigned long start, unsigned long end)
+{
+	/* A writable mapping is populated for writing (own pages), else for reading (zero page). */
+	unsigned int flags = vma->vm_flags & VM_WRITE ? FAULT_FLAG_WRITE : 0;
+
+	if (!(vma->vm_flags & VM_ACCESS_FLAGS))
+		return;                       /* PROT_NONE: nothing to fault in */
+	for (unsigned long addr = start; addr < end; addr += PAGE_SIZE) {
+		pte_t pte = mm_get_pte(vma->vm_mm, addr);
+		if (pte_present(pte) && (!flags || pte_write(pte)))
+			continue;             /* already there, as an access would need it */
+		if (__handle_mm_fault(vma, addr, flags))
+			return;               /* out of memory: mmap succeeds anyway, as Linux */
+	}
+}

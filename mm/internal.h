@@ -1,0 +1,20 @@
+/* Calls between the files of mm/ that nothing outside mm/ should make. */
+#pragma once
+#include "mm/mm.h"
+
+struct mmu_gather;
+
+/* mm/memory.c: zap the PTEs of [addr, end) into the gather; mmap_lock held. */
+void unmap_page_range(struct mmu_gather *tlb, unsigned long addr, unsigned long end);
+/* Zap the parts of [start, end) inside VMAs, from vma on. */
+void unmap_vmas(struct mmu_gather *tlb, struct vm_area_struct *vma, unsigned long start,
+		unsigned long end);
+/* MADV_DONTNEED: zap [start, start + size) of one VMA in a gather of its own. */
+void zap_page_range_single(struct vm_area_struct *vma, unsigned long start, unsigned long size);
+/*
+ * Free the page tables that map only [addr, end) and the free space around
+ * it up to floor (end of the VMA below, or 0) and ceiling (start of the VMA
+ * above, or 0: none). mmap_lock held for writing.
+ */
+void free_pgtables(struct mmu_gather *tlb, unsigned long addr, unsigned long end,
+		   unsigned long floor, unsigned long ceiling);

@@ -1,0 +1,133 @@
+/*
+ * madvise: advice about a range, with Linux's rules for errors.
+ *
+ *   MADV_DONTNEED   zap the range: the pages are freed (after the flush)
+ *                   and the next touch faults in zeroes. mmap_lock is held
+ *                   only for reading, so faults on the mm go on meanwhile;
+ *                   each PTE is either zapped or faulted in again under its
+ *                   PTE lock, never half of each.
+ *   MADV_FREE       the pages may go whenever the kernel likes: here, at
+ *                   once, which makes it DONTNEED (a valid MADV_FREE).
+ *   MADV_HUGEPAGE, MADV_NOHUGEPAGE, MADV_RANDOM, MADV_SEQUENTIAL, MADV_NORMAL
+ *                   recorded in vm_flags (splitting or merging VMAs), which
+ *                   needs mmap_lock for writing.
+ *   MADV_WILLNEED   accepted; anonymous memory has nothing to read ahead.
+ * Any other advice is EINVAL (Linux knows more kinds; none exists here).
+ *
+ * A range that is not fully mapped is advised where it is mapped and then
+ * refused with ENOMEM, as Linux does.
+ */
+#include "mm/mm.h"
+#include "mm/internal.h"
+
+static bool madvise_behavior_valid(int behavior)
+{
+	switch (behavior) {
+	case MADV_NORMAL: case MADV_RANDOM: case MADV_SEQUENTIAL: case MADV_WILLNEED:
+	case MADV_DONTNEED: case MADV_FREE: case MADV_HUGEPAGE: case MADV_NOHUGEPAGE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Advice that changes VMAs needs mmap_lock for writing; zapping needs only reading. */
+static bool madvise_need_mmap_write(int behavior)
+{
+	return behavior != MADV_DONTNEED && behavior != MADV_FREE && behavior != MADV_WILLNEED;
+}
+
+/* The vm_flags the advice gives a VMA that has flags. */
+static unsigned long madvise_new_flags(unsigned long flags, int behavior)
+{
+	switch (behavior) {
+	case MADV_NORMAL:
+		return flags & ~(VM_RAND_READ | VM_SEQ_READ);
+	case MADV_RANDOM:
+		return (flags & ~VM_SEQ_READ) | VM_RAND_READ;
+	case MADV_SEQUENTIAL:
+		return (flags & ~VM_RAND_READ) | VM_SEQ_READ;
+	case MADV_HUGEPAGE:
+		return (flags & ~VM_NOHUGEPAGE) | VM_HUGEPAGE;
+	case MADV_NOHUGEPAGE:
+		return (flags & ~VM_HUGEPAGE) | VM_NOHUGEPAGE;
+	default:
+		return flags;
+	}
+}
+
+/*
+ * Apply the advice to [start, end), which lies inside vma. Returns the VMA
+ * that now ends where the advised part does (merging may change it), in
+ * *vmap; 0 or -ENOMEM.
+ */
+static int madvise_vma(struct vm_area_struct **vmap, unsigned long start, unsigned long end,
+		       int behavior)
+{
+	struct vm_area_struct *vma = *vmap;
+
+	switch (behavior) {
+	case MADV_DONTNEED:
+	case MADV_FREE:
+		zap_page_range_single(vma, start, end - start);
+		return 0;
+	case MADV_WILLNEED:
+		return 0;
+	default:
+		return vma_modify_flags(vma->vm_mm, vma, start, end,
+					madvise_new_flags(vma->vm_flags, behavior), vmap);
+	}
+}
+
+/* Visit the VMAs of [start, end) in order (Linux's madvise_walk_vmas). */
+static long madvise_walk_vmas(struct mm_struct *mm, unsigned long start, unsigned long end,
+			      int behavior)
+{
+	long unmapped_error = 0;
+
+	while (start < end) {
+		struct vm_area_struct *vma = find_vma(mm, start);
+		if (!vma)
+			return -ENOMEM;           /* nothing mapped from start up */
+		if (start < vma->vm_start) {
+			unmapped_error = -ENOMEM; /* a hole: skip it, fail at the end */
+			start = vma->vm_start;
+			if (start >= end)
+				break;
+		}
+		unsigned long tmp = MIN(end, vma->vm_end);
+		int err = madvise_vma(&vma, start, tmp, behavior);
+		if (err)
+			return err;
+		start = tmp;
+	}
+	return unmapped_error;
+}
+
+long do_madvise(struct mm_struct *mm, unsigned long start, unsigned long len_in, int behavior)
+{
+	if (!madvise_behavior_valid(behavior))
+		return -EINVAL;
+	if (start & ~PAGE_MASK)
+		return -EINVAL;
+	unsigned long len = ALIGN_UP(len_in, PAGE_SIZE);
+	if (len_in && !len)
+		return -EINVAL;                   /* rounded up from a tiny negative to 0 */
+	unsigned long end = start + len;
+	if (end < start)
+		return -EINVAL;
+	if (end == start)
+		return 0;
+
+	bool write = madvise_need_mmap_write(behavior);
+	if (write)
+		down_write(&mm->mmap_lock);
+	else
+		down_read(&mm->mmap_lock);
+	long err = madvise_walk_vmas(mm, start, end, behavior);
+	if (write)
+		up_write(&mm->mmap_lock);
+	else
+		up_read(&mm->mmap_lock);
+	return err;
+}

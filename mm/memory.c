@@ -1,0 +1,229 @@
+/*
+ * Taking mappings away: zapping the PTEs of a range (munmap, MADV_DONTNEED,
+ * mm_destroy) and freeing the page tables of a range nothing maps any more
+ * (free_pgtables). Both work inside an mmu_gather (mm/tlb.h), which flushes
+ * the TLBs before anything is freed.
+ *
+ * Upper levels are walked without locks: PUD and PMD tables leave an mm only
+ * here, in free_pgtables, under mmap_lock held for writing, and every caller
+ * holds mmap_lock. The PTE level is entered with pte_offset_map_lock (R3).
+ */
+#include "mm/mm.h"
+#include "kernel/printk.h"
+#include "mm/pgtable.h"
+#include "mm/tlb.h"
+
+/*
+ * Zap the PTEs of [addr, end), all in the table pmd points to. Returns how
+ * far it got: end, or less if the gather's page batch filled up, in which
+ * case the batch was flushed and freed and the caller calls again from there.
+ */
+static unsigned long zap_pte_range(struct mmu_gather *tlb, pmd_t *pmd, unsigned long addr,
+				   unsigned long end)
+{
+	struct mm_struct *mm = tlb->mm;
+	bool force_flush = false;
+	spinlock_t *ptl;
+	pte_t *start_pte = pte_offset_map_lock(mm, pmd, addr, &ptl);
+	pte_t *pte = start_pte;
+
+	if (!pte)
+		return end;                   /* no table any more: nothing mapped */
+	for (; addr != end; pte++, addr += PAGE_SIZE) {
+		if (pte_none(ptep_get(pte)))
+			continue;
+		/* R2: the entry is cleared under the PTE lock... */
+		pte_t old = ptep_get_and_clear(pte);
+		pte_table_dec(pte);
+		tlb_flush_pte_range(tlb, addr, PAGE_SIZE);
+		struct page *page = vm_normal_page(old);
+		if (!page)
+			continue;             /* the zero page: shared, never freed */
+		add_mm_rss(mm, -1);
+		/* R2: ...and the page it mapped is freed only after the flush, by the gather. */
+		if (__tlb_remove_page(tlb, page)) {
+			force_flush = true;
+			addr += PAGE_SIZE;
+			break;
+		}
+	}
+	pte_unmap_unlock(start_pte, ptl);
+	/* A full batch: flush and free now, outside the PTE lock (the flush waits for IPIs). */
+	if (force_flush)
+		tlb_flush_mmu(tlb);
+	return addr;
+}
+
+static void zap_pmd_range(struct mmu_gather *tlb, pud_t *pud, unsigned long addr,
+			  unsigned long end)
+{
+	pmd_t *pmd = pmd_offset(pud, addr);
+
+	for (unsigned long next; addr != end; pmd++, addr = next) {
+		next = pmd_addr_end(addr, end);
+		if (pmd_none(pmdp_get(pmd)))
+			continue;
+		while ((addr = zap_pte_range(tlb, pmd, addr, next)) != next)
+			;
+	}
+}
+
+static void zap_pud_range(struct mmu_gather *tlb, pgd_t *pgd, unsigned long addr,
+			  unsigned long end)
+{
+	pud_t *pud = pud_offset(pgd, addr);
+
+	for (unsigned long next; addr != end; pud++, addr = next) {
+		next = pud_addr_end(addr, end);
+		if (!pud_none(pudp_get(pud)))
+			zap_pmd_range(tlb, pud, addr, next);
+	}
+}
+
+/* Zap every PTE of [addr, end) (page aligned, in user space) into the gather. */
+void unmap_page_range(struct mmu_gather *tlb, unsigned long addr, unsigned long end)
+{
+	pgd_t *pgd = pgd_offset(tlb->mm, addr);
+
+	for (unsigned long next; addr != end; pgd++, addr = next) {
+		next = pgd_addr_end(addr, end);
+		if (!pgd_none(pgdp_get(pgd)))
+			zap_pud_range(tlb, pgd, addr, next);
+	}
+}
+
+/* Zap the parts of [start, end) that lie in VMAs, starting at vma. mmap_lock held. */
+void unmap_vmas(struct mmu_gather *tlb, struct vm_area_struct *vma, unsigned long start,
+		unsigned long end)
+{
+	for (; vma && vma->vm_start < end; vma = vma_next(tlb->mm, vma))
+		unmap_page_range(tlb, MAX(start, vma->vm_start), MIN(end, vma->vm_end));
+}
+
+/*
+ * MADV_DONTNEED's zap: one range inside one VMA, in a gather of its own.
+ * mmap_lock held for reading: faults run meanwhile and take the same PTE
+ * locks, so each entry is either zapped or faulted in afresh, never lost.
+ */
+void zap_page_range_single(struct vm_area_struct *vma, unsigned long start, unsigned long size)
+{
+	struct mmu_gather tlb;
+
+	tlb_gather_mmu(&tlb, vma->vm_mm);
+	unmap_page_range(&tlb, start, start + size);
+	tlb_finish_mmu(&tlb);
+}
+
+/* --- free_pgtables ----------------------------------------------------------
+ *
+ * After a range was zapped and its VMAs removed, give back the page tables
+ * that now map nothing. A table may go only if the whole span it maps lies
+ * in [floor, ceiling): the space between the VMA below the hole (floor: its
+ * vm_end, or 0) and the VMA above (ceiling: its vm_start, or 0 for "none").
+ * A table whose span reaches a VMA stays, empty parts and all. This is
+ * Linux's free_pgd_range, with its rounding at each level.
+ *
+ * Each table is unhooked under its parent's lock (R1 step 1) and queued on
+ * the gather, which frees it after the flush (R1 steps 2 and 3).
+ */
+
+static void free_pte_range(struct mmu_gather *tlb, pmd_t *pmd, unsigned long addr)
+{
+	spinlock_t *ptl = pmd_lock(pmd);          /* R1 step 1: unhook under the parent's lock */
+	pmd_t pmdval = pmdp_get(pmd);
+
+	pmd_clear(pmd);
+	spin_unlock(ptl);
+	mm_add_pgtable(tlb->mm, -1);
+	pte_free_tlb(tlb, pmd_pgtable(pmdval), addr);
+}
+
+/* True if the span [start & mask, + size) lies within [floor, ceiling). */
+static bool span_free(unsigned long start, unsigned long end, unsigned long mask,
+		      unsigned long floor, unsigned long ceiling)
+{
+	start &= mask;
+	if (start < floor)
+		return false;
+	if (ceiling) {
+		ceiling &= mask;
+		if (!ceiling)
+			return false;
+	}
+	return end - 1 <= ceiling - 1;    /* ceiling 0 wraps to "no limit" */
+}
+
+static void free_pmd_range(struct mmu_gather *tlb, pud_t *pud, unsigned long addr,
+			   unsigned long end, unsigned long floor, unsigned long ceiling)
+{
+	unsigned long start = addr;
+	pmd_t *pmd = pmd_offset(pud, addr);
+
+	for (unsigned long next; addr != end; pmd++, addr = next) {
+		next = pmd_addr_end(addr, end);
+		if (!pmd_none(pmdp_get(pmd)))
+			free_pte_range(tlb, pmd, addr);
+	}
+	if (!span_free(start, end, PUD_MASK, floor, ceiling))
+		return;
+	start &= PUD_MASK;
+	spin_lock(&tlb->mm->page_table_lock);     /* R1 step 1 */
+	pud_t pudval = pudp_get(pud);
+	pud_clear(pud);
+	spin_unlock(&tlb->mm->page_table_lock);
+	mm_add_pgtable(tlb->mm, -1);
+	pmd_free_tlb(tlb, phys_to_page(pud_phys(pudval)), start);
+}
+
+static void free_pud_range(struct mmu_gather *tlb, pgd_t *pgd, unsigned long addr,
+			   unsigned long end, unsigned long floor, unsigned long ceiling)
+{
+	unsigned long start = addr;
+	pud_t *pud = pud_offset(pgd, addr);
+
+	for (unsigned long next; addr != end; pud++, addr = next) {
+		next = pud_addr_end(addr, end);
+		if (!pud_none(pudp_get(pud)))
+			free_pmd_range(tlb, pud, addr, next, floor, ceiling);
+	}
+	if (!span_free(start, end, ~(PGD_SIZE - 1), floor, ceiling))
+		return;
+	start &= ~(PGD_SIZE - 1);
+	spin_lock(&tlb->mm->page_table_lock);     /* R1 step 1 */
+	pgd_t pgdval = pgdp_get(pgd);
+	pgd_clear(pgd);
+	spin_unlock(&tlb->mm->page_table_lock);
+	mm_add_pgtable(tlb->mm, -1);
+	pud_free_tlb(tlb, phys_to_page(pgd_phys(pgdval)), start);
+}
+
+/*
+ * Free the page tables of the hole [addr, end) between floor and ceiling
+ * (see above). mmap_lock held for writing: no fault can be walking them.
+ */
+void free_pgtables(struct mmu_gather *tlb, unsigned long addr, unsigned long end,
+		   unsigned long floor, unsigned long ceiling)
+{
+	/* Trim [addr, end) to whole PMD spans (PTE tables) inside [floor, ceiling). */
+	addr &= PMD_MASK;
+	if (addr < floor) {
+		addr += PMD_SIZE;
+		if (!addr)
+			return;
+	}
+	if (ceiling) {
+		ceiling &= PMD_MASK;
+		if (!ceiling)
+			return;
+	}
+	if (end - 1 > ceiling - 1)
+		end -= PMD_SIZE;
+	if (addr > end - 1)
+		return;
+	pgd_t *pgd = pgd_offset(tlb->mm, addr);
+	for (unsigned long next; addr != end; pgd++, addr = next) {
+		next = pgd_addr_end(addr, end);
+		if (!pgd_none(pgdp_get(pgd)))
+			free_pud_range(tlb, pgd, addr, next, floor, ceiling);
+	}
+}

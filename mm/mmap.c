@@ -1,0 +1,274 @@
+/*
+ * mmap, munmap and brk for anonymous private memory, with Linux's rules and
+ * errors (the order of the checks is Linux's too, so a call that breaks two
+ * rules gets the same errno).
+ *
+ * Placement is Linux's top-down layout without randomization: a new mapping
+ * goes in the highest gap below mm->mmap_base that fits, or above it if
+ * nothing below does. The gap search walks the VMA list from the top, O(n);
+ * Linux keeps the largest gap of each subtree in its tree to make it
+ * O(log n), which this tree could do too.
+ *
+ * MAP_SHARED|MAP_ANONYMOUS is refused with ENODEV (the errno Linux gives a
+ * mapping its backing object cannot provide). Linux backs it with a shmem
+ * object so that the pages outlive MADV_DONTNEED and are shared across
+ * fork; treating it as private would silently break both, and there is no
+ * shmem here yet.
+ */
+#include "mm/mm.h"
+#include "kernel/printk.h"
+#include "mm/internal.h"
+#include "mm/tlb.h"
+
+static unsigned long calc_vm_flags(unsigned long prot, unsigned long flags)
+{
+	unsigned long vm_flags = 0;
+
+	if (prot & PROT_READ)
+		vm_flags |= VM_READ;
+	if (prot & PROT_WRITE)
+		vm_flags |= VM_WRITE;
+	if (prot & PROT_EXEC)
+		vm_flags |= VM_EXEC;
+	if (flags & MAP_NORESERVE)
+		vm_flags |= VM_NORESERVE;
+	return vm_flags;
+}
+
+/*
+ * The highest address a where [a, a + len) fits in a gap between VMAs and
+ * within [low, high); 0 if none does.
+ */
+static unsigned long unmapped_area_topdown(struct mm_struct *mm, unsigned long len,
+					   unsigned long low, unsigned long high)
+{
+	unsigned long gap_end = mm->task_size;   /* the start of the VMA above the gap */
+	struct vm_area_struct *vma;
+
+	/* Walk the gaps from the top: the one below each VMA, then the lowest. */
+	for (vma = list_empty(&mm->vma_list) ? NULL
+		   : list_entry(mm->vma_list.prev, struct vm_area_struct, vm_list);;
+	     vma = vma_prev(mm, vma)) {
+		unsigned long gap_start = MAX(vma ? vma->vm_end : 0, low);
+		unsigned long top = MIN(gap_end, high);
+		if (top > gap_start && top - gap_start >= len)
+			return top - len;
+		if (!vma || vma->vm_end <= low)
+			return 0;
+		gap_end = vma->vm_start;
+	}
+}
+
+/*
+ * Where a mapping of len bytes goes: the hint addr if the range there is
+ * free, else the top-down search. Linux's get_unmapped_area for the
+ * non-MAP_FIXED case. Returns the address or -ENOMEM.
+ */
+static long get_unmapped_area(struct mm_struct *mm, unsigned long addr, unsigned long len)
+{
+	if (len > mm->task_size - MMAP_MIN_ADDR)
+		return -ENOMEM;
+	if (addr) {
+		addr = ALIGN_DOWN(addr, PAGE_SIZE);
+		if (addr <= mm->task_size - len && !find_vma_intersection(mm, addr, addr + len))
+			return addr;
+	}
+	addr = unmapped_area_topdown(mm, len, MMAP_MIN_ADDR, mm->mmap_base);
+	if (!addr)      /* nothing below mmap_base: try above it, as Linux falls back */
+		addr = unmapped_area_topdown(mm, len, mm->mmap_base, mm->task_size);
+	return addr ? (long)addr : -ENOMEM;
+}
+
+/* The argument checks of mmap, in Linux's order; 0 or -errno. *len is page aligned on return. */
+static long mmap_check(struct mm_struct *mm, unsigned long addr, unsigned long *len,
+		       unsigned long flags, unsigned long off)
+{
+	if (off & ~PAGE_MASK)
+		return -EINVAL;
+	if (!(flags & MAP_ANONYMOUS))
+		return -EBADF;                /* a file mapping, and there are no files */
+	if (!*len)
+		return -EINVAL;
+	*len = ALIGN_UP(*len, PAGE_SIZE);
+	if (!*len)
+		return -ENOMEM;               /* wrapped: longer than the address space */
+	if (*len > mm->task_size)
+		return -ENOMEM;
+	if (flags & MAP_FIXED) {
+		if (addr > mm->task_size - *len)
+			return -ENOMEM;
+		if (addr & ~PAGE_MASK)
+			return -EINVAL;
+		if (addr < MMAP_MIN_ADDR)
+			return -EPERM;
+	}
+	return 0;
+}
+
+/*
+ * Map [addr, addr + len) with vm_flags, replacing whatever is there (the
+ * caller checked MAP_FIXED_NOREPLACE). mmap_lock held for writing. Returns
+ * addr or -ENOMEM; on failure nothing changed.
+ */
+static long mmap_region(struct mm_struct *mm, unsigned long addr, unsigned long len,
+			unsigned long vm_flags)
+{
+	struct vm_area_struct *vma = vm_area_alloc(mm, addr, addr + len, vm_flags);
+	long err;
+
+	if (!vma)
+		return -ENOMEM;
+	if ((err = __do_munmap(mm, addr, len))) {      /* MAP_FIXED: out with the old */
+		vm_area_free(vma);
+		return err;
+	}
+	vma_link(mm, vma);
+	vma_merge_neighbours(mm, vma);
+	return addr;
+}
+
+static void mm_populate(struct mm_struct *mm, unsigned long start, unsigned long len)
+{
+	unsigned long end = start + len;
+
+	down_read(&mm->mmap_lock);
+	for (struct vm_area_struct *vma = find_vma(mm, start); vma && vma->vm_start < end;
+	     vma = vma_next(mm, vma))
+		populate_vma_range(vma, MAX(start, vma->vm_start), MIN(end, vma->vm_end));
+	up_read(&mm->mmap_lock);
+}
+
+long do_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len, unsigned long prot,
+	     unsigned long flags, long fd, unsigned long off)
+{
+	if (flags & MAP_FIXED_NOREPLACE)
+		flags |= MAP_FIXED;
+	long ret = mmap_check(mm, addr, &len, flags, off);
+	if (ret)
+		return ret;
+
+	down_write(&mm->mmap_lock);
+	if (!(flags & MAP_FIXED)) {
+		if (addr && addr < MMAP_MIN_ADDR)
+			addr = MMAP_MIN_ADDR;     /* Linux's round_hint_to_min */
+		ret = get_unmapped_area(mm, addr, len);
+	} else if ((flags & MAP_FIXED_NOREPLACE) && find_vma_intersection(mm, addr, addr + len)) {
+		ret = -EEXIST;
+	} else {
+		ret = addr;
+	}
+	/* Linux looks at the map type only once the address is settled. */
+	if (ret >= 0 && (flags & MAP_TYPE) == MAP_SHARED)
+		ret = -ENODEV;                /* shared anonymous memory: see the top of the file */
+	else if (ret >= 0 && (flags & MAP_TYPE) != MAP_PRIVATE)
+		ret = -EINVAL;
+	if (ret >= 0)
+		ret = mmap_region(mm, ret, len, calc_vm_flags(prot, flags));
+	up_write(&mm->mmap_lock);
+	if (ret >= 0 && (flags & MAP_POPULATE))
+		mm_populate(mm, ret, len);
+	return ret;
+}
+
+/*
+ * Remove [start, end) from the VMA set: split the VMAs that straddle either
+ * end, then unlink those inside. They are returned on *detached (linked by
+ * vm_list) for the caller to zap and free. 0 or -ENOMEM (nothing changed
+ * but perhaps a harmless split).
+ */
+static int detach_vmas(struct mm_struct *mm, unsigned long start, unsigned long end,
+		       struct list_head *detached)
+{
+	struct vm_area_struct *vma = find_vma(mm, start), *next;
+	int err;
+
+	if (!vma || vma->vm_start >= end)
+		return 0;
+	if (vma->vm_start < start) {
+		if ((err = split_vma(mm, vma, start)))
+			return err;
+		vma = vma_next(mm, vma);
+	}
+	struct vm_area_struct *last = find_vma(mm, end - 1);
+	if (last && last->vm_start < end && last->vm_end > end && (err = split_vma(mm, last, end)))
+		return err;
+	for (; vma && vma->vm_start < end; vma = next) {
+		next = vma_next(mm, vma);
+		vma_unlink(mm, vma);
+		list_add_tail(&vma->vm_list, detached);
+	}
+	return 0;
+}
+
+long __do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
+{
+	unsigned long end = start + len;
+	struct vm_area_struct *vma, *tmp;
+	struct mmu_gather tlb;
+	LIST_HEAD(detached);
+
+	int err = detach_vmas(mm, start, end, &detached);
+	if (err || list_empty(&detached))
+		return err;
+	struct vm_area_struct *prev = find_vma_before(mm, start);
+	struct vm_area_struct *next = find_vma(mm, end);
+	tlb_gather_mmu(&tlb, mm);
+	list_for_each_entry(vma, &detached, vm_list)
+		unmap_page_range(&tlb, vma->vm_start, vma->vm_end);
+	/* The hole now reaches from prev's end to next's start: free its tables. */
+	free_pgtables(&tlb, start, end, prev ? prev->vm_end : 0, next ? next->vm_start : 0);
+	tlb_finish_mmu(&tlb);
+	list_for_each_entry_safe(vma, tmp, &detached, vm_list)
+		vm_area_free(vma);
+	return 0;
+}
+
+long do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
+{
+	if ((start & ~PAGE_MASK) || start > mm->task_size || len > mm->task_size - start)
+		return -EINVAL;
+	len = ALIGN_UP(len, PAGE_SIZE);
+	if (!len)
+		return -EINVAL;
+	down_write(&mm->mmap_lock);
+	long err = __do_munmap(mm, start, len);
+	up_write(&mm->mmap_lock);
+	return err;
+}
+
+/*
+ * Grow the heap from oldbrk to newbrk (page aligned): a new VMA that merges
+ * with the heap's VMA below. Linux keeps a guard page free below the next
+ * mapping. 0 or -ENOMEM.
+ */
+static long brk_expand(struct mm_struct *mm, unsigned long oldbrk, unsigned long newbrk)
+{
+	if (newbrk > mm->task_size || find_vma_intersection(mm, oldbrk, newbrk + PAGE_SIZE))
+		return -ENOMEM;
+	struct vm_area_struct *vma = vm_area_alloc(mm, oldbrk, newbrk, VM_READ | VM_WRITE);
+	if (!vma)
+		return -ENOMEM;
+	vma_link(mm, vma);
+	vma_merge_neighbours(mm, vma);
+	return 0;
+}
+
+long do_brk(struct mm_struct *mm, unsigned long brk)
+{
+	down_write(&mm->mmap_lock);
+	unsigned long ret = mm->brk;
+	unsigned long oldbrk = ALIGN_UP(mm->brk, PAGE_SIZE), newbrk = ALIGN_UP(brk, PAGE_SIZE);
+
+	if (brk < mm->start_brk || newbrk < brk)
+		goto out;                     /* below the heap's start, or absurd: unchanged */
+	if (newbrk == oldbrk)
+		ret = brk;                    /* within the same last page */
+	else if (brk < mm->brk)           /* shrinking always works (given memory to split) */
+		ret = __do_munmap(mm, newbrk, oldbrk - newbrk) ? mm->brk : brk;
+	else
+		ret = brk_expand(mm, oldbrk, newbrk) ? mm->brk : brk;
+	mm->brk = ret;
+out:
+	up_write(&mm->mmap_lock);
+	return ret;
+}

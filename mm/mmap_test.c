@@ -1,0 +1,153 @@
+/* Tests of mmap, munmap and brk (mm/mmap.c): placement, errors, page-table freeing. */
+#include "kernel/ktest.h"
+#include "mm/mm_ktest.h"
+
+/* Every error case, with Linux's errno for it. */
+KTEST(mmap_errors)
+{
+	struct mm_struct *mm = mm_create();
+	KT_ASSERT(mm != NULL);
+	long p = tmap(mm, 0, 2 * PG, RW, ANON);
+	unsigned long top = TASK_SIZE;
+
+	KT_ASSERT(p > 0);
+	KT_EXPECT_EQ(tmap(mm, 0, 0, RW, ANON), -EINVAL);
+	KT_EXPECT_EQ(tmap(mm, 0, PG, RW, MAP_ANONYMOUS), -EINVAL);           /* no map type */
+	KT_EXPECT_EQ(do_mmap(mm, 0, PG, RW, ANON, -1, 100), -EINVAL);         /* offset */
+	KT_EXPECT_EQ(tmap(mm, p + 1, PG, RW, ANON | MAP_FIXED), -EINVAL);
+	KT_EXPECT_EQ(tmap(mm, 0, PG, RW, MAP_PRIVATE), -EBADF);              /* a file, fd -1 */
+	KT_EXPECT_EQ(tmap(mm, 0, 1ul << 47, RW, ANON), -ENOMEM);
+	KT_EXPECT_EQ(tmap(mm, 0, -PG, RW, ANON), -ENOMEM);
+	KT_EXPECT_EQ(tmap(mm, top - PG, 2 * PG, RW, ANON | MAP_FIXED), -ENOMEM);
+	KT_EXPECT_EQ(tmap(mm, PG, PG, RW, ANON | MAP_FIXED), -EPERM);        /* below mmap_min_addr */
+	KT_EXPECT_EQ(tmap(mm, p + PG, PG, RW, ANON | MAP_FIXED_NOREPLACE), -EEXIST);
+	KT_EXPECT_EQ(tmap(mm, 0, PG, RW, MAP_SHARED | MAP_ANONYMOUS), -ENODEV);
+	KT_EXPECT_EQ(do_munmap(mm, p + 1, PG), -EINVAL);
+	KT_EXPECT_EQ(do_munmap(mm, p, 0), -EINVAL);
+	KT_EXPECT_EQ(do_munmap(mm, top, PG), -EINVAL);
+	KT_EXPECT_EQ(do_mprotect(mm, p + 1, PG, PROT_READ), -EINVAL);
+	KT_EXPECT_EQ(do_mprotect(mm, p, PG, 0x80), -EINVAL);
+	KT_EXPECT_EQ(do_mprotect(mm, p, 0, PROT_READ), 0);
+	KT_EXPECT_EQ(do_mprotect(mm, p + 2 * PG, PG, PROT_READ), -ENOMEM);  /* not mapped */
+	KT_EXPECT_EQ(do_mprotect(mm, p, 3 * PG, PROT_READ), -ENOMEM);       /* runs off the end */
+	KT_EXPECT(vma_at(mm, p)->vm_flags == VM_READ);                      /* ...after changing p */
+	KT_EXPECT_EQ(do_munmap(mm, p + 8 * PG, PG), 0);                     /* nothing there: fine */
+	KT_EXPECT_EQ(mm->map_count, 1);
+	mmput(mm);
+}
+
+/* Top-down below mmap_base; a free hint is taken, a taken one is not; MAP_FIXED replaces. */
+KTEST(mmap_placement)
+{
+	struct mm_struct *mm = mm_create();
+	KT_ASSERT(mm != NULL);
+	struct mm_struct *prev = test_use_mm(mm);
+	long a = tmap(mm, 0, 4 * PG, RW, ANON);
+	long b = tmap(mm, 0, PG, PROT_READ, ANON);
+	unsigned long hint = 0x20000000;
+
+	KT_EXPECT_EQ(a, (long)(mm->mmap_base - 4 * PG));
+	KT_EXPECT_EQ(b, a - (long)PG);
+	KT_EXPECT_EQ(tmap(mm, hint, 2 * PG, RW, ANON), (long)hint);
+	long c = tmap(mm, hint + PG, 2 * PG, RW, ANON);     /* overlaps: placed elsewhere */
+	KT_EXPECT(c > 0 && c != (long)(hint + PG));
+	KT_EXPECT_EQ(tmap(mm, 100, PG, RW, ANON), (long)MMAP_MIN_ADDR);   /* hint rounded up */
+	for (int i = 0; i < 4; i++)
+		KT_EXPECT_EQ(poke(a + i * PG, 'A'), 0);
+	KT_EXPECT_EQ(get_mm_rss(mm), 4);
+	KT_EXPECT_EQ(tmap(mm, a + PG, 2 * PG, RW, ANON | MAP_FIXED), a + (long)PG);
+	KT_EXPECT_EQ(get_mm_rss(mm), 2);                    /* the replaced pages are gone */
+	KT_EXPECT_EQ(peek(a), 'A');
+	KT_EXPECT_EQ(peek(a + PG), 0);
+	KT_EXPECT_EQ(peek(a + 2 * PG), 0);
+	KT_EXPECT_EQ(peek(a + 3 * PG), 'A');
+	test_unuse_mm(mm, prev);
+	mmput(mm);
+}
+
+/* MAP_POPULATE faults everything in up front: writable pages for RW, the zero page for R. */
+KTEST(mmap_populate)
+{
+	struct mm_struct *mm = mm_create();
+	KT_ASSERT(mm != NULL);
+	long p = tmap(mm, 0, 64 * PG, RW, ANON | MAP_POPULATE);
+	long r = tmap(mm, 0, 8 * PG, PROT_READ, ANON | MAP_POPULATE);
+
+	KT_ASSERT(p > 0 && r > 0);
+	KT_EXPECT_EQ(get_mm_rss(mm), 64);
+	for (int i = 0; i < 64; i++)
+		KT_EXPECT(pte_write(mm_get_pte(mm, p + i * PG)));
+	for (int i = 0; i < 8; i++)
+		KT_EXPECT_EQ(pte_pfn(mm_get_pte(mm, r + i * PG)), zero_pfn());
+	long big = tmap(mm, 0, 64ul << 30, RW, ANON | MAP_NORESERVE);   /* 64 GiB, nothing used */
+	KT_EXPECT(big > 0);
+	KT_EXPECT(vma_at(mm, big)->vm_flags & VM_NORESERVE);
+	KT_EXPECT_EQ(get_mm_rss(mm), 64);
+	mmput(mm);
+}
+
+/*
+ * munmap gives back the page tables of what it unmapped -- but not a
+ * table whose span still reaches a mapping.
+ */
+KTEST(munmap_frees_pgtables)
+{
+	unsigned long free0 = settled_free_pages();
+	long tables0 = vm_state_read(NR_PAGE_TABLE_PAGES);
+	struct mm_struct *mm = mm_create();
+	KT_ASSERT(mm != NULL);
+	struct mm_struct *prev = test_use_mm(mm);
+	unsigned long base = 0x40000000;      /* 1 GiB aligned: one PMD table for all */
+
+	KT_ASSERT_EQ(tmap(mm, base, 8 * PMD_SIZE, RW, ANON | MAP_FIXED), (long)base);
+	for (int i = 0; i < 8; i++)
+		KT_EXPECT_EQ(poke(base + i * PMD_SIZE + 5 * PG, 1), 0);
+	KT_EXPECT_EQ(mm_pgtables_bytes(mm), (8 + 2) * PG);       /* 8 PTE, 1 PMD, 1 PUD */
+	/* Half of the first 2 MiB: its PTE table still maps the other half. */
+	KT_EXPECT_EQ(do_munmap(mm, base, PMD_SIZE / 2), 0);
+	KT_EXPECT_EQ(mm_pgtables_bytes(mm), (8 + 2) * PG);
+	KT_EXPECT_EQ(get_mm_rss(mm), 7);              /* the page at base + 5 pages went */
+	/* The next 3 x 2 MiB and the rest of the first: four PTE tables go. */
+	KT_EXPECT_EQ(do_munmap(mm, base + PMD_SIZE / 2, 3 * PMD_SIZE + PMD_SIZE / 2), 0);
+	KT_EXPECT_EQ(mm_pgtables_bytes(mm), (4 + 2) * PG);
+	KT_EXPECT_EQ(get_mm_rss(mm), 4);
+	KT_EXPECT(mm_find_pmd(mm, base) && pmd_none(*mm_find_pmd(mm, base)));
+	/* The rest: the PMD and PUD tables go too. */
+	KT_EXPECT_EQ(do_munmap(mm, base + 4 * PMD_SIZE, 4 * PMD_SIZE), 0);
+	KT_EXPECT_EQ(mm_pgtables_bytes(mm), 0);
+	KT_EXPECT_EQ(get_mm_rss(mm), 0);
+	KT_EXPECT(mm_find_pmd(mm, base) == NULL);
+	KT_EXPECT_EQ(vm_state_read(NR_PAGE_TABLE_PAGES), tables0 + 1);   /* the PGD */
+	test_unuse_mm(mm, prev);
+	mmput(mm);
+	KT_EXPECT_EQ(settled_free_pages(), free0);
+}
+
+/* brk grows the heap as one VMA, shrinks it, and regrows it zeroed; below the start is refused. */
+KTEST(brk_grow_shrink)
+{
+	struct mm_struct *mm = mm_create();
+	KT_ASSERT(mm != NULL);
+	struct mm_struct *prev = test_use_mm(mm);
+	unsigned long start = 0x600123;       /* like the end of a program's .bss */
+
+	mm->start_brk = mm->brk = start;
+	KT_EXPECT_EQ(do_brk(mm, 0), (long)start);
+	KT_EXPECT_EQ(do_brk(mm, start + 64 * 1024), (long)(start + 64 * 1024));
+	KT_EXPECT_EQ(do_brk(mm, start + 96 * 1024), (long)(start + 96 * 1024));
+	KT_EXPECT_EQ(mm->map_count, 1);       /* the two steps merged */
+	KT_EXPECT_EQ(poke(start + 90 * 1024, 'G'), 0);
+	KT_EXPECT_EQ(poke(ALIGN_UP(start, PG), 'G'), 0);
+	KT_EXPECT_EQ(do_brk(mm, start), (long)start);
+	KT_EXPECT(vma_at(mm, ALIGN_UP(start, PG)) == NULL);
+	KT_EXPECT_EQ(get_mm_rss(mm), 0);
+	KT_EXPECT_EQ(do_brk(mm, PG), (long)start);          /* below the start: unchanged */
+	KT_EXPECT_EQ(do_brk(mm, start + 96 * 1024), (long)(start + 96 * 1024));
+	KT_EXPECT_EQ(peek(start + 90 * 1024), 0);
+	/* Not into another mapping (nor the guard page below it). */
+	KT_EXPECT_EQ(tmap(mm, ALIGN_UP(start + 200 * 1024, PG), PG, RW, ANON | MAP_FIXED),
+		     (long)ALIGN_UP(start + 200 * 1024, PG));
+	KT_EXPECT_EQ(do_brk(mm, start + 200 * 1024), (long)(start + 96 * 1024));
+	test_unuse_mm(mm, prev);
+	mmput(mm);
+}

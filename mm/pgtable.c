@@ -1,0 +1,211 @@
+/*
+ * Where a user page table is born (see pgtable.h): allocation with its split
+ * lock, installation under the parent's lock, the locked walk of rule R3,
+ * and the single exit every table page takes.
+ */
+#include "mm/pgtable.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/tlb.h"
+#include "kernel/printk.h"
+#include "kernel/string.h"
+#include "kernel/vmstat.h"
+
+/*
+ * A new page-table page: zeroed, PG_table, its split lock ready, counted in
+ * nr_page_table_pages until free_pgtable_page(). NULL if out of memory.
+ * Zeroed before anyone can see it: every entry starts none.
+ */
+static struct page *pgtable_alloc(void)
+{
+	struct page *page = alloc_page();
+
+	if (!page)
+		return NULL;
+	memset(page_address(page), 0, PAGE_SIZE);
+	SetPageTable(page);
+	INIT_LIST_HEAD(&page->pt_list);
+	page->pt_mm = NULL;              /* also clears pt_count (a union) */
+	spin_lock_init(&page->ptl, "ptl");
+	mod_vm_state(NR_PAGE_TABLE_PAGES, 1);
+	return page;
+}
+
+void free_pgtable_page(struct page *table)
+{
+	if (!PageTable(table))
+		panic("pfn %#lx is not a page table", page_to_pfn(table));
+	/* The split lock dies with the table: nobody may hold it or wait for it. */
+	if (spin_is_locked(&table->ptl))
+		panic("page table pfn %#lx freed with its lock held", page_to_pfn(table));
+	table->pt_mm = NULL;
+	ClearPageTable(table);
+	mod_vm_state(NR_PAGE_TABLE_PAGES, -1);
+	__free_page(table);
+}
+
+int pgd_alloc(struct mm_struct *mm)
+{
+	struct page *page = pgtable_alloc();
+
+	if (!page)
+		return -ENOMEM;
+	page->pt_mm = mm;
+	mm->pgd = page_address(page);
+	/*
+	 * The kernel half: swapper_pg_dir's entries 256..511 point at PUD
+	 * tables made at boot that never change (kernel_pgtable.c fixes them
+	 * before any mm exists), so this one copy stays right for good.
+	 */
+	memcpy(mm->pgd + KERNEL_PGD_FIRST, swapper_pg_dir + KERNEL_PGD_FIRST,
+	       (PTRS_PER_PGD - KERNEL_PGD_FIRST) * sizeof(pgd_t));
+	return 0;
+}
+
+void pgd_free(struct mm_struct *mm)
+{
+	free_pgtable_page(virt_to_page(mm->pgd));
+	mm->pgd = NULL;
+}
+
+/*
+ * The new table's zeroes must be visible before the entry that points at
+ * it, or a walker on another CPU could follow the entry into garbage. x86
+ * keeps stores in order; smp_wmb() says where another CPU would need it.
+ */
+int __pud_alloc(struct mm_struct *mm, pgd_t *pgd)
+{
+	struct page *new = pgtable_alloc();
+
+	if (!new)
+		return -ENOMEM;
+	smp_wmb();
+	spin_lock(&mm->page_table_lock);
+	if (pgd_none(pgdp_get(pgd))) {        /* still none: ours goes in */
+		mm_add_pgtable(mm, 1);
+		set_pgd(pgd, pgd_user_table(page_to_phys(new)));
+		new = NULL;
+	}
+	spin_unlock(&mm->page_table_lock);
+	if (new)                              /* another thread was first */
+		free_pgtable_page(new);
+	return 0;
+}
+
+int __pmd_alloc(struct mm_struct *mm, pud_t *pud)
+{
+	struct page *new = pgtable_alloc();
+
+	if (!new)
+		return -ENOMEM;
+	smp_wmb();
+	spin_lock(&mm->page_table_lock);      /* x86 has no split PUD lock, as Linux */
+	if (pud_none(pudp_get(pud))) {
+		mm_add_pgtable(mm, 1);
+		set_pud(pud, pud_user_table(page_to_phys(new)));
+		new = NULL;
+	}
+	spin_unlock(&mm->page_table_lock);
+	if (new)
+		free_pgtable_page(new);
+	return 0;
+}
+
+void pmd_install(struct mm_struct *mm, pmd_t *pmd, struct page **new, unsigned long addr)
+{
+	spinlock_t *ptl = pmd_lock(pmd);
+
+	if (pmd_none(pmdp_get(pmd))) {
+		/*
+		 * R4: flush before set_pmd. A gather on this mm may have
+		 * cleared this pmd and not flushed yet; some CPU may still hold
+		 * translations through the old table. Flush them before a new
+		 * table can give the same addresses a second translation.
+		 */
+		if (mm_tlb_flush_pending(mm))
+			flush_tlb_mm_range(mm, addr & PMD_MASK, (addr & PMD_MASK) + PMD_SIZE,
+					   PAGE_SHIFT, true);
+		mm_add_pgtable(mm, 1);
+		smp_wmb();                    /* the zeroed table before the entry (see above) */
+		set_pmd(pmd, pmd_user_table(page_to_phys(*new)));
+		*new = NULL;
+	}
+	spin_unlock(ptl);
+}
+
+int __pte_alloc(struct mm_struct *mm, pmd_t *pmd, unsigned long addr)
+{
+	struct page *new = pgtable_alloc();
+
+	if (!new)
+		return -ENOMEM;
+	pmd_install(mm, pmd, &new, addr);
+	if (new)                              /* lost the race; never visible to anyone */
+		free_pgtable_page(new);
+	return 0;
+}
+
+pte_t *pte_offset_map(pmd_t *pmd, unsigned long addr, pmd_t *pmdvalp)
+{
+	/* R3: inside rcu_read_lock, so the table we find cannot be freed under us. */
+	rcu_read_lock();
+	pmd_t pmdval = pmdp_get(pmd);         /* R3: read the pmd once */
+
+	if (pmdvalp)
+		*pmdvalp = pmdval;
+	if (!pmd_present(pmdval) || pmd_leaf(pmdval)) {
+		rcu_read_unlock();
+		return NULL;
+	}
+	return (pte_t *)phys_to_virt(pmd_phys(pmdval)) + pte_index(addr);
+}
+
+pte_t *pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd, unsigned long addr,
+			   spinlock_t **ptlp)
+{
+	if (!irqs_enabled())
+		panic("PTE lock taken with interrupts off (a TLB-flush IPI could deadlock)");
+	for (;;) {
+		pmd_t pmdval;
+		pte_t *pte = pte_offset_map(pmd, addr, &pmdval);
+		if (!pte)
+			return NULL;
+		spinlock_t *ptl = pte_lockptr(pmdval);
+		spin_lock(ptl);
+		/*
+		 * R3: lockless map, locked recheck. The table we locked is the
+		 * one the pmd still points to, so nobody can unhook it while we
+		 * hold its lock. If the pmd changed between our read and the
+		 * lock, the table was reclaimed or replaced: drop it and retry.
+		 */
+		if (pmd_same(pmdval, pmdp_get(pmd))) {
+			*ptlp = ptl;
+			return pte;
+		}
+		pte_unmap_unlock(pte, ptl);
+	}
+}
+
+pmd_t *mm_find_pmd(struct mm_struct *mm, unsigned long addr)
+{
+	pgd_t *pgd = pgd_offset(mm, addr);
+
+	if (!pgd_present(pgdp_get(pgd)))
+		return NULL;
+	pud_t *pud = pud_offset(pgd, addr);
+	if (!pud_present(pudp_get(pud)))
+		return NULL;
+	return pmd_offset(pud, addr);
+}
+
+pte_t mm_get_pte(struct mm_struct *mm, unsigned long addr)
+{
+	pmd_t *pmd = mm_find_pmd(mm, addr);
+	spinlock_t *ptl;
+	pte_t *pte = pmd ? pte_offset_map_lock(mm, pmd, addr, &ptl) : NULL;
+
+	if (!pte)
+		return __pte(0);
+	pte_t val = ptep_get(pte);
+	pte_unmap_unlock(pte, ptl);
+	return val;
+}

@@ -1,0 +1,126 @@
+/*
+ * User page tables: walking, allocating, locking (mm/pgtable.c).
+ *
+ * Every level is one page from the buddy allocator, marked PG_table, with a
+ * spinlock in its struct page (page->ptl). Only two of those locks are used:
+ *   - the PMD lock: the ptl of the PMD table page; held to change an entry
+ *     of that table (install or remove a PTE table);
+ *   - the PTE lock: the ptl of the PTE table page; held to change an entry
+ *     of that table (map or unmap a page). This is the split PTL: two
+ *     threads faulting in different PTE tables take different locks.
+ * PGD and PUD entries are populated under mm->page_table_lock.
+ *
+ * Upper levels (PUD, PMD tables) leave an mm only in munmap's free_pgtables
+ * and in mm_destroy, both with mmap_lock held for writing; so with mmap_lock
+ * held for reading a walker may read PGD and PUD entries without a lock. A
+ * PTE table is reached through pte_offset_map*(), which follows rule R3 so
+ * that it stays correct once PTE tables can be reclaimed under mmap_lock
+ * held for reading (pt_reclaim, a later issue).
+ */
+#pragma once
+#include "mm/mm.h"
+#include "mm/page_alloc.h"
+
+static inline pgd_t *pgd_offset(struct mm_struct *mm, unsigned long addr)
+{
+	return pgd_offset_pgd(mm->pgd, addr);
+}
+
+/* The struct page of the table an entry points to. */
+static inline struct page *pmd_pgtable(pmd_t pmd) { return phys_to_page(pmd_phys(pmd)); }
+
+/* The PTE lock of the table pmd points to, and the PMD lock of the table holding pmd. */
+static inline spinlock_t *pte_lockptr(pmd_t pmdval) { return &pmd_pgtable(pmdval)->ptl; }
+static inline spinlock_t *pmd_lockptr(pmd_t *pmd) { return &virt_to_page(pmd)->ptl; }
+
+static inline spinlock_t *pmd_lock(pmd_t *pmd)
+{
+	spinlock_t *ptl = pmd_lockptr(pmd);
+	spin_lock(ptl);
+	return ptl;
+}
+
+/*
+ * Allocate the table below an entry if the entry is none, then descend.
+ * Each returns the entry for addr in the table below, or NULL if out of
+ * memory. Racing allocators are fine: the loser frees its table.
+ */
+int __pud_alloc(struct mm_struct *mm, pgd_t *pgd);
+int __pmd_alloc(struct mm_struct *mm, pud_t *pud);
+int __pte_alloc(struct mm_struct *mm, pmd_t *pmd, unsigned long addr);
+
+static inline pud_t *pud_alloc(struct mm_struct *mm, pgd_t *pgd, unsigned long addr)
+{
+	return pgd_none(pgdp_get(pgd)) && __pud_alloc(mm, pgd) ? NULL : pud_offset(pgd, addr);
+}
+
+static inline pmd_t *pmd_alloc(struct mm_struct *mm, pud_t *pud, unsigned long addr)
+{
+	return pud_none(pudp_get(pud)) && __pmd_alloc(mm, pud) ? NULL : pmd_offset(pud, addr);
+}
+
+/* Make sure pmd points to a PTE table: 0, or -ENOMEM. */
+static inline int pte_alloc(struct mm_struct *mm, pmd_t *pmd, unsigned long addr)
+{
+	return pmd_none(pmdp_get(pmd)) ? __pte_alloc(mm, pmd, addr) : 0;
+}
+
+/*
+ * Install the fresh PTE table *new under pmd if pmd is still none, under
+ * the PMD lock; counts it in the mm and sets *new to NULL. If another
+ * thread installed one first, *new is left for the caller to free.
+ */
+void pmd_install(struct mm_struct *mm, pmd_t *pmd, struct page **new, unsigned long addr);
+
+/*
+ * Map the PTE table pmd points to, without its lock, and return the entry
+ * for addr in it; NULL if pmd is none (no table). Enters an RCU read-side
+ * section that pte_unmap() leaves: the table cannot be freed in between
+ * (R3). *pmdvalp, if not NULL, receives the pmd value the table came from.
+ */
+pte_t *pte_offset_map(pmd_t *pmd, unsigned long addr, pmd_t *pmdvalp);
+static inline void pte_unmap(pte_t *pte) { rcu_read_unlock(); }
+
+/*
+ * Map the PTE table pmd points to and take its PTE lock (rule R3: the pmd
+ * is rechecked under the lock, the walk retried if it changed). Returns the
+ * entry for addr with *ptlp locked, or NULL if pmd is none. Interrupts must
+ * be on (see mm.h). Release with pte_unmap_unlock().
+ */
+pte_t *pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd, unsigned long addr,
+			   spinlock_t **ptlp);
+
+static inline void pte_unmap_unlock(pte_t *pte, spinlock_t *ptl)
+{
+	spin_unlock(ptl);
+	pte_unmap(pte);
+}
+
+/*
+ * Entries in use in a PTE table (page->pt_count), kept under its PTE lock:
+ * +1 when a none entry is set, -1 when one is cleared. A PTE table may
+ * leave its mm only at zero (pte_free_tlb checks).
+ */
+static inline void pte_table_inc(pte_t *pte) { virt_to_page(pte)->pt_count++; }
+static inline void pte_table_dec(pte_t *pte) { virt_to_page(pte)->pt_count--; }
+
+/*
+ * The PMD entry for addr if the PGD and PUD levels exist, else NULL. No
+ * lock, no allocation: the caller holds mmap_lock (see the header comment).
+ */
+pmd_t *mm_find_pmd(struct mm_struct *mm, unsigned long addr);
+
+/* The PTE for addr read under its lock, or none if no table maps addr (tests, populate). */
+pte_t mm_get_pte(struct mm_struct *mm, unsigned long addr);
+
+/* A PGD for mm (kernel half copied from swapper_pg_dir) in mm->pgd: 0 or -ENOMEM. */
+int pgd_alloc(struct mm_struct *mm);
+void pgd_free(struct mm_struct *mm);
+
+/*
+ * THE way every user page-table page leaves the kernel: a table that was
+ * unhooked and flushed (through the mmu_gather), a PGD of a dead mm, or a
+ * fresh table that lost an install race. Destroys its split lock, uncounts
+ * it globally, gives the page back.
+ */
+void free_pgtable_page(struct page *table);
