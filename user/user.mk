@@ -50,6 +50,9 @@ USER_PROGS := $(addprefix $(UB)/tests/,$(USER_OWN) $(USER_MUSL) \
 
 # An exit status other than 0 that means "pass": death by SIGSEGV, 128+11.
 USER_STATUS_segfault := 139
+USER_STATUS_segv_readonly := 139
+USER_STATUS_segv_kernel := 139
+USER_STATUS_sigill := 132
 
 .PHONY: user user-host-test
 user: $(USER_PROGS)
