@@ -210,6 +210,7 @@ struct pinned {
 	int k, j;                      /* pinned to k, then re-pinned to j */
 	int wrong_before, wrong_after; /* observations on a CPU not allowed */
 	int after;                     /* observations since the re-pin */
+	volatile bool pinned_done;     /* set by the thread after its observations on k */
 	volatile bool repinned;        /* set by the test once j is the only CPU */
 };
 
@@ -225,6 +226,7 @@ static int observe_cpu(void *arg)
 		p->wrong_before += cpu_id() != p->k;
 		yield();
 	}
+	p->pinned_done = true;
 	while (!p->repinned)
 		yield();
 	yield();                               /* the pass through schedule() that moves us */
@@ -249,7 +251,10 @@ KTEST(sched_affinity_pin_and_repin)
 	struct thread *th = kthread_run("pinned", observe_cpu, &p, p.k);
 	struct thread *noise = kthread_run("noise", yield_loop,
 					   &(struct yielder){ 0, &(u64){ 0 }, NULL, 0 }, p.k);
-	sleep_ns(10000000);
+	/* Re-pin only after the first 100 observations: under emulation they
+	 * can take longer than any fixed sleep. */
+	while (!p.pinned_done)
+		sleep_ns(1000000);
 	cpumask_clear(&mask);
 	cpumask_set_cpu(p.j, &mask);
 	KT_EXPECT_EQ(sched_setaffinity(th, &mask), 0);
