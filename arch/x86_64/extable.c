@@ -16,14 +16,9 @@ int probe_read_u64(const void *addr, u64 *out)
 	int err = 0;
 	u64 v = 0;
 
-	__asm__ volatile("1: movq (%2), %1\n"
-			 "2:\n\t"
-			 ".pushsection .text.fixup, \"ax\"\n"
-			 "3: movl %3, %0\n\t"
-			 "jmp 2b\n\t"
-			 ".popsection\n\t"
-			 EXTABLE_ENTRY(1b, 3b)
-			 : "+r"(err), "+r"(v) : "r"(addr), "i"(-EFAULT) : "memory");
+	__asm__ volatile("1: movq (%2), %1\n\t"
+			 EXTABLE_EFAULT_TAIL
+			 : "+r"(err), "+r"(v) : "r"(addr), [efault] "i"(-EFAULT) : "memory");
 	*out = v;
 	return err;
 }
@@ -32,13 +27,8 @@ int probe_write_u64(void *addr, u64 val)
 {
 	int err = 0;
 
-	__asm__ volatile("1: movq %2, (%1)\n"
-			 "2:\n\t"
-			 ".pushsection .text.fixup, \"ax\"\n"
-			 "3: movl %3, %0\n\t"
-			 "jmp 2b\n\t"
-			 ".popsection\n\t"
-			 EXTABLE_ENTRY(1b, 3b)
-			 : "+r"(err) : "r"(addr), "r"(val), "i"(-EFAULT) : "memory");
+	__asm__ volatile("1: movq %2, (%1)\n\t"
+			 EXTABLE_EFAULT_TAIL
+			 : "+r"(err) : "r"(addr), "r"(val), [efault] "i"(-EFAULT) : "memory");
 	return err;
 }

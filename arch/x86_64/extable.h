@@ -16,6 +16,19 @@ struct extable_entry {
 #define EXTABLE_ENTRY(from, to) \
 	".pushsection __ex_table, \"a\"\n\t.balign 8\n\t.quad " #from ", " #to "\n\t.popsection\n\t"
 
+/*
+ * The rest of an asm statement whose instruction labelled `1:` may fault:
+ * on a fault, operand %0 (an int) becomes -EFAULT and execution goes on
+ * after the instruction. The statement must have an input [efault] "i"(-EFAULT).
+ */
+#define EXTABLE_EFAULT_TAIL                                                   \
+	"2:\n\t"                                                              \
+	".pushsection .text.fixup, \"ax\"\n"                                  \
+	"3: movl %[efault], %0\n\t"                                           \
+	"jmp 2b\n\t"                                                          \
+	".popsection\n\t"                                                     \
+	EXTABLE_ENTRY(1b, 3b)
+
 /* The fixup for a faulting rip, or 0 if the fault is a kernel bug. */
 u64 search_extable(u64 rip);
 

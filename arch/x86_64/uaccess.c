@@ -61,14 +61,9 @@ static int get_user_u8(char *out, const char __user *p)
 	int err = 0;
 	char c = 0;
 
-	__asm__ volatile("1: movb (%2), %1\n"
-			 "2:\n\t"
-			 ".pushsection .text.fixup, \"ax\"\n"
-			 "3: movl %3, %0\n\t"
-			 "jmp 2b\n\t"
-			 ".popsection\n\t"
-			 EXTABLE_ENTRY(1b, 3b)
-			 : "+r"(err), "+q"(c) : "r"(p), "i"(-EFAULT) : "memory");
+	__asm__ volatile("1: movb (%2), %1\n\t"
+			 EXTABLE_EFAULT_TAIL
+			 : "+r"(err), "+q"(c) : "r"(p), [efault] "i"(-EFAULT) : "memory");
 	*out = c;
 	return err;
 }
