@@ -86,6 +86,13 @@ struct vm_area_struct {
 	/* The mm's VMA tree (mm/vma.c): an AVL tree keyed by vm_start. */
 	struct vm_area_struct *vm_left, *vm_right;
 	int vm_height;                    /* of the subtree rooted here; a leaf is 1 */
+	/*
+	 * The largest free gap below any VMA of the subtree rooted here (the
+	 * gap below a VMA: its vm_start minus the previous VMA's vm_end, or
+	 * minus 0 for the first). Lets unmapped_area_topdown() skip subtrees
+	 * with no gap big enough: see mm/vma.c.
+	 */
+	unsigned long vm_subtree_gap;
 	struct list_head vm_list;         /* the mm's VMAs in address order */
 };
 
@@ -217,7 +224,17 @@ struct vm_area_struct *vma_merge_neighbours(struct mm_struct *mm, struct vm_area
  */
 int vma_modify_flags(struct mm_struct *mm, struct vm_area_struct *vma, unsigned long start,
 		     unsigned long end, unsigned long newflags, struct vm_area_struct **out);
-/* Check the tree and list invariants (order, no overlap, AVL balance, count); 0 or -EINVAL. */
+/*
+ * The highest address a with [a, a + len) free (between VMAs, or above the
+ * last one and below mm->task_size) and inside [low, high); 0 if there is
+ * none. Needs low + len <= high or returns 0. O(log n).
+ */
+unsigned long unmapped_area_topdown(struct mm_struct *mm, unsigned long len, unsigned long low,
+				    unsigned long high);
+/*
+ * Check the tree and list invariants (order, no overlap, AVL balance, the
+ * subtree gaps, count); 0 or -EINVAL.
+ */
 int vma_tree_check(struct mm_struct *mm);
 
 /* The page protection of a VMA's PTEs (the RW bit is added per page: fault.c). */

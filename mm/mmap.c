@@ -5,9 +5,9 @@
  *
  * Placement is Linux's top-down layout without randomization: a new mapping
  * goes in the highest gap below mm->mmap_base that fits, or above it if
- * nothing below does. The gap search walks the VMA list from the top, O(n);
- * Linux keeps the largest gap of each subtree in its tree to make it
- * O(log n), which this tree could do too.
+ * nothing below does. The gap search, unmapped_area_topdown() in mm/vma.c,
+ * is O(log n): the VMA tree keeps the largest gap of each subtree, as
+ * Linux's did.
  *
  * MAP_SHARED|MAP_ANONYMOUS is refused with ENODEV (the errno Linux gives a
  * mapping its backing object cannot provide). Linux backs it with a shmem
@@ -33,30 +33,6 @@ static unsigned long calc_vm_flags(unsigned long prot, unsigned long flags)
 	if (flags & MAP_NORESERVE)
 		vm_flags |= VM_NORESERVE;
 	return vm_flags;
-}
-
-/*
- * The highest address a where [a, a + len) fits in a gap between VMAs and
- * within [low, high); 0 if none does.
- */
-static unsigned long unmapped_area_topdown(struct mm_struct *mm, unsigned long len,
-					   unsigned long low, unsigned long high)
-{
-	unsigned long gap_end = mm->task_size;   /* the start of the VMA above the gap */
-	struct vm_area_struct *vma;
-
-	/* Walk the gaps from the top: the one below each VMA, then the lowest. */
-	for (vma = list_empty(&mm->vma_list) ? NULL
-		   : list_entry(mm->vma_list.prev, struct vm_area_struct, vm_list);;
-	     vma = vma_prev(mm, vma)) {
-		unsigned long gap_start = MAX(vma ? vma->vm_end : 0, low);
-		unsigned long top = MIN(gap_end, high);
-		if (top > gap_start && top - gap_start >= len)
-			return top - len;
-		if (!vma || vma->vm_end <= low)
-			return 0;
-		gap_end = vma->vm_start;
-	}
 }
 
 /*

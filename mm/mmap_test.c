@@ -151,3 +151,121 @@ KTEST(brk_grow_shrink)
 	test_unuse_mm(mm, prev);
 	mmput(mm);
 }
+
+/* --- Placement among many VMAs, against a reference search ---------------- */
+
+#define MANY 2000
+#define COMB 1000                     /* one-page VMAs laid out first, holes between */
+
+/* A fixed pseudo-random sequence (an LCG): the same layout every run. */
+static unsigned long lcg(unsigned long *state)
+{
+	*state = *state * 6364136223846793005ul + 1442695040888963407ul;
+	return *state >> 33;
+}
+
+/* The highest a with [a, a + len) inside both [start, end) and [low, high); 0 if none. */
+static unsigned long ref_fit(unsigned long start, unsigned long end, unsigned long len,
+			     unsigned long low, unsigned long high)
+{
+	unsigned long bottom = MAX(start, low), top = MIN(end, high);
+	return top > bottom && top - bottom >= len ? top - len : 0;
+}
+
+/* The top-down search the obvious way: every gap, bottom up, keeping the highest fit. O(n). */
+static unsigned long ref_topdown(struct mm_struct *mm, unsigned long len, unsigned long low,
+				 unsigned long high)
+{
+	unsigned long best = 0, prev_end = 0;
+	struct vm_area_struct *vma;
+
+	for_each_vma(mm, vma) {
+		best = MAX(best, ref_fit(prev_end, vma->vm_start, len, low, high));
+		prev_end = vma->vm_end;
+	}
+	return MAX(best, ref_fit(prev_end, mm->task_size, len, low, high));
+}
+
+/* Where mmap without a hint must put len bytes: below mmap_base, else above it. */
+static long ref_placement(struct mm_struct *mm, unsigned long len)
+{
+	down_read(&mm->mmap_lock);
+	unsigned long a = ref_topdown(mm, len, MMAP_MIN_ADDR, mm->mmap_base);
+	if (!a)
+		a = ref_topdown(mm, len, mm->mmap_base, mm->task_size);
+	up_read(&mm->mmap_lock);
+	return a ? (long)a : -ENOMEM;
+}
+
+static int vma_tree_check_locked(struct mm_struct *mm)
+{
+	down_read(&mm->mmap_lock);
+	int err = vma_tree_check(mm);
+	up_read(&mm->mmap_lock);
+	return err;
+}
+
+/* A mapping of [start, end) that is never touched: a wall for the test's layout. */
+static bool wall(struct mm_struct *mm, unsigned long start, unsigned long end)
+{
+	return tmap(mm, start, end - start, PROT_NONE, ANON | MAP_FIXED | MAP_NORESERVE) ==
+	       (long)start;
+}
+
+/*
+ * A comb of one-page VMAs with holes of 1..6 pages, straddling mmap_base,
+ * between two walls: below, one that leaves a 2-page hole at MMAP_MIN_ADDR
+ * (its gap, counted from 0, looks bigger than what may be used); above,
+ * one up to task_size, so that what does not fit below mmap_base must go
+ * into the comb's holes above it. Returns the comb's end, 0 if a mapping
+ * failed.
+ */
+static unsigned long lay_comb(struct mm_struct *mm, unsigned long start, unsigned long *seed)
+{
+	unsigned long a = start;
+
+	for (int i = 0; i < COMB; i++) {
+		if (tmap(mm, a, PG, i % 2 ? RW : PROT_READ, ANON | MAP_FIXED) != (long)a)
+			return 0;
+		a += PG * (2 + lcg(seed) % 6);
+	}
+	if (!wall(mm, MMAP_MIN_ADDR + 2 * PG, start - 5 * PG) ||
+	    !wall(mm, a + 5 * PG, mm->task_size))
+		return 0;
+	return a;
+}
+
+/*
+ * MANY mmaps, mostly one page, into the comb's holes below mmap_base, then
+ * into those above it; munmaps now and then open new holes. Each lands
+ * where the linear reference search says.
+ */
+KTEST(mmap_placement_many)
+{
+	unsigned long free0 = settled_free_pages();
+	struct mm_struct *mm = mm_create();
+	KT_ASSERT(mm != NULL);
+	unsigned long seed = 42, start = mm->mmap_base - 1000 * PG;
+	unsigned long end = lay_comb(mm, start, &seed);
+	int wrong = 0;
+
+	KT_ASSERT(end != 0);
+	KT_EXPECT_EQ(vma_tree_check_locked(mm), 0);
+	for (int i = 0; i < MANY; i++) {
+		unsigned long len = PG * (i % 5 ? 1 : 1 + lcg(&seed) % 5);
+		long want = ref_placement(mm, len);
+		long got = tmap(mm, 0, len, i % 3 ? RW : PROT_READ, ANON);
+		if (got != want && wrong++ < 5)
+			ktest_fail(t, __FILE__, __LINE__, "mmap %d of %lu bytes: at %#lx, not %#lx",
+				   i, len, got, want);
+		if (i % 8 == 7)
+			do_munmap(mm, start + PG * (lcg(&seed) % ((end - start) / PG)),
+				  PG * (1 + lcg(&seed) % 3));
+		if (i % 64 == 0)
+			KT_EXPECT_EQ(vma_tree_check_locked(mm), 0);
+	}
+	KT_EXPECT_EQ(vma_tree_check_locked(mm), 0);
+	KT_EXPECT(mm->map_count > COMB);
+	mmput(mm);
+	KT_EXPECT_EQ(settled_free_pages(), free0);
+}
