@@ -93,6 +93,10 @@ void process_add_thread(struct process *p, struct thread *t)
 	spin_lock(&p->lock);
 	list_add_tail(&t->process_node, &p->threads);
 	p->nr_threads++;
+	/* Born while the process is being killed (a clone racing exit_group):
+	 * the kill loop has already passed, so it must die on its own. */
+	if (p->group_exit)
+		t->kill_pending = true;
 	spin_unlock(&p->lock);
 }
 
