@@ -79,6 +79,14 @@ __noreturn void cpu_idle_loop(void)
 		}
 		sched_note_quiescent();
 		rq->stats.idle_halts++;
+		/*
+		 * Halted, this CPU is in an extended quiescent state: grace
+		 * periods do not wait for it and nothing wakes it to report
+		 * one (kernel/rcu.c). Interrupt handlers that run in the halt
+		 * are inside it too, so they must not use rcu_read_lock.
+		 */
+		rcu_idle_enter();
 		safe_halt();
+		rcu_idle_exit();
 	}
 }

@@ -21,10 +21,12 @@
 #include "kernel/ktest.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
+#include "kernel/rcu.h"
 #include "kernel/sched.h"
 #include "kernel/smp.h"
 #include "kernel/time.h"
 #include "mm/mm_init.h"
+#include "mm/page_alloc.h"
 
 static const char *ktest_glob;
 BOOT_OPTION("ktest", BOOTOPT_STR, ktest_glob, "*",
@@ -50,6 +52,8 @@ static void banner(void)
  */
 static int kernel_init(void *unused)
 {
+	printk("Quiesce ready: %d CPUs, %lu MiB free, booted via %s\n", nr_cpus,
+	       nr_free_pages() >> (20 - PAGE_SHIFT), bootinfo.uefi ? "UEFI" : "BIOS");
 	crashtest_run();
 	if (ktest_glob)
 		poweroff(ktest_run(ktest_glob) ? EXIT_TESTS_FAILED : EXIT_OK);
@@ -86,6 +90,7 @@ void kmain(phys_addr_t mbi_phys, u32 magic)
 	serial_enable_irq();
 	irq_enable();
 	smp_boot_cpus();
+	rcu_init();                     /* one callback thread per online CPU */
 	rtc_init();
 	futex_init();
 

@@ -32,6 +32,7 @@
  * returns.
  */
 #pragma once
+#include "kernel/rcu.h"
 #include "kernel/thread.h"
 
 #define SCHED_SLICE_TICKS 2            /* 20 ms at HZ=100 */
@@ -95,10 +96,12 @@ void sched_init_cpu(u64 stack_top);
 /*
  * A quiescent state for RCU: this CPU holds no reference from an RCU
  * read-side section. Called at every context switch, return to user mode
- * and idle-loop pass. RCU (issue 5) fills it in.
+ * and idle-loop pass: bumps this CPU's RCU quiescent-state counter
+ * (kernel/rcu.c), which is all a grace period waits for.
  */
 static inline void sched_note_quiescent(void)
 {
+	rcu_note_quiescent();
 }
 
 /* Counters of one CPU's scheduler; each only grows. */

@@ -12,6 +12,9 @@ static const char *const vm_state_names[NR_VM_STATES] = {
 
 static const char *const vm_event_names[NR_VM_EVENTS] = {
 	[PGFAULT] = "pgfault",
+	[RCU_GP_COMPLETED] = "rcu_gp_completed",
+	[RCU_CALLBACKS_QUEUED] = "rcu_callbacks_queued",
+	[RCU_CALLBACKS_INVOKED] = "rcu_callbacks_invoked",
 };
 
 unsigned long vm_event_sum(enum vm_event_item item)

@@ -15,6 +15,9 @@
 
 enum vm_event_item {
 	PGFAULT,                 /* page faults handled (user and uaccess) */
+	RCU_GP_COMPLETED,        /* RCU grace periods ended (kernel/rcu.c) */
+	RCU_CALLBACKS_QUEUED,    /* call_rcu() callbacks queued, rcu_barrier's included */
+	RCU_CALLBACKS_INVOKED,   /* ... and run after their grace period */
 	NR_VM_EVENTS
 };
 

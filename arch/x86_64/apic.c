@@ -145,6 +145,7 @@ static void apic_timer(struct trap_frame *tf)
 	this_cpu()->ticks++;
 	run_local_timers();
 	scheduler_tick();
+	rcu_tick();                     /* grace periods advance on the tick */
 	if (hook)
 		hook();
 }
