@@ -15,6 +15,13 @@ static const char *const vm_event_names[NR_VM_EVENTS] = {
 	[RCU_GP_COMPLETED] = "rcu_gp_completed",
 	[RCU_CALLBACKS_QUEUED] = "rcu_callbacks_queued",
 	[RCU_CALLBACKS_INVOKED] = "rcu_callbacks_invoked",
+	/* Linux's names for the TLB counters */
+	[NR_TLB_LOCAL_FLUSH_ONE] = "nr_tlb_local_flush_one",
+	[NR_TLB_LOCAL_FLUSH_ALL] = "nr_tlb_local_flush_all",
+	[NR_TLB_REMOTE_FLUSH] = "nr_tlb_remote_flush",
+	[NR_TLB_REMOTE_FLUSH_RECEIVED] = "nr_tlb_remote_flush_received",
+	[PGTABLE_FREE_DEFERRED] = "pgtable_free_deferred",
+	[PGTABLE_FREE_DONE] = "pgtable_free_done",
 };
 
 unsigned long vm_event_sum(enum vm_event_item item)

@@ -18,6 +18,12 @@ enum vm_event_item {
 	RCU_GP_COMPLETED,        /* RCU grace periods ended (kernel/rcu.c) */
 	RCU_CALLBACKS_QUEUED,    /* call_rcu() callbacks queued, rcu_barrier's included */
 	RCU_CALLBACKS_INVOKED,   /* ... and run after their grace period */
+	NR_TLB_LOCAL_FLUSH_ONE,  /* INVLPG of one page on this CPU (arch/x86_64/tlb.c) */
+	NR_TLB_LOCAL_FLUSH_ALL,  /* whole-TLB flushes on this CPU (CR3 reload) */
+	NR_TLB_REMOTE_FLUSH,     /* shootdown IPIs sent, one per target CPU */
+	NR_TLB_REMOTE_FLUSH_RECEIVED, /* shootdown IPIs taken */
+	PGTABLE_FREE_DEFERRED,   /* page-table pages queued to be freed after a grace period (R1) */
+	PGTABLE_FREE_DONE,       /* ... and freed */
 	NR_VM_EVENTS
 };
 
