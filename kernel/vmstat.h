@@ -28,7 +28,9 @@ enum vm_event_item {
 };
 
 enum vm_state_item {
-	NR_PAGE_TABLE_PAGES,     /* user page-table pages allocated, all mms */
+	NR_PAGE_TABLE_PAGES,     /* user page-table pages allocated, all mms; an
+				  * unhooked table counts until its RCU callback
+				  * frees it (R1 step 3), not just until the unhook */
 	NR_VM_STATES
 };
 

@@ -63,7 +63,7 @@ KTEST(fault_cow_from_zero_page)
  */
 KTEST(fault_write_counts_tables)
 {
-	long tables0 = vm_state_read(NR_PAGE_TABLE_PAGES);
+	long tables0 = settled_pgtable_pages();
 	struct mm_struct *mm = mm_create();
 	KT_ASSERT(mm != NULL);
 	struct mm_struct *prev = test_use_mm(mm);
@@ -84,7 +84,7 @@ KTEST(fault_write_counts_tables)
 	KT_EXPECT_EQ(pmd_pgtable(*pmd)->pt_count, 2);
 	test_unuse_mm(mm, prev);
 	mmput(mm);
-	KT_EXPECT_EQ(vm_state_read(NR_PAGE_TABLE_PAGES), tables0);
+	KT_EXPECT_EQ(settled_pgtable_pages(), tables0);
 }
 
 /* What the VMA forbids, the fault refuses: the copy fails, nothing is mapped. */

@@ -9,6 +9,7 @@
 #include "arch/x86_64/tlb.h"
 #include "arch/x86_64/uaccess.h"
 #include "kernel/printk.h"
+#include "kernel/rcu.h"
 #include "kernel/string.h"
 #include "kernel/vmstat.h"
 #include "mm/mm.h"
@@ -20,11 +21,22 @@
 #define ANON (MAP_PRIVATE | MAP_ANONYMOUS)
 #define RW (PROT_READ | PROT_WRITE)
 
-/* Free pages with the slab caches' spare slabs given back, so counts compare. */
+/*
+ * Free pages with the slab caches' spare slabs given back and the page
+ * tables waiting for a grace period freed (R1 step 3), so counts compare.
+ */
 static inline unsigned long settled_free_pages(void)
 {
+	rcu_barrier();
 	kmem_cache_shrink_all();
 	return nr_free_pages();
+}
+
+/* NR_PAGE_TABLE_PAGES once the tables waiting for their grace period are freed. */
+static inline long settled_pgtable_pages(void)
+{
+	rcu_barrier();
+	return vm_state_read(NR_PAGE_TABLE_PAGES);
 }
 
 /*

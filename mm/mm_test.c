@@ -11,7 +11,7 @@
 
 KTEST(mm_create_shares_kernel_half)
 {
-	long tables0 = vm_state_read(NR_PAGE_TABLE_PAGES);
+	long tables0 = settled_pgtable_pages();
 	struct mm_struct *mm = mm_create();
 
 	KT_ASSERT(mm != NULL);
@@ -54,7 +54,7 @@ KTEST(switch_mm_cr3_and_mask)
 KTEST(mm_destroy_frees_everything)
 {
 	unsigned long free0 = settled_free_pages();
-	long tables0 = vm_state_read(NR_PAGE_TABLE_PAGES);
+	long tables0 = settled_pgtable_pages();
 	struct mm_struct *mm = mm_create();
 	KT_ASSERT(mm != NULL);
 	struct mm_struct *prev = test_use_mm(mm);
@@ -73,7 +73,7 @@ KTEST(mm_destroy_frees_everything)
 	KT_EXPECT(mm_pgtables_bytes(mm) > 0);
 	test_unuse_mm(mm, prev);
 	mmput(mm);
-	KT_EXPECT_EQ(vm_state_read(NR_PAGE_TABLE_PAGES), tables0);
+	KT_EXPECT_EQ(settled_pgtable_pages(), tables0);
 	KT_EXPECT_EQ(settled_free_pages(), free0);
 }
 

@@ -93,7 +93,7 @@ KTEST(mmap_populate)
 KTEST(munmap_frees_pgtables)
 {
 	unsigned long free0 = settled_free_pages();
-	long tables0 = vm_state_read(NR_PAGE_TABLE_PAGES);
+	long tables0 = settled_pgtable_pages();
 	struct mm_struct *mm = mm_create();
 	KT_ASSERT(mm != NULL);
 	struct mm_struct *prev = test_use_mm(mm);
@@ -117,7 +117,7 @@ KTEST(munmap_frees_pgtables)
 	KT_EXPECT_EQ(mm_pgtables_bytes(mm), 0);
 	KT_EXPECT_EQ(get_mm_rss(mm), 0);
 	KT_EXPECT(mm_find_pmd(mm, base) == NULL);
-	KT_EXPECT_EQ(vm_state_read(NR_PAGE_TABLE_PAGES), tables0 + 1);   /* the PGD */
+	KT_EXPECT_EQ(settled_pgtable_pages(), tables0 + 1);   /* the PGD */
 	test_unuse_mm(mm, prev);
 	mmput(mm);
 	KT_EXPECT_EQ(settled_free_pages(), free0);

@@ -1,4 +1,4 @@
-/* The mmu_gather, simple version (see tlb.h for the protocol). */
+/* The mmu_gather (see tlb.h for the protocol). */
 #include "mm/tlb.h"
 #include "arch/x86_64/tlb.h"
 #include "kernel/printk.h"
@@ -16,7 +16,9 @@ static void __tlb_gather_mmu(struct mmu_gather *tlb, struct mm_struct *mm, bool 
 {
 	tlb->mm = mm;
 	tlb->fullmm = fullmm;
-	tlb->nr_pages = 0;
+	tlb->local = (struct mmu_gather_batch){ .next = NULL, .nr = 0, .max = MMU_GATHER_BUNDLE };
+	tlb->active = &tlb->local;
+	tlb->batch_count = 0;
 	INIT_LIST_HEAD(&tlb->tables);
 	tlb_reset_range(tlb);
 	/* R4/R7: from now until tlb_finish_mmu, a flush of this mm may be owed. */
@@ -48,29 +50,72 @@ void tlb_flush_mmu_tlbonly(struct mmu_gather *tlb)
 	tlb_reset_range(tlb);
 }
 
+/*
+ * Move to the next batch: one kept from an earlier round, or a new page.
+ * The zapper holds a PTE spinlock here, so the page allocator must not
+ * sleep (ours never does); if memory is short we just flush sooner.
+ */
+static bool tlb_next_batch(struct mmu_gather *tlb)
+{
+	struct mmu_gather_batch *batch = tlb->active->next;
+
+	if (!batch) {
+		if (tlb->batch_count == MAX_GATHER_BATCH_COUNT)
+			return false;
+		batch = (struct mmu_gather_batch *)__get_free_page();
+		if (!batch)
+			return false;
+		*batch = (struct mmu_gather_batch){ .next = NULL, .nr = 0, .max = MAX_GATHER_BATCH };
+		tlb->batch_count++;
+		tlb->active->next = batch;
+	}
+	tlb->active = batch;
+	return true;
+}
+
 bool __tlb_remove_page(struct mmu_gather *tlb, struct page *page)
 {
-	tlb->pages[tlb->nr_pages++] = page;
-	return tlb->nr_pages == MMU_GATHER_BATCH;
+	struct mmu_gather_batch *batch = tlb->active;
+
+	batch->pages[batch->nr++] = page;
+	return batch->nr == batch->max && !tlb_next_batch(tlb);
 }
 
 /* R2: only called after tlb_flush_mmu_tlbonly(): no CPU can reach these pages any more. */
 static void tlb_batch_pages_flush(struct mmu_gather *tlb)
 {
-	for (unsigned int i = 0; i < tlb->nr_pages; i++)
-		__free_page(tlb->pages[i]);
-	tlb->nr_pages = 0;
+	for (struct mmu_gather_batch *b = &tlb->local; b && b->nr; b = b->next) {
+		for (unsigned int i = 0; i < b->nr; i++)
+			__free_page(b->pages[i]);
+		b->nr = 0;
+	}
+	tlb->active = &tlb->local;
+}
+
+/* The batch pages themselves, at the end of the gather (they map nothing). */
+static void tlb_batch_list_free(struct mmu_gather *tlb)
+{
+	struct mmu_gather_batch *b = tlb->local.next, *next;
+
+	for (; b; b = next) {
+		next = b->next;
+		free_page((unsigned long)b);
+	}
+	tlb->local.next = NULL;
 }
 
 /*
- * R1 step 3: the last step of a table's life. Unhooked (step 1) and
- * flushed from every TLB and paging-structure cache (step 2); the grace
- * period of step 3 is not needed yet, because no walker reads a user table
- * without holding mmap_lock, and tables leave only under it for writing.
+ * R1 step 3: the last step of a table's life. It was unhooked under its
+ * parent's lock (step 1) and flushed from every TLB and paging-structure
+ * cache (step 2, tlb_flush_mmu_tlbonly ran first). It is freed, and its
+ * split lock destroyed, only from an RCU callback after a grace period:
+ * pte_offset_map() walkers hold no lock of ours, only rcu_read_lock(), and
+ * run with interrupts on, so having acknowledged the flush IPI does not
+ * mean they left the table (R5).
  */
 static void tlb_remove_table_free(struct page *table)
 {
-	free_pgtable_page(table);
+	free_pgtable_page_rcu(table);
 }
 
 static void tlb_table_flush(struct mmu_gather *tlb)
@@ -78,6 +123,7 @@ static void tlb_table_flush(struct mmu_gather *tlb)
 	struct page *table, *tmp;
 
 	list_for_each_entry_safe(table, tmp, &tlb->tables, pt_list) {
+		/* Off the list first: pt_rcu_head shares its place (a union). */
 		list_del_init(&table->pt_list);
 		tlb_remove_table_free(table);
 	}
@@ -109,6 +155,7 @@ void tlb_finish_mmu(struct mmu_gather *tlb)
 		tlb->freed_tables = true;
 	}
 	tlb_flush_mmu(tlb);
+	tlb_batch_list_free(tlb);
 	dec_tlb_flush_pending(tlb->mm);
 }
 

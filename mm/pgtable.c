@@ -43,6 +43,47 @@ void free_pgtable_page(struct page *table)
 	__free_page(table);
 }
 
+/*
+ * Debug poisoning of a dead table: every entry PGTABLE_POISON. Done in the
+ * RCU callback, not when the table is queued: until the grace period ends
+ * a reader inside rcu_read_lock() may legitimately still look at it and
+ * must find what it held (all none), not poison. After it, nobody may;
+ * a walker that does anyway (an IPI instead of a grace period, R5) reads
+ * poison and a test can tell.
+ */
+static void pgtable_poison(struct page *table)
+{
+	u64 *entry = page_address(table);
+
+	for (int i = 0; i < PTRS_PER_PTE; i++)
+		WRITE_ONCE(entry[i], PGTABLE_POISON);
+}
+
+/* R1 step 3, the end: a grace period has passed since the table was queued. */
+static void pgtable_free_rcu(struct rcu_head *head)
+{
+	struct page *table = container_of(head, struct page, pt_rcu_head);
+
+	pgtable_poison(table);
+	/*
+	 * R1: the split lock is destroyed here, in the callback, and not at
+	 * the unhook: an R3 walker that mapped the table before the unhook may
+	 * take its lock (and find the pmd changed) at any time until now.
+	 * free_pgtable_page() checks that nobody holds it.
+	 */
+	free_pgtable_page(table);
+	count_vm_event(PGTABLE_FREE_DONE);
+}
+
+void free_pgtable_page_rcu(struct page *table)
+{
+	if (!PageTable(table))
+		panic("pfn %#lx is not a page table", page_to_pfn(table));
+	count_vm_event(PGTABLE_FREE_DEFERRED);
+	/* R1 step 3 / R5: a grace period, not the flush's IPIs, proves every walker left. */
+	call_rcu(&table->pt_rcu_head, pgtable_free_rcu);
+}
+
 int pgd_alloc(struct mm_struct *mm)
 {
 	struct page *page = pgtable_alloc();
@@ -61,6 +102,12 @@ int pgd_alloc(struct mm_struct *mm)
 	return 0;
 }
 
+/*
+ * The PGD goes at once, with no grace period: only a dead mm frees it, after
+ * every CPU let go of it (mmput shoots lazy users down), and no walker can
+ * reach a table of an mm nobody holds. The tables below it left through the
+ * gather, after a grace period each (exit_mmap).
+ */
 void pgd_free(struct mm_struct *mm)
 {
 	free_pgtable_page(virt_to_page(mm->pgd));

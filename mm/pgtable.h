@@ -118,9 +118,35 @@ int pgd_alloc(struct mm_struct *mm);
 void pgd_free(struct mm_struct *mm);
 
 /*
- * THE way every user page-table page leaves the kernel: a table that was
- * unhooked and flushed (through the mmu_gather), a PGD of a dead mm, or a
- * fresh table that lost an install race. Destroys its split lock, uncounts
- * it globally, gives the page back.
+ * THE way every user page-table page goes back to the allocator: a table
+ * that was unhooked and flushed (through the mmu_gather, after a grace
+ * period: free_pgtable_page_rcu), a PGD of a dead mm, or a fresh table that
+ * lost an install race. Destroys its split lock, uncounts it globally
+ * (NR_PAGE_TABLE_PAGES), gives the page back.
  */
 void free_pgtable_page(struct page *table);
+
+/*
+ * R1 step 3: a table that was unhooked under its parent's lock (step 1) and
+ * whose translations were flushed everywhere (step 2) is freed by
+ * free_pgtable_page() from an RCU callback, after a grace period: a walker
+ * that found it inside rcu_read_lock() (R3) may still be reading it, with
+ * interrupts on, so the flush IPI proved nothing about it (R5). The split
+ * lock inside the page is destroyed in that callback too. Counts
+ * PGTABLE_FREE_DEFERRED now and PGTABLE_FREE_DONE in the callback. The
+ * table stays in NR_PAGE_TABLE_PAGES until the callback frees it: that
+ * counter says how many pages hold page tables, and a table waiting for
+ * its grace period still does (its mm stopped counting it at the unhook).
+ * Any context.
+ */
+void free_pgtable_page_rcu(struct page *table);
+
+/*
+ * What every entry of a page-table page holds once its grace period has
+ * passed and it is freed (debug poisoning, always on here): not present at
+ * any level (bit 0 clear), so a hardware walk through it faults, and not
+ * none, so a software walker that reads a freed table sees an entry that no
+ * live table can hold. The allocator then writes its own PAGE_POISON_FREE
+ * over the first word; the other 511 keep this until the page is reused.
+ */
+#define PGTABLE_POISON 0x6b6b6b6b6b6b6b6aul

@@ -23,27 +23,48 @@
  * A gather that finds another one running on the same mm when it finishes
  * flushes the whole mm (R7, tlb_flush_nested).
  *
- * This is the simple version: a fixed batch on the stack, tables freed at
- * once after the flush (nothing walks user tables without mmap_lock yet).
- * tlb_remove_table_free() is the single place where the RCU grace period of
- * R1 step 3 goes.
+ * Data pages are held in batches: a small one inside the gather (on the
+ * caller's stack) and, when it fills, batches that are pages of their own,
+ * each holding MAX_GATHER_BATCH page pointers, allocated without sleeping.
+ * So a 1 MiB MADV_DONTNEED (256 pages) is one flush, one IPI per remote
+ * CPU, not one per 32 pages. Only when MAX_GATHER_BATCH_COUNT batch pages
+ * are full, or one cannot be allocated, does the zapper flush early. Tables
+ * are not freed at step 3 itself but queued with call_rcu: tlb_remove_table_free()
+ * is the single place where the RCU grace period of R1 step 3 (and R5)
+ * goes; the callback poisons the table, destroys its split lock and frees
+ * it (free_pgtable_page_rcu, mm/pgtable.c).
  */
 #pragma once
+#include "arch/x86_64/pgtable.h"
 #include "kernel/list.h"
 #include "kernel/types.h"
 
 struct mm_struct;
 struct page;
 
-#define MMU_GATHER_BATCH 32          /* data pages held before a forced flush */
+/* A batch of data pages to free after the flush. */
+struct mmu_gather_batch {
+	struct mmu_gather_batch *next;
+	unsigned int nr;                 /* pages[0..nr) are queued */
+	unsigned int max;                /* room in pages[] */
+	struct page *pages[];
+};
+
+#define MMU_GATHER_BUNDLE 8          /* pages of the batch inside the gather itself */
+/* Page pointers in a batch that is a whole page. */
+#define MAX_GATHER_BATCH ((PAGE_SIZE - sizeof(struct mmu_gather_batch)) / sizeof(void *))
+/* At most this many batch pages: bounds the memory held (about 20 MiB of data pages). */
+#define MAX_GATHER_BATCH_COUNT 10
 
 struct mmu_gather {
 	struct mm_struct *mm;
 	unsigned long start, end;        /* stale translations: [start, end); empty if start >= end */
 	bool fullmm;                     /* the whole mm goes (mm_destroy): no CPU has it loaded */
 	bool freed_tables;               /* tables were unhooked: paging-structure caches too */
-	unsigned int nr_pages;
-	struct page *pages[MMU_GATHER_BATCH];   /* data pages to free after the flush */
+	struct mmu_gather_batch *active; /* the batch being filled */
+	unsigned int batch_count;        /* batch pages allocated so far */
+	struct mmu_gather_batch local;   /* the first batch: must be followed by ... */
+	struct page *local_pages[MMU_GATHER_BUNDLE];   /* ... its storage */
 	struct list_head tables;         /* unhooked page-table pages, by page->pt_list */
 };
 
@@ -66,8 +87,9 @@ static inline void tlb_flush_pte_range(struct mmu_gather *tlb, unsigned long add
 
 /*
  * Queue a data page whose PTE was cleared, to free after the flush (R2).
- * Returns true when the batch is now full: the caller must drop its PTE
- * lock and call tlb_flush_mmu() before queueing more.
+ * Returns true when no more batches can be had (MAX_GATHER_BATCH_COUNT, or
+ * no memory): the caller must drop its PTE lock and call tlb_flush_mmu()
+ * before queueing more.
  */
 bool __tlb_remove_page(struct mmu_gather *tlb, struct page *page);
 
@@ -79,7 +101,8 @@ void tlb_flush_mmu_tlbonly(struct mmu_gather *tlb);
 /*
  * Queue a page-table page that was just unhooked from its parent (under
  * the parent's lock, R1 step 1) and uncounted from the mm; addr is an
- * address it mapped. Freed after the flush by tlb_finish_mmu.
+ * address it mapped. Flushed by tlb_finish_mmu (R1 step 2), then freed
+ * from an RCU callback after a grace period (R1 step 3).
  */
 void pte_free_tlb(struct mmu_gather *tlb, struct page *table, unsigned long addr);
 void pmd_free_tlb(struct mmu_gather *tlb, struct page *table, unsigned long addr);

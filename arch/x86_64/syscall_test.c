@@ -143,6 +143,7 @@ static struct syscall_stats all_syscall_stats(void)
 
 static unsigned long settled_free_pages(void)
 {
+	rcu_barrier();                  /* page tables are freed after a grace period (R1) */
 	kmem_cache_shrink_all();
 	return nr_free_pages();
 }
