@@ -53,6 +53,7 @@ USER_STATUS_segfault := 139
 USER_STATUS_segv_readonly := 139
 USER_STATUS_segv_kernel := 139
 USER_STATUS_sigill := 132
+USER_STATUS_tlb_shootdown := 139
 
 .PHONY: user user-host-test
 user: $(USER_PROGS)

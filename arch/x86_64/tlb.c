@@ -2,9 +2,15 @@
 #include "arch/x86_64/tlb.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/pgtable.h"
+#include "kernel/bootopt.h"
 #include "kernel/printk.h"
 #include "kernel/smp.h"
+#include "kernel/vmstat.h"
 #include "mm/mm.h"
+
+unsigned long tlb_single_page_flush_ceiling = 33;
+BOOT_OPTION_ULONG("tlb_single_page_flush_ceiling", tlb_single_page_flush_ceiling,
+		  "local range flushes: INVLPG up to N pages, a CR3 reload beyond (33)");
 
 /* What one flush asks of every CPU; lives on the flusher's stack while it waits. */
 struct flush_tlb_info {
@@ -14,9 +20,14 @@ struct flush_tlb_info {
 	bool freed_tables;
 };
 
+/*
+ * Drop every non-global translation and paging-structure cache entry of
+ * this CPU. Kernel mappings are global and survive it; user ones never are.
+ */
 static void flush_tlb_local_all(void)
 {
-	write_cr3(read_cr3());        /* drops every non-global translation */
+	write_cr3(read_cr3());
+	count_vm_event(NR_TLB_LOCAL_FLUSH_ALL);
 }
 
 /*
@@ -31,12 +42,21 @@ static void flush_tlb_func(void *arg)
 	if (READ_ONCE(this_cpu()->loaded_mm) != f->mm)
 		return;
 	if (f->freed_tables || f->end == TLB_FLUSH_ALL ||
-	    (f->end - f->start) >> f->stride_shift > TLB_SINGLE_PAGE_FLUSH_CEILING) {
+	    (f->end - f->start) >> f->stride_shift > READ_ONCE(tlb_single_page_flush_ceiling)) {
 		flush_tlb_local_all();
 		return;
 	}
-	for (unsigned long addr = f->start; addr < f->end; addr += 1ul << f->stride_shift)
+	unsigned long n = 0;
+	for (unsigned long addr = f->start; addr < f->end; addr += 1ul << f->stride_shift, n++)
 		invlpg(addr);
+	count_vm_events(NR_TLB_LOCAL_FLUSH_ONE, n);
+}
+
+/* The same, run for another CPU's flush_tlb_mm_range() (in the IPI handler). */
+static void flush_tlb_func_remote(void *arg)
+{
+	count_vm_event(NR_TLB_REMOTE_FLUSH_RECEIVED);
+	flush_tlb_func(arg);
 }
 
 void flush_tlb_mm_range(struct mm_struct *mm, unsigned long start, unsigned long end,
@@ -53,13 +73,22 @@ void flush_tlb_mm_range(struct mm_struct *mm, unsigned long start, unsigned long
 	 * and so walks the new tables. One that set it before, we see.
 	 */
 	smp_mb();
-	cpumask_copy(&targets, mm_cpumask(mm));
+	cpumask_and(&targets, mm_cpumask(mm), &cpu_online_mask);
 	if (cpumask_test_cpu(cpu_id(), &targets)) {
 		unsigned long flags = irq_save();
 		flush_tlb_func(&info);
 		irq_restore(flags);
+		cpumask_clear_cpu(cpu_id(), &targets);
 	}
-	smp_call_function_many(&targets, flush_tlb_func, &info, true);   /* the others, waiting */
+	/*
+	 * The others, lazy ones included (tlb.h), with one call: one IPI to
+	 * each, whatever the size of the range, and we wait for all of them.
+	 */
+	int nr_remote = cpumask_weight(&targets);
+	if (nr_remote) {
+		count_vm_events(NR_TLB_REMOTE_FLUSH, nr_remote);
+		smp_call_function_many(&targets, flush_tlb_func_remote, &info, true);
+	}
 	preempt_enable();
 }
 
