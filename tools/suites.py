@@ -60,6 +60,13 @@ SUITES = [
     dict(name="run-elf-args", cmdline="init=exit",
          modules=["build/user/tests/hello=hello one two"], status=0,
          log_has=[r"argc 3, argv\[0\] hello"]),
+    # tlb_single_page_flush_ceiling: above it a range flush reloads CR3
+    # (the user suite sees "0 INVLPG, 4 full" at the default 33); raised to
+    # 1000, the same 256-page DONTNEED is flushed page by page on each CPU.
+    dict(name="tlb-ceiling", cmdline="init=exit tlb_single_page_flush_ceiling=1000",
+         modules=["build/user/tests/tlb_batching=tlb_batching"], status=0,
+         log_has=[r"DONTNEED of 256 pages with 3 other CPUs: 3 shootdown IPIs, "
+                  r"local flushes: \d{4,} INVLPG, 0 full"]),
     # A file that is not a program: a clear message, status 126, and the
     # kernel goes on to run the next program.
     dict(name="malformed-elf", cmdline="init.expect=notelf:126",
