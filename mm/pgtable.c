@@ -6,7 +6,9 @@
 #include "mm/pgtable.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/tlb.h"
+#include "kernel/bootopt.h"
 #include "kernel/printk.h"
+#include "kernel/smp.h"
 #include "kernel/string.h"
 #include "kernel/vmstat.h"
 
@@ -75,11 +77,35 @@ static void pgtable_free_rcu(struct rcu_head *head)
 	count_vm_event(PGTABLE_FREE_DONE);
 }
 
+/*
+ * The teaching switch ptfree=ipi: the older scheme, where an IPI round trip
+ * to every CPU stands in for the grace period (Linux's x86 freed tables
+ * this way before it moved to RCU). It is enough against walkers that run
+ * with interrupts OFF (a CPU that answered the IPI has left such a walk),
+ * but not against pte_offset_map() walkers under rcu_read_lock(), which run
+ * with interrupts ON: the IPI is answered in the middle of their walk, and
+ * the table is freed under them (R5). The test
+ * pgtable_not_freed_under_rcu_reader fails under this switch, on purpose
+ * (tools/suites.py: r5-ipi-switch); the default passes it.
+ */
+static const char *ptfree_mode = "rcu";
+BOOT_OPTION_STR("ptfree", ptfree_mode, "rcu|ipi: free page tables after an RCU grace "
+		"period (default), or after an IPI round trip (the older scheme; breaks R5)");
+
+static void ipi_roundtrip(void *unused)
+{
+}
+
 void free_pgtable_page_rcu(struct page *table)
 {
 	if (!PageTable(table))
 		panic("pfn %#lx is not a page table", page_to_pfn(table));
 	count_vm_event(PGTABLE_FREE_DEFERRED);
+	if (!strcmp(ptfree_mode, "ipi")) {
+		on_each_cpu(ipi_roundtrip, NULL, true);   /* every CPU took an interrupt ... */
+		pgtable_free_rcu(&table->pt_rcu_head);     /* ... which does not prove R5 */
+		return;
+	}
 	/* R1 step 3 / R5: a grace period, not the flush's IPIs, proves every walker left. */
 	call_rcu(&table->pt_rcu_head, pgtable_free_rcu);
 }

@@ -60,6 +60,15 @@ SUITES = [
     dict(name="run-elf-args", cmdline="init=exit",
          modules=["build/user/tests/hello=hello one two"], status=0,
          log_has=[r"argc 3, argv\[0\] hello"]),
+    # R5: with ptfree=ipi an IPI round trip replaces the RCU grace period
+    # before a page table is freed. A walker inside rcu_read_lock() runs with
+    # interrupts on, answers the IPI mid-walk, and reads the freed (poisoned)
+    # table: the test that passes by default must FAIL here, and say why.
+    dict(name="r5-ipi-switch", cmdline="ptfree=ipi ktest=pgtable_not_freed_under_rcu_reader",
+         status=1,
+         log_has=[r"expected !rr\.saw_dead",
+                  r"^not ok 1 pgtable_not_freed_under_rcu_reader$"]),
+
     # tlb_single_page_flush_ceiling: above it a range flush reloads CR3
     # (the user suite sees "0 INVLPG, 4 full" at the default 33); raised to
     # 1000, the same 256-page DONTNEED is flushed page by page on each CPU.
