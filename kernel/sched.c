@@ -39,6 +39,7 @@
  * (apart from idle stealing).
  */
 #include "kernel/sched.h"
+#include "kernel/rcu.h"
 #include "arch/x86_64/apic.h"
 #include "arch/x86_64/context.h"
 #include "arch/x86_64/cpu.h"
@@ -231,6 +232,8 @@ const char *sched_atomic_context(void)
 		return "in an interrupt handler";
 	if (c->locks_held)
 		return "holding a spinlock";
+	if (rcu_read_lock_held())
+		return "inside rcu_read_lock()";   /* a read-side section must not sleep */
 	if (c->preempt_count)
 		return "with preemption disabled";
 	return NULL;
