@@ -65,14 +65,9 @@ struct usage {
 
 static struct usage usage_now(void)
 {
-	/*
-	 * R1 step 3: a program's page tables are freed by RCU callbacks after
-	 * it is gone. Wait for every callback queued so far, so that what we
-	 * measure is what it leaked, not what is still on its way back.
-	 */
-	rcu_barrier();
-	kmem_cache_shrink_all();
-	return (struct usage){ nr_free_pages(), vm_state_read(NR_PAGE_TABLE_PAGES),
+	/* R1 step 3: a program's page tables are freed by RCU callbacks after
+	 * it is gone; count what it leaked, not what is on its way back. */
+	return (struct usage){ nr_free_pages_settled(), vm_state_read(NR_PAGE_TABLE_PAGES),
 			       nr_threads(), nr_processes() };
 }
 

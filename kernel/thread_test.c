@@ -26,13 +26,6 @@ static int record_where(void *arg)
 	return 1000 + w->cpu;
 }
 
-/* Free pages once the slab caches gave back their empty slabs. */
-static unsigned long settled_free_pages(void)
-{
-	kmem_cache_shrink_all();
-	return nr_free_pages();
-}
-
 /*
  * Free pages, given up to 100 ms to come back to `want`. kthread_join()
  * returns once a thread's stack is freed, but the reaping CPU drops the
@@ -41,11 +34,11 @@ static unsigned long settled_free_pages(void)
  */
 static unsigned long free_pages_back_to(unsigned long want)
 {
-	unsigned long now = settled_free_pages();
+	unsigned long now = nr_free_pages_settled();
 
 	for (int i = 0; i < 10 && now != want; i++) {
 		sleep_ns(10 * 1000 * 1000);
-		now = settled_free_pages();
+		now = nr_free_pages_settled();
 	}
 	return now;
 }
@@ -60,7 +53,7 @@ KTEST(kthread_every_cpu_stacks_freed)
 	static struct where seen[MAX_CPUS * THREADS_PER_CPU];
 	struct thread *threads[MAX_CPUS * THREADS_PER_CPU];
 	int n = nr_cpus * THREADS_PER_CPU, alive = nr_threads();
-	unsigned long before = settled_free_pages();
+	unsigned long before = nr_free_pages_settled();
 
 	for (int i = 0; i < n; i++) {
 		seen[i] = (struct where){ -1, -1 };
@@ -84,16 +77,16 @@ KTEST(kthread_every_cpu_stacks_freed)
 /* A thread never started is freed whole by its last put_thread(). */
 KTEST(kthread_never_started_freed)
 {
-	unsigned long before = settled_free_pages();
+	unsigned long before = nr_free_pages_settled();
 	int alive = nr_threads();
 	struct thread *th = kthread_create("kt_unstarted", record_where, NULL, -1);
 
 	KT_ASSERT(th != NULL);
-	KT_EXPECT(settled_free_pages() < before);
+	KT_EXPECT(nr_free_pages_settled() < before);
 	put_thread(th);                         /* its creator's reference */
 	put_thread(th);                         /* its own: never ran, so never reaped */
 	KT_EXPECT_EQ(nr_threads(), alive);
-	KT_EXPECT_EQ(settled_free_pages(), before);
+	KT_EXPECT_EQ(nr_free_pages_settled(), before);
 }
 
 static DECLARE_WAIT_QUEUE_HEAD(release_wq);

@@ -5,7 +5,7 @@
 /* DONTNEED of the middle: those pages are freed and read as zeroes; the rest stays. */
 KTEST(madvise_dontneed_zero_fill)
 {
-	unsigned long free0 = settled_free_pages();
+	unsigned long free0 = nr_free_pages_settled();
 	struct mm_struct *mm = mm_create();
 	KT_ASSERT(mm != NULL);
 	struct mm_struct *prev = test_use_mm(mm);
@@ -30,7 +30,7 @@ KTEST(madvise_dontneed_zero_fill)
 	KT_EXPECT_EQ(peek(p + 2 * PG + 7), 'x');
 	test_unuse_mm(mm, prev);
 	mmput(mm);
-	KT_EXPECT_EQ(settled_free_pages(), free0);
+	KT_EXPECT_EQ(nr_free_pages_settled(), free0);
 }
 
 KTEST(madvise_errors)

@@ -21,17 +21,6 @@
 #define ANON (MAP_PRIVATE | MAP_ANONYMOUS)
 #define RW (PROT_READ | PROT_WRITE)
 
-/*
- * Free pages with the slab caches' spare slabs given back and the page
- * tables waiting for a grace period freed (R1 step 3), so counts compare.
- */
-static inline unsigned long settled_free_pages(void)
-{
-	rcu_barrier();
-	kmem_cache_shrink_all();
-	return nr_free_pages();
-}
-
 /* NR_PAGE_TABLE_PAGES once the tables waiting for their grace period are freed. */
 static inline long settled_pgtable_pages(void)
 {

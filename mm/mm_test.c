@@ -53,7 +53,7 @@ KTEST(switch_mm_cr3_and_mask)
 /* Everything an mm allocated comes back when it is destroyed. */
 KTEST(mm_destroy_frees_everything)
 {
-	unsigned long free0 = settled_free_pages();
+	unsigned long free0 = nr_free_pages_settled();
 	long tables0 = settled_pgtable_pages();
 	struct mm_struct *mm = mm_create();
 	KT_ASSERT(mm != NULL);
@@ -74,7 +74,7 @@ KTEST(mm_destroy_frees_everything)
 	test_unuse_mm(mm, prev);
 	mmput(mm);
 	KT_EXPECT_EQ(settled_pgtable_pages(), tables0);
-	KT_EXPECT_EQ(settled_free_pages(), free0);
+	KT_EXPECT_EQ(nr_free_pages_settled(), free0);
 }
 
 #define PAGES_PER_CPU 32
@@ -101,7 +101,7 @@ static void fault_own_table(void *unused)
 
 KTEST(fault_concurrent_tables)
 {
-	unsigned long free0 = settled_free_pages();
+	unsigned long free0 = nr_free_pages_settled();
 	int n = cpumask_weight(&cpu_online_mask);
 
 	cf.mm = mm_create();
@@ -121,7 +121,7 @@ KTEST(fault_concurrent_tables)
 		KT_EXPECT_EQ(((char *)page_address(pfn_to_page(pte_pfn(pte))))[5], cpu + 1);
 	}
 	mmput(cf.mm);
-	KT_EXPECT_EQ(settled_free_pages(), free0);
+	KT_EXPECT_EQ(nr_free_pages_settled(), free0);
 }
 
 /*
@@ -147,7 +147,7 @@ static void fault_shared_table(void *unused)
 
 KTEST(fault_same_table_serialized)
 {
-	unsigned long free0 = settled_free_pages();
+	unsigned long free0 = nr_free_pages_settled();
 	int n = cpumask_weight(&cpu_online_mask);
 
 	cf.mm = mm_create();
@@ -172,7 +172,7 @@ KTEST(fault_same_table_serialized)
 		KT_EXPECT_EQ(get_mm_rss(cf.mm), 0);
 	}
 	mmput(cf.mm);
-	KT_EXPECT_EQ(settled_free_pages(), free0);
+	KT_EXPECT_EQ(nr_free_pages_settled(), free0);
 }
 
 /* The split-PTL test: CPU 0 holds table A's PTE lock while CPU 1 faults. */

@@ -92,7 +92,7 @@ KTEST(mmap_populate)
  */
 KTEST(munmap_frees_pgtables)
 {
-	unsigned long free0 = settled_free_pages();
+	unsigned long free0 = nr_free_pages_settled();
 	long tables0 = settled_pgtable_pages();
 	struct mm_struct *mm = mm_create();
 	KT_ASSERT(mm != NULL);
@@ -120,7 +120,7 @@ KTEST(munmap_frees_pgtables)
 	KT_EXPECT_EQ(settled_pgtable_pages(), tables0 + 1);   /* the PGD */
 	test_unuse_mm(mm, prev);
 	mmput(mm);
-	KT_EXPECT_EQ(settled_free_pages(), free0);
+	KT_EXPECT_EQ(nr_free_pages_settled(), free0);
 }
 
 /* brk grows the heap as one VMA, shrinks it, and regrows it zeroed; below the start is refused. */
@@ -242,7 +242,7 @@ static unsigned long lay_comb(struct mm_struct *mm, unsigned long start, unsigne
  */
 KTEST(mmap_placement_many)
 {
-	unsigned long free0 = settled_free_pages();
+	unsigned long free0 = nr_free_pages_settled();
 	struct mm_struct *mm = mm_create();
 	KT_ASSERT(mm != NULL);
 	unsigned long seed = 42, start = mm->mmap_base - 1000 * PG;
@@ -267,5 +267,5 @@ KTEST(mmap_placement_many)
 	KT_EXPECT_EQ(vma_tree_check_locked(mm), 0);
 	KT_EXPECT(mm->map_count > COMB);
 	mmput(mm);
-	KT_EXPECT_EQ(settled_free_pages(), free0);
+	KT_EXPECT_EQ(nr_free_pages_settled(), free0);
 }

@@ -33,7 +33,7 @@ static long pgtable_events(enum vm_event_item item)
  */
 KTEST(pgtable_munmap_storm_frees_after_grace_period)
 {
-	unsigned long free0 = settled_free_pages();
+	unsigned long free0 = nr_free_pages_settled();
 	long tables0 = settled_pgtable_pages();
 	long deferred0 = pgtable_events(PGTABLE_FREE_DEFERRED);
 	long done0 = pgtable_events(PGTABLE_FREE_DONE);
@@ -68,7 +68,7 @@ KTEST(pgtable_munmap_storm_frees_after_grace_period)
 	KT_EXPECT(deferred >= STORM_ROUNDS * STORM_TABLES);
 	KT_EXPECT_EQ(done, deferred);
 	KT_EXPECT_EQ(vm_state_read(NR_PAGE_TABLE_PAGES), tables0);
-	KT_EXPECT_EQ(settled_free_pages(), free0);
+	KT_EXPECT_EQ(nr_free_pages_settled(), free0);
 }
 
 /* --- a reader inside rcu_read_lock keeps the table ------------------------ */

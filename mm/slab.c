@@ -16,6 +16,7 @@
 #include "mm/slab.h"
 #include "kernel/list.h"
 #include "kernel/printk.h"
+#include "kernel/rcu.h"
 #include "kernel/spinlock.h"
 #include "kernel/string.h"
 #include "mm/page_alloc.h"
@@ -358,4 +359,11 @@ void slab_init(void)
 		if (!cache_init(&kmalloc_caches[i], kmalloc_names[i], size, size))
 			panic("slab_init: cannot set up %s", kmalloc_names[i]);
 	}
+}
+
+unsigned long nr_free_pages_settled(void)
+{
+	rcu_barrier();
+	kmem_cache_shrink_all();
+	return nr_free_pages();
 }

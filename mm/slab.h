@@ -49,6 +49,13 @@ void kmem_cache_free(struct kmem_cache *c, void *obj);
 unsigned long kmem_cache_shrink(struct kmem_cache *c);
 unsigned long kmem_cache_shrink_all(void);
 
+/*
+ * Free pages once nothing is merely on its way back: page tables waiting
+ * for their RCU grace period (R1 step 3, rcu_barrier) and the caches'
+ * spare slabs. What every leak check compares. Process context (it sleeps).
+ */
+unsigned long nr_free_pages_settled(void);
+
 /* Pages held by the slabs of every cache (in use or empty). */
 unsigned long slab_pages(void);
 

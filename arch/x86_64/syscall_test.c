@@ -142,13 +142,6 @@ static struct syscall_stats all_syscall_stats(void)
 	return sum;
 }
 
-static unsigned long settled_free_pages(void)
-{
-	rcu_barrier();                  /* page tables are freed after a grace period (R1) */
-	kmem_cache_shrink_all();
-	return nr_free_pages();
-}
-
 /*
  * On every CPU in turn (each has its own MSRs and TSS): a kernel thread
  * enters ring 3, makes a system call with six arguments, checks that rsp
@@ -158,7 +151,7 @@ static unsigned long settled_free_pages(void)
  */
 KTEST(user_syscall_roundtrip_every_cpu)
 {
-	unsigned long before = settled_free_pages();
+	unsigned long before = nr_free_pages_settled();
 	struct syscall_stats s0 = all_syscall_stats();
 	struct user_space us;
 	int lazy, loaded;
@@ -183,7 +176,7 @@ KTEST(user_syscall_roundtrip_every_cpu)
 	KT_EXPECT_EQ(s1.sysret - s0.sysret, nr_cpus);    /* the exits never return */
 	KT_EXPECT(lazy >= 1);
 	KT_EXPECT_EQ(loaded, 0);
-	KT_EXPECT_EQ(settled_free_pages(), before);
+	KT_EXPECT_EQ(nr_free_pages_settled(), before);
 }
 
 /* A frame whose rcx and r11 the kernel changed goes back through IRET, which restores them. */
