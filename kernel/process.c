@@ -131,24 +131,21 @@ struct process *process_spawn(const char *name, const void *image, size_t size,
 	struct exec_start *s = kzalloc(sizeof(*s));
 	struct process *p = NULL;
 
-	*err = -ENOMEM;
-	if (!s)
-		return NULL;
-	*err = elf_check(image, size, &s->img, why);
-	if (*err || !(p = process_alloc(name))) {
-		kfree(s);
-		return NULL;
-	}
+	*err = s ? elf_check(image, size, &s->img, why) : -ENOMEM;
+	if (*err)
+		goto fail;
+	*err = -ENOMEM;                 /* what any failure below means */
+	if (!(p = process_alloc(name)))
+		goto fail;
 	s->p = p;
 	s->argv = argv;
 	s->envp = envp;
 	struct thread *t = kthread_create(p->name, exec_thread, s, -1);
 	if (!t) {
-		kfree(s);
 		files_destroy(p->files);
 		mmput(p->mm);
 		process_put(p);
-		return NULL;
+		goto fail;
 	}
 	p->pid = t->tid;
 	process_add_thread(p, t);
@@ -156,6 +153,9 @@ struct process *process_spawn(const char *name, const void *image, size_t size,
 	put_thread(t);
 	*err = 0;
 	return p;
+fail:
+	kfree(s);
+	return NULL;
 }
 
 /* The thread left: CLONE_CHILD_CLEARTID's promise is a zero and a futex wake. */
