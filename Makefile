@@ -99,16 +99,27 @@ $(B)/quiesce.iso: $(B)/quiesce.elf boot/grub.cfg $(USER_PROGS)
 		> $(B)/user/programs.txt
 	grub-mkrescue -o $@ $(B)/iso 2>$(B)/grub-mkrescue.log || { cat $(B)/grub-mkrescue.log; exit 1; }
 
+# QEMU's accelerator: auto (KVM only after a probe boot proved it works),
+# kvm or tcg; tools/qemu_run.py reads it from the environment.
+ifdef ACCEL
+export QUIESCE_ACCEL := $(ACCEL)
+endif
+
 deps:
 	@tools/install-deps
 
-run: deps all
+# deps first, then the build: under `make -j` the two must not overlap
+# (the build needs what deps installs).
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
 	tools/qemu-run --smp 4 $(if $(CMDLINE),--cmdline "$(CMDLINE)")
 
-test: deps all
+test: deps
+	$(Q)$(MAKE) --no-print-directory all
 	tools/test-suite
 
-gdb: deps all
+gdb: deps
+	$(Q)$(MAKE) --no-print-directory all
 	tools/qemu-run --smp 4 --gdb $(if $(CMDLINE),--cmdline "$(CMDLINE)") & \
 	gdb -q -x tools/gdbinit $(B)/quiesce.elf; kill %1 2>/dev/null; wait
 

@@ -20,9 +20,31 @@ void ktest_fail(struct ktest_ctx *t, const char *file, int line, const char *fmt
 	t->failures++;
 }
 
+void ktest_skip(struct ktest_ctx *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(t->skip, sizeof(t->skip), fmt, ap);
+	va_end(ap);
+	if (!t->skip[0])
+		strlcpy(t->skip, "skipped", sizeof(t->skip));
+}
+
+/* One KTAP result line: "ok 3 name", "not ok 3 name", "ok 3 name # SKIP why". */
+static void ktest_report(const struct ktest_ctx *t, int number)
+{
+	if (t->failures)
+		printk("not ok %d %s\n", number, t->name);
+	else if (t->skip[0])
+		printk("ok %d %s # SKIP %s\n", number, t->name, t->skip);
+	else
+		printk("ok %d %s\n", number, t->name);
+}
+
 int ktest_run(const char *glob)
 {
-	int planned = 0, number = 0, failed = 0;
+	int planned = 0, number = 0, failed = 0, skipped = 0;
 
 	for (const struct ktest *k = __ktests_start; k < __ktests_end; k++)
 		planned += glob_match(glob, k->name);
@@ -39,9 +61,11 @@ int ktest_run(const char *glob)
 			irq_enable();
 		}
 		printk("# %s: %llu ms\n", k->name, (unsigned long long)(ktime_ns() - start) / 1000000);
-		printk("%s %d %s\n", t.failures ? "not ok" : "ok", ++number, k->name);
+		ktest_report(&t, ++number);
 		failed += t.failures != 0;
+		skipped += !t.failures && t.skip[0];
 	}
-	printk("# ktest: %d passed, %d failed\n", number - failed, failed);
+	printk("# ktest: %d passed, %d failed, %d skipped\n",
+	       number - failed - skipped, failed, skipped);
 	return failed;
 }

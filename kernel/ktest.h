@@ -13,6 +13,15 @@
  * the boot CPU after every CPU is online. KT_ASSERT* end the test at the
  * first failure; KT_EXPECT* record it and go on. Each failure prints a `#`
  * diagnostic line with file, line and the values.
+ *
+ * A test that cannot run here (one CPU, say) says so and returns:
+ *
+ *             if (nr_cpus < 2)
+ *                     KT_SKIP("needs 2 CPUs");
+ *
+ * and is reported as `ok N name # SKIP needs 2 CPUs`, which the host's
+ * runner counts as a skip, never as a pass. A test that failed before it
+ * skipped stays `not ok`.
  */
 #pragma once
 #include "kernel/types.h"
@@ -20,6 +29,7 @@
 struct ktest_ctx {
 	const char *name;
 	int failures;
+	char skip[96];          /* non-empty: the test skipped itself, and why */
 };
 
 struct ktest {
@@ -48,6 +58,10 @@ void ktest_fail(struct ktest_ctx *t, const char *file, int line, const char *fmt
 		ktest_fail(t, __FILE__, __LINE__, "expected %s == %s, got %lld and %lld", \
 			   #a, #b, __a, __b);                                 \
 	__a == __b; })
+
+void ktest_skip(struct ktest_ctx *t, const char *fmt, ...) __printf(2, 3);
+
+#define KT_SKIP(...)        do { ktest_skip(t, __VA_ARGS__); return; } while (0)
 
 #define KT_ASSERT(cond)     do { if (!KT_EXPECT(cond)) return; } while (0)
 #define KT_ASSERT_EQ(a, b)  do { if (!KT_EXPECT_EQ(a, b)) return; } while (0)

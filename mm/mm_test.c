@@ -226,10 +226,8 @@ KTEST(fault_split_ptl)
 {
 	cpumask_t both;
 
-	if (nr_cpus < 2) {
-		printk("# fault_split_ptl: needs 2 CPUs, skipped\n");
-		return;
-	}
+	if (nr_cpus < 2)
+		KT_SKIP("needs 2 CPUs");
 	cf.mm = mm_create();
 	KT_ASSERT(cf.mm != NULL);
 	cf.base = 0x100000000ul;

@@ -81,10 +81,8 @@ KTEST(mprotect_remote_flush)
 {
 	cpumask_t both;
 
-	if (nr_cpus < 2) {
-		printk("# mprotect_remote_flush: needs 2 CPUs, skipped\n");
-		return;
-	}
+	if (nr_cpus < 2)
+		KT_SKIP("needs 2 CPUs");
 	rf.mm = mm_create();
 	KT_ASSERT(rf.mm != NULL);
 	rf.addr = tmap(rf.mm, 0, PG, RW, ANON);

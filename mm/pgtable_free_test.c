@@ -156,10 +156,8 @@ KTEST(pgtable_not_freed_under_rcu_reader)
 	cpumask_t both;
 	int me = cpu_id();
 
-	if (nr_cpus < 2) {
-		printk("# pgtable_not_freed_under_rcu_reader: needs 2 CPUs, skipped\n");
-		return;
-	}
+	if (nr_cpus < 2)
+		KT_SKIP("needs 2 CPUs");
 	rr = (__typeof__(rr)){ 0 };
 	rr.reader_cpu = me == 1 ? 0 : 1;
 	rr.addr = 0x200000000ul;

@@ -102,7 +102,11 @@ def parse_result(text):
     status = OK if ok == "ok" else FAIL
     reason = ""
     if directive and directive.upper().startswith("SKIP"):
-        status, reason = SKIP, directive[4:].strip()
+        # `not ok N name # SKIP` is a failure that calls itself a skip:
+        # it stays a failure, with the reason kept as a diagnostic.
+        reason = directive[4:].strip()
+        if status == OK:
+            status = SKIP
     elif directive:                          # not a directive: part of the name
         name = f"{name} # {directive}"
     return Test(int(number), name or f"test {number}", status, reason)

@@ -55,6 +55,7 @@ class Options:
     mem: str = "512M"
     iso: str = None              # None: build/quiesce.iso
     cpu: str = None              # None: host (KVM) or max (TCG)
+    accel: "Accel" = None        # None: current_accel() (QUIESCE_ACCEL)
     log: str = None              # also copy the serial console here
     quiet: bool = False          # do not echo the console to stdout
     verbose: bool = False        # print the QEMU command on stderr
@@ -95,9 +96,36 @@ class RunResult:
 
 
 # ---------------------------------------------------------------- machine
+#
+# Which accelerator: QUIESCE_ACCEL=auto|kvm|tcg (make ... ACCEL=...).
+# `auto` does not trust that /dev/kvm opens: some machines have one that
+# opens fine and then makes QEMU abort ("failed to set MSR 0x10a") or hang
+# without printing anything. So auto boots the kernel once under KVM (a
+# short boot that powers off at once) and uses KVM only if that boot said
+# `quiesce: poweroff status=0`. The answer is cached in the build directory
+# (build/accel), so the probe costs one short boot per build directory.
 
-def kvm_usable():
-    """KVM needs /dev/kvm *and* permission to open it read-write."""
+QEMU = os.environ.get("QUIESCE_QEMU", "qemu-system-x86_64")
+ACCEL_CHOICES = ("auto", "kvm", "tcg")
+PROBE_TIMEOUT = 10.0         # a KVM boot to poweroff takes about a second
+PROBE_CMDLINE = "ktest=none"
+
+
+@dataclass
+class Accel:
+    name: str                    # "kvm" or "tcg"
+    why: str                     # one line: how it was chosen
+
+    def args(self, cpu):
+        if self.name == "kvm":
+            return ["-accel", "kvm", "-cpu", cpu or "host"]
+        # thread=multi gives each virtual CPU its own host thread, so SMP
+        # races in the kernel really happen in parallel even without KVM.
+        return ["-accel", "tcg,thread=multi", "-cpu", cpu or "max"]
+
+
+def kvm_openable():
+    """/dev/kvm exists and we may open it read-write (necessary, not enough)."""
     try:
         os.close(os.open("/dev/kvm", os.O_RDWR))
         return True
@@ -105,12 +133,72 @@ def kvm_usable():
         return False
 
 
-def accel_args(cpu):
-    if kvm_usable():
-        return ["-accel", "kvm", "-cpu", cpu or "host"]
-    # thread=multi gives each virtual CPU its own host thread, so SMP races
-    # in the kernel can really happen in parallel even without KVM.
-    return ["-accel", "tcg,thread=multi", "-cpu", cpu or "max"]
+def probe_kvm(iso, timeout=PROBE_TIMEOUT):
+    """Boot `iso` once under KVM -> (works, reason). Never raises."""
+    opts = Options(smp=1, cmdline=PROBE_CMDLINE, timeout=timeout, iso=str(iso),
+                   quiet=True, accel=Accel("kvm", "probe"))
+    try:
+        result = run(opts)
+    except (OSError, subprocess.CalledProcessError) as e:
+        return False, f"probe boot could not start: {e}"
+    if result.status == 0:
+        return True, ""
+    if result.hung:
+        said = "printed nothing" if not result.lines else "never powered off"
+        return False, f"probe boot hung for {timeout:g} s and {said}"
+    first = next((l for l in result.qemu_stderr.splitlines() if l.strip()), "")
+    if result.qemu_exit not in (None, 0) and first:
+        return False, f"QEMU exited with status {result.qemu_exit}: {first.strip()}"
+    return False, result.message or f"probe boot ended with status {result.status}"
+
+
+def accel_cache_path(iso):
+    return Path(iso).resolve().parent / "accel"
+
+
+def choose_accel(iso=None, setting=None, cache=None, probe=probe_kvm):
+    """-> Accel, following QUIESCE_ACCEL (see the top of this section)."""
+    setting = (setting or os.environ.get("QUIESCE_ACCEL") or "auto").lower()
+    if setting not in ACCEL_CHOICES:
+        raise ValueError(f"QUIESCE_ACCEL={setting}: expected one of "
+                         + ", ".join(ACCEL_CHOICES))
+    if setting == "tcg":
+        return Accel("tcg", "using TCG (QUIESCE_ACCEL=tcg)")
+    if setting == "kvm":
+        return Accel("kvm", "using KVM (QUIESCE_ACCEL=kvm, not probed)")
+    if not kvm_openable():
+        return Accel("tcg", "using TCG (no usable /dev/kvm)")
+    iso = Path(iso or DEFAULT_ISO)
+    cache = Path(cache) if cache else accel_cache_path(iso)
+    key = f"qemu={QEMU}"       # a broken /dev/kvm stays broken: one probe
+    try:
+        cached_key, name, why = cache.read_text().split("\n")[:3]
+        if cached_key == key and name in ("kvm", "tcg"):
+            return Accel(name, f"{why} (cached in {cache})")
+    except (OSError, ValueError):
+        pass
+    if not iso.exists():
+        return Accel("tcg", f"using TCG (no ISO at {iso} to probe KVM with)")
+    works, reason = probe(iso)
+    accel = (Accel("kvm", "using KVM (a probe boot powered off cleanly)") if works else
+             Accel("tcg", f"KVM present but not working ({reason}); using TCG"))
+    try:
+        cache.write_text(f"{key}\n{accel.name}\n{accel.why}\n")
+    except OSError:
+        pass
+    return accel
+
+
+_CHOSEN = {}
+
+
+def current_accel(iso=None):
+    """choose_accel() once per process and ISO, announced on stderr once."""
+    key = str(Path(iso or DEFAULT_ISO).resolve())
+    if key not in _CHOSEN:
+        _CHOSEN[key] = choose_accel(iso)
+        print(f"qemu: {_CHOSEN[key].why}", file=sys.stderr)
+    return _CHOSEN[key]
 
 
 def firmware_args(uefi, tmp):
@@ -140,11 +228,11 @@ def qemu_command(opts, tmp):
     run_disk = None
     if opts.cmdline is not None or opts.modules:
         run_disk = make_run_disk(tmp, opts.cmdline, opts.modules)
-    cmd = ["qemu-system-x86_64", "-machine", "q35", "-m", opts.mem,
+    cmd = [QEMU, "-machine", "q35", "-m", opts.mem,
            "-smp", str(opts.smp), "-display", "none", "-no-reboot",
            "-serial", "stdio",
            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
-    cmd += accel_args(opts.cpu)
+    cmd += (opts.accel or current_accel(opts.iso)).args(opts.cpu)
     cmd += firmware_args(opts.uefi, tmp)
     cmd += disk_args(opts.iso or DEFAULT_ISO, run_disk)
     if opts.gdb:

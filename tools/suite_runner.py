@@ -3,7 +3,7 @@
 This is `make test` (through tools/test-suite). For every suite it boots
 QEMU once (qemu_run.run), saves the serial log to build/logs/<suite>.log,
 turns the log into results (ok / FAIL / SKIP, one line each) and at the
-very end prints `N passed, N failed`. Exit status 1 if anything failed.
+very end prints `N passed, N failed, N skipped`; a skip is never a pass. Exit status 1 if anything failed.
 """
 import argparse
 import fnmatch
@@ -100,7 +100,7 @@ def check_log(suite, run):
 def run_suite(suite, args):
     """Boot one suite -> (results, RunResult or None, seconds)."""
     name = suite["name"]
-    if suite["tcg_only"] and qemu_run.kvm_usable():
+    if suite["tcg_only"] and qemu_run.current_accel(args.iso).name == "kvm":
         return [Result(f"{name}/boot", SKIP, reason="needs TCG, KVM in use")], None, 0
     sys.stderr.write(f"test-suite: booting {name}\n")   # one write: -j threads
     opts = qemu_run.Options(**{k: suite[k] for k in QEMU_KEYS},
@@ -218,16 +218,22 @@ def main(argv):
         return 2
     iso = Path(args.iso or qemu_run.DEFAULT_ISO)
     if not iso.exists():
-        print(f"FAIL iso: {iso} does not exist (run make)\n0 passed, 1 failed")
+        print(f"FAIL iso: {iso} does not exist (run make)\n0 passed, 1 failed, 0 skipped")
         return 1
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, interrupt)
+    try:
+        qemu_run.current_accel(args.iso)   # probe (and say) before the first boot
+    except ValueError as e:
+        print(f"test-suite: {e}", file=sys.stderr)
+        return 2
+    start = time.monotonic()
     try:
         counts = run_all(picked, args)
     except KeyboardInterrupt:
         print("test-suite: interrupted", file=sys.stderr)
         return 130
-    if counts[SKIP]:
-        print(f"# {counts[SKIP]} skipped")
-    print(f"{counts[OK]} passed, {counts[FAIL]} failed")
+    print(f"# {len(picked)} boots in {time.monotonic() - start:.0f} s "
+          f"({qemu_run.current_accel(args.iso).name})")
+    print(f"{counts[OK]} passed, {counts[FAIL]} failed, {counts[SKIP]} skipped")
     return 1 if counts[FAIL] else 0

@@ -42,9 +42,17 @@ KTAP version 1
 1..2
 ok 1 - a
 rcu: grace period 7 ended
-not ok 2 b # SKIP
+ok 2 b # SKIP
 """), "s")
         self.assertEqual(summary(results), [("s/a", OK), ("s/b", SKIP)])
+
+    def test_not_ok_skip_is_a_failure(self):
+        results = parse(log("""
+KTAP version 1
+1..1
+not ok 1 b # SKIP needs 2 CPUs
+"""), "s")
+        self.assertEqual(summary(results), [("s/b", FAIL)])
 
     def test_nested(self):
         results = parse(log("""

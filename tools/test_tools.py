@@ -1,7 +1,10 @@
 """Unit tests for qemu_run.py and suite_runner.py that need no QEMU;
 run with `tools/test-suite --selftest`."""
 import io
+import tempfile
+import time
 import unittest
+from pathlib import Path
 from unittest import mock
 
 import qemu_run
@@ -62,12 +65,77 @@ class QemuRunTest(unittest.TestCase):
         self.assertAlmostEqual(run.time_to(r"smp: \d+ CPUs"), 0.1)
         self.assertIsNone(run.time_to("nope"))
 
-    def test_accel_follows_kvm(self):
-        with mock.patch.object(qemu_run, "kvm_usable", return_value=False):
-            self.assertEqual(qemu_run.accel_args("qemu32")[-1], "qemu32")
-            self.assertIn("tcg,thread=multi", qemu_run.accel_args(None))
-        with mock.patch.object(qemu_run, "kvm_usable", return_value=True):
-            self.assertEqual(qemu_run.accel_args(None), ["-accel", "kvm", "-cpu", "host"])
+    def test_accel_args(self):
+        self.assertEqual(qemu_run.Accel("tcg", "").args("qemu32")[-1], "qemu32")
+        self.assertIn("tcg,thread=multi", qemu_run.Accel("tcg", "").args(None))
+        self.assertEqual(qemu_run.Accel("kvm", "").args(None),
+                         ["-accel", "kvm", "-cpu", "host"])
+
+
+# Stand-ins for QEMU in the accelerator probe: each is what a machine's
+# QEMU did under -accel kvm on some machine we met.
+STAND_INS = {
+    "works": 'print("[c0   0.1] quiesce: poweroff status=0", flush=True)\n'
+             'sys.exit(1)',
+    "aborts": 'print("qemu-system-x86_64: error: failed to set MSR 0x10a to 0x69",'
+              ' file=sys.stderr)\nsys.exit(1)',
+    "hangs": 'time.sleep(60)',
+}
+
+
+class AccelProbeTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.dir = Path(self.tmp.name)
+        self.iso = self.dir / "quiesce.iso"
+        self.iso.write_bytes(b"")
+        patch = mock.patch.object(qemu_run, "kvm_openable", return_value=True)
+        patch.start()
+        self.addCleanup(patch.stop)
+        self.addCleanup(self.tmp.cleanup)
+
+    def choose(self, behaviour, probe_timeout=5.0):
+        qemu = self.dir / f"qemu-{behaviour}"
+        qemu.write_text("#!/usr/bin/env python3\nimport sys, time\n"
+                        + STAND_INS[behaviour] + "\n")
+        qemu.chmod(0o755)
+        probe = lambda iso: qemu_run.probe_kvm(iso, timeout=probe_timeout)
+        with mock.patch.object(qemu_run, "QEMU", str(qemu)):
+            return qemu_run.choose_accel(self.iso, "auto", probe=probe)
+
+    def test_probe_works(self):
+        accel = self.choose("works")
+        self.assertEqual(accel.name, "kvm")
+
+    def test_probe_aborts(self):
+        accel = self.choose("aborts")
+        self.assertEqual(accel.name, "tcg")
+        self.assertIn("KVM present but not working", accel.why)
+        self.assertIn("failed to set MSR 0x10a", accel.why)
+
+    def test_probe_hangs(self):
+        start = time.monotonic()
+        accel = self.choose("hangs", probe_timeout=1.0)
+        self.assertLess(time.monotonic() - start, 10)
+        self.assertEqual(accel.name, "tcg")
+        self.assertIn("hung for 1 s and printed nothing", accel.why)
+
+    def test_answer_is_cached(self):
+        self.assertEqual(self.choose("aborts").name, "tcg")
+        accel = self.choose("aborts")      # same stand-in path: from the cache
+        self.assertIn("cached", accel.why)
+        self.assertEqual(accel.name, "tcg")
+
+    def test_settings(self):
+        def no_probe(iso):
+            raise AssertionError("probed")
+        self.assertEqual(qemu_run.choose_accel(self.iso, "tcg", probe=no_probe).name, "tcg")
+        self.assertEqual(qemu_run.choose_accel(self.iso, "kvm", probe=no_probe).name, "kvm")
+        with self.assertRaises(ValueError):
+            qemu_run.choose_accel(self.iso, "xen")
+        with mock.patch.object(qemu_run, "kvm_openable", return_value=False):
+            accel = qemu_run.choose_accel(self.iso, "auto", probe=no_probe)
+            self.assertEqual((accel.name, accel.why), ("tcg", "using TCG (no usable /dev/kvm)"))
 
 
 def suite(**keys):
