@@ -1,0 +1,453 @@
+/*
+ * pt_reclaim_race - page faults and DONTNEEDs on the same PTE tables at
+ * once, on up to 4 CPUs: no write is lost that no DONTNEED dropped, no page
+ * shows a value it never held, nothing leaks.
+ *
+ * DONTNEED holds mmap_lock only for reading, so a fault on another CPU may
+ * put an entry into a table while the zap that emptied it decides to
+ * reclaim it (DESIGN.md R6: reclaim only what is empty; R4: populate a PMD
+ * only after its pending flush). Two writers and two droppers share a
+ * range of NTABLES tables:
+ *   writers   each owns every other page of the range. A visit to a page
+ *             first reads back the run of words it wrote there last time,
+ *             then writes a fresh run elsewhere in the page and reads it
+ *             back. Every value is unique (writer, page, visit).
+ *   droppers  one DONTNEEDs whole tables (one or two), the other parts of
+ *             tables: the two halves of one table in turn (the second
+ *             empties it: Quiesce reclaims it, Linux does not), a random
+ *             page range, a 64 KiB piece. A dropper sleeps until the
+ *             writers made GAP visits since its last drop, so the range is
+ *             refilled between drops however the (virtual) CPUs are
+ *             scheduled, and a waiting dropper does not take CPU time from
+ *             the writers (under emulation a spinning virtual CPU does).
+ *
+ * The check is exact, because the droppers publish what they drop: before
+ * drop k a dropper writes its range into log[k], then makes its sequence
+ * number odd (2k+1); after madvise returns, even (2k+2). A writer reads the
+ * sequence numbers before writing a run and again after reading it back:
+ * the drops that may have overlapped that window are exactly those from
+ * seq_before/2 to (seq_after-1)/2. A word that reads 0 is correct only if
+ * one of them covered its page; any other value than the one written is
+ * wrong, whatever the drops. Reading back an older run, once a word reads
+ * 0 every later one must too: the page was replaced by a zero page
+ * (reading the old page again after that would mean a stale translation).
+ *
+ * At the end, with the threads stopped: every page's last run is checked
+ * once more, a DONTNEED of the whole range must leave VmRSS where it was
+ * and give back every table (Quiesce: each counted in pt_reclaim_fast or
+ * _slow), and the /proc/vmstat deltas of the run are printed.
+ *
+ * Without fault injection, whether a fault actually hit a zap's window is
+ * up to the scheduler: the counters are printed, not asserted. The suite
+ * that boots Quiesce with the injected delays passes --injected, and then
+ * the counters must show that the slow, raced and flush-before-set_pmd
+ * (R4) paths all ran.
+ */
+#include "check.h"
+
+#define PMD_SIZE (2UL << 20)
+#define TABLE_KB ((long)PAGE_SIZE / 1024)
+#define PAGES_PER_TABLE ((int)(PMD_SIZE / PAGE_SIZE))
+#define NTABLES 4
+#define NPAGES (NTABLES * PAGES_PER_TABLE)
+#define RANGE (NTABLES * PMD_SIZE)
+#define NWRITERS 2
+#define NDROPPERS 2
+#define DROPS 200                 /* per dropper */
+#define GAP 32                    /* writer visits between two drops */
+#define RUN_WORDS 8               /* a run: 64 bytes of one value */
+#define RUNS_PER_PAGE ((int)(PAGE_SIZE / (RUN_WORDS * 8)))
+
+/* The counters the run prints, and with --injected asserts. */
+static const char *const counters[] = {
+	"pt_reclaim_fast", "pt_reclaim_slow", "pt_reclaim_raced",
+	"pt_reclaim_busy", "tlb_flush_before_set_pmd",
+};
+#define NCOUNTERS ((int)(sizeof(counters) / sizeof(counters[0])))
+
+struct drop {
+	unsigned long start, end;     /* byte offsets into the range */
+};
+
+struct dropper {
+	int id;
+	unsigned long seq;            /* 2k: k drops done; 2k+1: drop k running */
+	struct drop log[DROPS];       /* log[k] written before seq = 2k+1 */
+	uint64_t rng;
+	int cpu;
+};
+
+/* What a writer last wrote in one page; only that writer touches it
+ * until the threads are done. */
+struct page_state {
+	uint64_t value;               /* 0: nothing written yet */
+	int run;                      /* which 64-byte run of the page */
+	unsigned alive;               /* bit i: word i read back as value */
+	unsigned long seq[NDROPPERS]; /* droppers' seqs read before the write */
+};
+
+struct writer {
+	int id;
+	int cpu;
+	uint64_t rng;
+	long zapped;                  /* runs found zeroed by a covering drop */
+};
+
+static char *range;
+static struct dropper droppers[NDROPPERS];
+static struct writer writers[NWRITERS];
+static struct page_state pages[NPAGES];
+static int droppers_done;
+/* Writer visits so far: a futex word, droppers sleep on it. */
+static int visits;
+/* What visits dropper d sleeps until it reaches; 0 when not sleeping. */
+static int wake_at[NDROPPERS];
+static struct barrier start_line = { .count = NWRITERS + NDROPPERS + 1 };
+static struct barrier finish_line = { .count = NWRITERS + NDROPPERS + 1 };
+
+static uint64_t next_random(uint64_t *s)
+{
+	*s ^= *s << 13;               /* xorshift64 */
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static void read_seqs(unsigned long seq[NDROPPERS])
+{
+	for (int d = 0; d < NDROPPERS; d++)
+		seq[d] = __atomic_load_n(&droppers[d].seq, __ATOMIC_ACQUIRE);
+}
+
+/* Did a drop that overlapped the window between the two readings of the
+ * sequence numbers cover page pg? */
+static bool covered(int pg, const unsigned long from[], const unsigned long to[])
+{
+	unsigned long off = (unsigned long)pg * PAGE_SIZE;
+
+	for (int d = 0; d < NDROPPERS; d++)
+		for (unsigned long k = from[d] / 2; k < (to[d] + 1) / 2; k++)
+			if (droppers[d].log[k].start <= off && off < droppers[d].log[k].end)
+				return true;
+	return false;
+}
+
+static volatile uint64_t *run_addr(int pg, int run)
+{
+	return (volatile uint64_t *)(range + (size_t)pg * PAGE_SIZE +
+				     (size_t)run * RUN_WORDS * 8);
+}
+
+/* A value no other write produces: writer, page and visit. */
+static uint64_t make_value(int w, int pg, long visit)
+{
+	return ((uint64_t)(w + 1) << 56) | ((uint64_t)pg << 32) | (uint64_t)visit;
+}
+
+NORETURN static void report_bad_word(int pg, int i, uint64_t got, uint64_t want,
+				     const char *why)
+{
+	check_fail(__FILE__, __LINE__,
+		   "page %d word %d: read 0x%lx, wrote 0x%lx (writer %d, page %d, "
+		   "visit %ld): %s", pg, i, (unsigned long)got, (unsigned long)want,
+		   (int)(got >> 56) - 1, (int)((got >> 32) & 0xffffff),
+		   (long)(got & 0xffffffff), why);
+}
+
+/*
+ * Reads back the run written last time in page pg. The words that read
+ * back as the value then (alive) must still hold it, or 0 from the first
+ * word a covering drop replaced on; the others must still read 0. Returns
+ * true if an alive word was zeroed.
+ */
+static bool check_old_run(int pg, const struct page_state *ps)
+{
+	volatile uint64_t *p = run_addr(pg, ps->run);
+	int zeros = 0, first_zero = -1;
+
+	if (!ps->value)
+		return false;
+	for (int i = 0; i < RUN_WORDS; i++) {
+		uint64_t got = p[i];
+		bool alive = ps->alive & (1u << i);
+		if (alive && got == 0) {
+			if (!zeros++)
+				first_zero = i;
+		} else if (alive && got == ps->value) {
+			if (zeros)
+				report_bad_word(pg, i, got, ps->value, "old data after a zero");
+		} else if (got != (alive ? ps->value : 0))
+			report_bad_word(pg, i, got, alive ? ps->value : 0,
+					"a value never written here, or one zapped before");
+	}
+	if (!zeros)
+		return false;
+	unsigned long now[NDROPPERS];
+	read_seqs(now);
+	if (!covered(pg, ps->seq, now))
+		report_bad_word(pg, first_zero, 0, ps->value,
+				"zeroed, but no DONTNEED covered this page");
+	return true;
+}
+
+/*
+ * Writes a fresh run and reads it back. A drop during the write may leave
+ * any mix of the value and zeros (words written through a stale TLB entry
+ * into the old page are lost, later ones land in the new page), but only
+ * with a covering drop in the window. Returns true if a word read 0.
+ */
+static bool write_run(int pg, struct page_state *ps, uint64_t value, int run)
+{
+	volatile uint64_t *p = run_addr(pg, run);
+	unsigned long before[NDROPPERS], after[NDROPPERS];
+	unsigned alive = 0;
+
+	read_seqs(before);
+	for (int i = 0; i < RUN_WORDS; i++)
+		p[i] = value;
+	for (int i = 0; i < RUN_WORDS; i++) {
+		uint64_t got = p[i];
+		if (got == value)
+			alive |= 1u << i;
+		else if (got != 0)
+			report_bad_word(pg, i, got, value, "a value never written here");
+	}
+	read_seqs(after);
+	bool zeroed = alive != (1u << RUN_WORDS) - 1;
+	if (zeroed && !covered(pg, before, after))
+		report_bad_word(pg, 0, 0, value, "zeroed, but no DONTNEED covered this page");
+	*ps = (struct page_state){ .value = value, .run = run, .alive = alive };
+	memcpy(ps->seq, before, sizeof(before));
+	return zeroed;
+}
+
+static void visit(struct writer *w, int pg, long visit_nr)
+{
+	struct page_state *ps = &pages[pg];
+
+	w->zapped += check_old_run(pg, ps);
+	w->zapped += write_run(pg, ps, make_value(w->id, pg, visit_nr),
+			       (int)(visit_nr % RUNS_PER_PAGE));
+}
+
+/* Counts a visit, and wakes a dropper whose wait it ends. Sequentially
+ * consistent on both sides: either the writer sees wake_at set, or the
+ * dropper sees the new count before it sleeps (and futex_wait would
+ * return at once anyway, the word having changed). */
+static void visit_done(void)
+{
+	int v = __atomic_add_fetch(&visits, 1, __ATOMIC_SEQ_CST);
+
+	for (int d = 0; d < NDROPPERS; d++) {
+		int at = __atomic_load_n(&wake_at[d], __ATOMIC_SEQ_CST);
+		if (at && v >= at) {
+			futex_wake(&visits, NDROPPERS);
+			return;
+		}
+	}
+}
+
+/* Sleeps until the writers have made `target` visits in all. */
+static void wait_for_visits(int d, int target)
+{
+	int v;
+
+	__atomic_store_n(&wake_at[d], target, __ATOMIC_SEQ_CST);
+	while ((v = __atomic_load_n(&visits, __ATOMIC_SEQ_CST)) < target)
+		futex_wait(&visits, v, 0);
+	__atomic_store_n(&wake_at[d], 0, __ATOMIC_SEQ_CST);
+}
+
+static int writer_main(void *arg)
+{
+	struct writer *w = arg;
+	long n = 0;
+
+	pin_to_cpu(w->cpu);
+	barrier_wait(&start_line);
+	while (__atomic_load_n(&droppers_done, __ATOMIC_ACQUIRE) < NDROPPERS) {
+		int mine = (int)(next_random(&w->rng) % (NPAGES / NWRITERS));
+		visit(w, mine * NWRITERS + w->id, ++n);
+		visit_done();
+	}
+	for (int pg = w->id; pg < NPAGES; pg += NWRITERS)   /* every page once more */
+		visit(w, pg, ++n);
+	barrier_wait(&finish_line);
+	return 0;
+}
+
+
+/* The range of drop k: dropper 0 whole tables, dropper 1 parts of them. */
+static struct drop choose_drop(struct dropper *d, int k)
+{
+	unsigned long r = next_random(&d->rng), t = (r >> 8) % NTABLES;
+	unsigned long base = t * PMD_SIZE, half = PMD_SIZE / 2;
+
+	if (d->id == 0) {
+		unsigned long n = (k % 2 && t + 1 < NTABLES) ? 2 : 1;
+		return (struct drop){ base, base + n * PMD_SIZE };
+	}
+	switch (k % 4) {
+	case 0:                       /* first half of a table ... */
+		return (struct drop){ base, base + half };
+	case 1:                       /* ... the second half of the same one */
+		base = d->log[k - 1].start;
+		return (struct drop){ base + half, base + PMD_SIZE };
+	case 2: {                     /* 1 to 512 pages anywhere, across tables too */
+		unsigned long len = (1 + r % PAGES_PER_TABLE) * PAGE_SIZE;
+		unsigned long pg = (r >> 20) % (NPAGES - len / PAGE_SIZE + 1);
+		return (struct drop){ pg * PAGE_SIZE, pg * PAGE_SIZE + len };
+	}
+	default: {                    /* one 64 KiB piece */
+		unsigned long piece = (r >> 20) % (RANGE / (64 * 1024));
+		return (struct drop){ piece * 64 * 1024, (piece + 1) * 64 * 1024 };
+	}
+	}
+}
+
+static int dropper_main(void *arg)
+{
+	struct dropper *d = arg;
+
+	pin_to_cpu(d->cpu);
+	barrier_wait(&start_line);
+	for (int k = 0; k < DROPS; k++) {
+		wait_for_visits(d->id, __atomic_load_n(&visits, __ATOMIC_SEQ_CST) + GAP);
+		d->log[k] = choose_drop(d, k);
+		__atomic_store_n(&d->seq, 2UL * k + 1, __ATOMIC_RELEASE);
+		CHECK_OK(sys_madvise(range + d->log[k].start,
+				     d->log[k].end - d->log[k].start, MADV_DONTNEED));
+		__atomic_store_n(&d->seq, 2UL * k + 2, __ATOMIC_RELEASE);
+	}
+	__atomic_fetch_add(&droppers_done, 1, __ATOMIC_RELEASE);
+	barrier_wait(&finish_line);
+	return 0;
+}
+
+static void read_counters(long v[NCOUNTERS])
+{
+	for (int i = 0; i < NCOUNTERS; i++)
+		v[i] = vmstat(counters[i]);
+}
+
+/* The run's counters; with --injected each path must have run. */
+static void check_counters(const long a[NCOUNTERS], const long b[NCOUNTERS],
+			   bool on_quiesce, bool injected)
+{
+	char line[256];
+	int n = 0;
+
+	for (int i = 0; i < NCOUNTERS; i++)
+		if (a[i] < 0)
+			n += snprintf(line + n, sizeof(line) - n, " %s -", counters[i]);
+		else
+			n += snprintf(line + n, sizeof(line) - n, " %s %ld", counters[i],
+				      b[i] - a[i]);
+	check_section("/proc/vmstat deltas of the run:%s", line);
+	if (!on_quiesce)
+		return;
+	for (int i = 0; i < NCOUNTERS; i++) {
+		CHECK(a[i] >= 0);           /* the counter exists */
+		if (injected && b[i] - a[i] == 0)
+			check_fail(__FILE__, __LINE__, "%s did not move under fault injection",
+				   counters[i]);
+	}
+}
+
+/* With the threads stopped: every page holds its last run, whole. */
+static void check_all_pages(void)
+{
+	for (int pg = 0; pg < NPAGES; pg++) {
+		CHECK(pages[pg].value != 0);
+		CHECK(!check_old_run(pg, &pages[pg]));
+	}
+}
+
+static void start_threads(struct thread *t[])
+{
+	static int cpus[CPU_MAX];
+	int ncpus = cpu_allowed(cpus, CPU_MAX), n = 0;
+
+	CHECK(ncpus >= 1);
+	/* Writers and droppers alternate over the CPUs: on 4 CPUs each
+	 * has its own, and every dropper has a writer beside it. */
+	for (int i = 0; i < NWRITERS + NDROPPERS; i++) {
+		int cpu = cpus[i % ncpus];
+		if (i % 2 == 0) {
+			struct writer *w = &writers[i / 2];
+			*w = (struct writer){ .id = i / 2, .cpu = cpu, .rng = 0x1234567UL + (uint64_t)i };
+			CHECK(thread_create(&t[n++], writer_main, w) > 0);
+		} else {
+			struct dropper *d = &droppers[i / 2];
+			d->id = i / 2;
+			d->cpu = cpu;
+			d->rng = 0x89abcdefUL + (uint64_t)i;
+			CHECK(thread_create(&t[n++], dropper_main, d) > 0);
+		}
+	}
+	check_section("%d writers and %d droppers on %d CPUs, %d tables, %d drops each",
+		      NWRITERS, NDROPPERS, ncpus < 4 ? ncpus : 4, NTABLES, DROPS);
+}
+
+/*
+ * A DONTNEED of the whole range, with nothing else running: VmRSS back to
+ * where it was before the first write, every table given back (on Quiesce
+ * each one counted as reclaimed). Linux keeps them unless it has
+ * CONFIG_PT_RECLAIM: there only the bound is checked.
+ */
+static void check_final_dontneed(long rss0, long pte0, bool on_quiesce)
+{
+	long r0 = vmstat("pt_reclaim_fast") + vmstat("pt_reclaim_slow");
+	long rss1 = proc_status_kb("VmRSS"), pte1 = proc_status_kb("VmPTE");
+
+	CHECK_OK(sys_madvise(range, RANGE, MADV_DONTNEED));
+	long rss2 = proc_status_kb("VmRSS"), pte2 = proc_status_kb("VmPTE");
+	long r1 = vmstat("pt_reclaim_fast") + vmstat("pt_reclaim_slow");
+	check_section("final DONTNEED: VmRSS %ld -> %ld kB (start %ld), "
+		      "VmPTE %ld -> %ld kB (start %ld)", rss1, rss2, rss0, pte1, pte2, pte0);
+	CHECK(rss1 - rss2 >= (NPAGES - RSS_SLACK_PAGES) * KB_PER_PAGE);
+	CHECK(rss2 <= rss0 + RSS_SLACK_PAGES * KB_PER_PAGE);
+	/* Tables above the PTE level (at most a PMD and a PUD table) stay. */
+	CHECK(pte2 - pte0 <= 2 * TABLE_KB + (on_quiesce ? 0 : NTABLES * TABLE_KB));
+	if (on_quiesce) {
+		CHECK_EQ(pte1 - pte2, NTABLES * TABLE_KB);
+		CHECK_EQ(r1 - r0, NTABLES);
+	}
+}
+
+/* Argument: --injected (Quiesce booted with the race fault injection). */
+int main(int argc, char **argv)
+{
+	static struct thread *t[NWRITERS + NDROPPERS];
+	struct utsname u;
+	bool injected = argc > 1 && strcmp(argv[1], "--injected") == 0;
+	long before[NCOUNTERS], after[NCOUNTERS];
+
+	if (argc > 1 && !injected)
+		check_fail(__FILE__, __LINE__, "unknown argument '%s'", argv[1]);
+	CHECK_OK(sys_uname(&u));
+	bool on_quiesce = strstr(u.release, "quiesce") || vmstat("pt_reclaim_fast") >= 0;
+	char *map = (char *)CHECK_OK(sys_mmap(0, RANGE + PMD_SIZE, PROT_READ | PROT_WRITE,
+		MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0));
+	CHECK_OK(sys_madvise(map, RANGE + PMD_SIZE, MADV_NOHUGEPAGE));
+	range = (char *)(((unsigned long)map + PMD_SIZE - 1) & ~(PMD_SIZE - 1));
+
+	long t0 = now_ns();
+	start_threads(t);
+	long rss0 = proc_status_kb("VmRSS"), pte0 = proc_status_kb("VmPTE");
+	read_counters(before);
+	barrier_wait(&start_line);
+	barrier_wait(&finish_line);
+	read_counters(after);
+
+	check_section("%d writer visits, %ld and %ld runs zeroed under a covering DONTNEED, "
+		      "%ld ms", visits, writers[0].zapped, writers[1].zapped,
+		      (now_ns() - t0) / 1000000);
+	check_all_pages();
+	check_counters(before, after, on_quiesce, injected);
+	check_final_dontneed(rss0, pte0, on_quiesce);
+	for (int i = 0; i < NWRITERS + NDROPPERS; i++)
+		CHECK_EQ(thread_join(t[i]), 0);
+	CHECK_OK(sys_munmap(map, RANGE + PMD_SIZE));
+	return check_pass();
+}
