@@ -11,7 +11,8 @@
  *   writers   each owns every other page of the range. A visit to a page
  *             first reads back the run of words it wrote there last time,
  *             then writes a fresh run elsewhere in the page and reads it
- *             back. Every value is unique (writer, page, visit).
+ *             back. Every value is unique (writer, page, visit). A writer
+ *             fills a table a few pages at a time, revisiting each soon.
  *   droppers  one DONTNEEDs whole tables (one or two), the other parts of
  *             tables: the two halves of one table in turn (the second
  *             empties it: Quiesce reclaims it, Linux does not), a random
@@ -55,6 +56,8 @@
 #define NDROPPERS 2
 #define DROPS 200                 /* per dropper */
 #define GAP 32                    /* writer visits between two drops */
+#define SET 16                    /* pages a writer visits in turn ... */
+#define ROUNDS 4                  /* ... so many times over */
 #define RUN_WORDS 8               /* a run: 64 bytes of one value */
 #define RUNS_PER_PAGE ((int)(PAGE_SIZE / (RUN_WORDS * 8)))
 
@@ -147,11 +150,14 @@ static uint64_t make_value(int w, int pg, long visit)
 NORETURN static void report_bad_word(int pg, int i, uint64_t got, uint64_t want,
 				     const char *why)
 {
-	check_fail(__FILE__, __LINE__,
-		   "page %d word %d: read 0x%lx, wrote 0x%lx (writer %d, page %d, "
-		   "visit %ld): %s", pg, i, (unsigned long)got, (unsigned long)want,
-		   (int)(got >> 56) - 1, (int)((got >> 32) & 0xffffff),
-		   (long)(got & 0xffffffff), why);
+	char from[96] = "";
+
+	if (got)
+		snprintf(from, sizeof(from), " (written by writer %d to page %d at visit %ld)",
+			 (int)(got >> 56) - 1, (int)((got >> 32) & 0xffffff),
+			 (long)(got & 0xffffffff));
+	check_fail(__FILE__, __LINE__, "page %d word %d: read 0x%lx%s, wrote 0x%lx: %s",
+		   pg, i, (unsigned long)got, from, (unsigned long)want, why);
 }
 
 /*
@@ -258,6 +264,18 @@ static void wait_for_visits(int d, int target)
 	__atomic_store_n(&wake_at[d], 0, __ATOMIC_SEQ_CST);
 }
 
+static bool droppers_running(void)
+{
+	return __atomic_load_n(&droppers_done, __ATOMIC_ACQUIRE) < NDROPPERS;
+}
+
+/*
+ * A writer fills one table at a time, a random one, with its pages of it,
+ * SET pages at a time, each set visited ROUNDS times over before the next.
+ * The short revisits keep each page's window (write to next check) to a
+ * drop or two, so a zero is judged against few drops; the walk through
+ * the table fills it, so the zaps have hundreds of entries to clear.
+ */
 static int writer_main(void *arg)
 {
 	struct writer *w = arg;
@@ -265,10 +283,15 @@ static int writer_main(void *arg)
 
 	pin_to_cpu(w->cpu);
 	barrier_wait(&start_line);
-	while (__atomic_load_n(&droppers_done, __ATOMIC_ACQUIRE) < NDROPPERS) {
-		int mine = (int)(next_random(&w->rng) % (NPAGES / NWRITERS));
-		visit(w, mine * NWRITERS + w->id, ++n);
-		visit_done();
+	while (droppers_running()) {
+		int base = (int)(next_random(&w->rng) % NTABLES) * PAGES_PER_TABLE + w->id;
+		for (int set = 0; set < PAGES_PER_TABLE && droppers_running();
+		     set += SET * NWRITERS)
+			for (int round = 0; round < ROUNDS; round++)
+				for (int i = 0; i < SET * NWRITERS; i += NWRITERS) {
+					visit(w, base + set + i, ++n);
+					visit_done();
+				}
 	}
 	for (int pg = w->id; pg < NPAGES; pg += NWRITERS)   /* every page once more */
 		visit(w, pg, ++n);
