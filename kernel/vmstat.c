@@ -22,6 +22,11 @@ static const char *const vm_event_names[NR_VM_EVENTS] = {
 	[NR_TLB_REMOTE_FLUSH_RECEIVED] = "nr_tlb_remote_flush_received",
 	[PGTABLE_FREE_DEFERRED] = "pgtable_free_deferred",
 	[PGTABLE_FREE_DONE] = "pgtable_free_done",
+	[PT_RECLAIM_FAST] = "pt_reclaim_fast",
+	[PT_RECLAIM_SLOW] = "pt_reclaim_slow",
+	[PT_RECLAIM_RACED] = "pt_reclaim_raced",
+	[PT_RECLAIM_BUSY] = "pt_reclaim_busy",
+	[TLB_FLUSH_BEFORE_SET_PMD] = "tlb_flush_before_set_pmd",
 };
 
 unsigned long vm_event_sum(enum vm_event_item item)

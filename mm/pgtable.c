@@ -194,9 +194,11 @@ void pmd_install(struct mm_struct *mm, pmd_t *pmd, struct page **new, unsigned l
 		 * translations through the old table. Flush them before a new
 		 * table can give the same addresses a second translation.
 		 */
-		if (mm_tlb_flush_pending(mm))
+		if (mm_tlb_flush_pending(mm)) {
 			flush_tlb_mm_range(mm, addr & PMD_MASK, (addr & PMD_MASK) + PMD_SIZE,
 					   PAGE_SHIFT, true);
+			count_vm_event(TLB_FLUSH_BEFORE_SET_PMD);
+		}
 		mm_add_pgtable(mm, 1);
 		smp_wmb();                    /* the zeroed table before the entry (see above) */
 		set_pmd(pmd, pmd_user_table(page_to_phys(*new)));
