@@ -29,6 +29,7 @@ enum vm_event_item {
 	PT_RECLAIM_RACED,        /* slow path: the PMD no longer held the table */
 	PT_RECLAIM_BUSY,         /* slow path: the table was refilled meanwhile */
 	TLB_FLUSH_BEFORE_SET_PMD, /* R4: pmd_install flushed a pending range first */
+	PTCHECK_VIOLATIONS,      /* lifetime-rule violations ptcheck reported (mm/ptcheck.c) */
 	NR_VM_EVENTS
 };
 

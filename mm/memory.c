@@ -64,7 +64,7 @@ static unsigned long zap_pte_range(struct mmu_gather *tlb, pmd_t *pmd, unsigned 
 	 * to be filled.
 	 */
 	if (details && details->reclaim_pt && cleared_any && table->pt_count == 0) {
-		reclaimed = reclaim_pt_fast(pmd, table);
+		reclaimed = reclaim_pt_fast(pmd, table, table_addr);
 		if (!reclaimed)
 			*emptied = table;
 	}

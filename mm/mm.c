@@ -3,6 +3,7 @@
  * (Linux spreads this over kernel/fork.c's mm_alloc and mm/mmap.c's
  * exit_mmap.)
  */
+#include "mm/ptcheck.h"
 #include "mm/mm.h"
 #include "arch/x86_64/context.h"
 #include "kernel/printk.h"
@@ -56,6 +57,7 @@ void mm_destroy(struct mm_struct *mm)
 	if (cpumask_weight(mm_cpumask(mm)))
 		panic("mm_destroy: mm %p still loaded on %d CPUs", mm, cpumask_weight(mm_cpumask(mm)));
 	exit_mmap(mm);
+	ptcheck_mm_exit(mm);
 	if (get_mm_rss(mm) || mm_pgtables_bytes(mm) || mm->map_count)
 		panic("mm_destroy: left %ld RSS pages, %ld page-table bytes, %d VMAs",
 		      get_mm_rss(mm), mm_pgtables_bytes(mm), mm->map_count);

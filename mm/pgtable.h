@@ -142,6 +142,13 @@ void free_pgtable_page(struct page *table);
 void free_pgtable_page_rcu(struct page *table);
 
 /*
+ * The end of a PTE table's split lock: only once nobody can reach the
+ * table, after its grace period (R1). The lock lives in struct page and
+ * needs no teardown here; the call marks the moment, which ptcheck checks.
+ */
+void pgtable_lock_destroy(struct page *table);
+
+/*
  * What every entry of a page-table page holds once its grace period has
  * passed and it is freed (debug poisoning, always on here): not present at
  * any level (bit 0 clear), so a hardware walk through it faults, and not

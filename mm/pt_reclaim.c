@@ -8,6 +8,7 @@
 #include "kernel/timer.h"
 #include "kernel/vmstat.h"
 #include "mm/pgtable.h"
+#include "mm/ptcheck.h"
 #include "mm/tlb.h"
 
 static bool ptreclaim = true;
@@ -27,6 +28,7 @@ BOOT_OPTION_BOOL("ptreclaim.force_slow", ptreclaim_force_slow,
 unsigned long ptreclaim_slow_delay_ms;
 BOOT_OPTION_ULONG("ptreclaim.slow_delay_ms", ptreclaim_slow_delay_ms,
 		  "fault injection: sleep this long before each slow-path reclaim");
+void (*ptreclaim_slow_hook)(struct mmu_gather *tlb, unsigned long addr);
 
 bool reclaim_pt_enabled(void)
 {
@@ -39,7 +41,7 @@ static bool pmd_holds(pmd_t pmdval, struct page *table)
 	return pmd_present(pmdval) && !pmd_leaf(pmdval) && pmd_pgtable(pmdval) == table;
 }
 
-bool reclaim_pt_fast(pmd_t *pmd, struct page *table)
+bool reclaim_pt_fast(pmd_t *pmd, struct page *table, unsigned long addr)
 {
 	spinlock_t *pml = pmd_lockptr(pmd);
 
@@ -59,6 +61,7 @@ bool reclaim_pt_fast(pmd_t *pmd, struct page *table)
 	 * check both anyway: they are what makes clearing the PMD safe.
 	 */
 	if (table->pt_count == 0 && pmd_holds(pmdp_get(pmd), table)) {
+		ptcheck_reclaim(table, addr);
 		pmd_clear(pmd);               /* R1 step 1: unhook under the parent's lock */
 		cleared = true;
 	}
@@ -73,6 +76,8 @@ void reclaim_pt_slow(struct mmu_gather *tlb, pmd_t *pmd, struct page *table,
 {
 	if (ptreclaim_slow_delay_ms)
 		sleep_ns(ptreclaim_slow_delay_ms * 1000000ull);   /* fault injection, see above */
+	if (ptreclaim_slow_hook)
+		ptreclaim_slow_hook(tlb, addr);                   /* a test's "meanwhile" */
 
 	spinlock_t *pml = pmd_lock(pmd);
 	pmd_t pmdval = pmdp_get(pmd);
@@ -91,8 +96,12 @@ void reclaim_pt_slow(struct mmu_gather *tlb, pmd_t *pmd, struct page *table,
 	/* ... and the count again under the PTE lock, which keeps it still. */
 	spin_lock(&table->ptl);
 	bool empty = table->pt_count == 0;     /* R6: reclaim only what is empty */
-	if (empty)
+	if (ptbug_is(PTBUG_STALE_SCAN))
+		empty = true;                  /* ptbug: trusts what the zap saw, lock since dropped */
+	if (empty) {
+		ptcheck_reclaim(table, addr);
 		pmd_clear(pmd);                /* R1 step 1 */
+	}
 	spin_unlock(&table->ptl);
 	spin_unlock(pml);
 	if (!empty) {

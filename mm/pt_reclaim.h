@@ -43,14 +43,17 @@ bool reclaim_pt_enabled(void);
 /* Fault injection (boot options ptreclaim.force_slow, ptreclaim.slow_delay_ms; tests set them). */
 extern bool ptreclaim_force_slow;
 extern unsigned long ptreclaim_slow_delay_ms;
+/* Tests only: run at the same point, to make "meanwhile, another CPU ..." happen for sure. */
+extern void (*ptreclaim_slow_hook)(struct mmu_gather *tlb, unsigned long addr);
 
 /*
  * Fast path. Called with the PTE lock of `table` held, after a zap brought
- * its count to zero; pmd is the entry that pointed at it. Returns true if
+ * its count to zero; pmd is the entry that points at it, addr an address
+ * it maps. Returns true if
  * the PMD was cleared: the caller, after dropping the PTE lock, hands the
  * table to pte_free_tlb(). False: the slow path must try.
  */
-bool reclaim_pt_fast(pmd_t *pmd, struct page *table);
+bool reclaim_pt_fast(pmd_t *pmd, struct page *table, unsigned long addr);
 
 /*
  * Slow path. No page-table lock held. table is the one the zap emptied;

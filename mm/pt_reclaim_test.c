@@ -240,3 +240,40 @@ KTEST(r4_flush_before_reinstall_after_reclaim)
 	KT_EXPECT_EQ(vm_event_sum(TLB_FLUSH_BEFORE_SET_PMD) - r4, 0);
 	env_end(t, &e);
 }
+
+/*
+ * The 6.14-rc1 bug, made to happen: the zap empties the table and its
+ * fast path fails; before the slow path runs, a fault writes a page of the
+ * table again (the hook stands in for another CPU). The slow path must
+ * find the table busy and keep it, with the new page's data. Under
+ * ptbug=stale-scan it trusts what the zap saw and reclaims a table in use
+ * (suite ptbug-stale-scan: ptcheck reports R6).
+ */
+static void refill_meanwhile(struct mmu_gather *tlb, unsigned long addr)
+{
+	struct vm_area_struct *vma = find_vma(tlb->mm, addr);   /* mmap_lock held by madvise */
+	__handle_mm_fault(vma, RECLAIM_BASE + 5 * PG, FAULT_FLAG_WRITE);
+}
+
+KTEST(pt_reclaim_refilled_before_slow_path)
+{
+	struct reclaim_env e;
+	if (!reclaim_pt_enabled())
+		KT_SKIP("booted with ptreclaim=off");
+	KT_ASSERT(env_start(&e, PMD_SIZE));
+	KT_ASSERT_EQ(touch(0, 4, 'h'), 0);
+	bool saved = ptreclaim_force_slow;
+	ptreclaim_force_slow = true;
+	ptreclaim_slow_hook = refill_meanwhile;
+	KT_EXPECT_EQ(do_madvise(e.mm, RECLAIM_BASE, 4 * PG, MADV_DONTNEED), 0);
+	ptreclaim_slow_hook = NULL;
+	ptreclaim_force_slow = saved;
+	KT_EXPECT_EQ(DELTA(&e, PT_RECLAIM_BUSY, busy), 1);
+	KT_EXPECT_EQ(DELTA(&e, PT_RECLAIM_SLOW, slow), 0);
+	struct page *table = table_at(e.mm, RECLAIM_BASE);
+	KT_EXPECT(table != NULL);
+	if (table)
+		KT_EXPECT_EQ(table->pt_count, 1);
+	KT_EXPECT_EQ(get_mm_rss(e.mm), 1);
+	env_end(t, &e);
+}
