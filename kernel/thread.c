@@ -12,6 +12,7 @@
 #include "kernel/sched.h"
 #include "kernel/string.h"
 #include "kernel/wait.h"
+#include "mm/mm.h"
 #include "mm/page_alloc.h"
 #include "mm/slab.h"
 
@@ -127,6 +128,7 @@ struct thread *thread_create_user(const char *name, const struct trap_frame *reg
 
 	if (t) {
 		memcpy(task_pt_regs(t), regs, sizeof(*regs));
+		mmget(mm);                   /* its own; exit_mm() drops it (kernel/process.c) */
 		t->mm = mm;
 	}
 	return t;
