@@ -1,5 +1,6 @@
 /* Memory-management counters and their /proc/vmstat names (see vmstat.h). */
 #include "kernel/vmstat.h"
+#include "kernel/fault_inject.h"
 #include "kernel/string.h"
 
 DEFINE_PER_CPU(struct vm_event_state, vm_events);
@@ -54,5 +55,7 @@ size_t vmstat_show(char *buf, size_t size)
 	for (int i = 0; i < NR_VM_EVENTS; i++)
 		len += snprintf(buf + len, len < size ? size - len : 0, "%s %lu\n",
 				vm_event_names[i], vm_event_sum(i));
+	/* The fault-injection points that are on, so a user test can prove its race ran. */
+	len += fault_inject_vmstat_show(buf + len, len < size ? size - len : 0);
 	return len;
 }

@@ -1,6 +1,6 @@
 /*
  * Taking mappings away: zapping the PTEs of a range (munmap, MADV_DONTNEED,
- * mm_destroy) and freeing the page tables of a range nothing maps any more
+ * exit_mmap) and freeing the page tables of a range nothing maps any more
  * (free_pgtables). Both work inside an mmu_gather (mm/tlb.h), which flushes
  * the TLBs before anything is freed.
  *

@@ -104,6 +104,16 @@ SUITES = [
          modules=["build/user/tests/tlb_batching=tlb_batching"], status=0,
          log_has=[r"DONTNEED of 256 pages with 3 other CPUs: 3 shootdown IPIs, "
                   r"local flushes: \d{4,} INVLPG, 0 full"]),
+    # Issue 9, bug 1: a thread on its way out must not keep the mm loaded.
+    # fault_inject=exit_delay holds each exiting thread after it left its
+    # process until its CPU drops the mm, so the main thread's exit_group
+    # always lands in that window (without the fix: mm_destroy panics "still
+    # loaded"). The last run reads the point's counters: three holds, each
+    # ended by the mm being dropped.
+    dict(name="exit-race", cmdline="fault_inject=exit_delay:30000",
+         modules=["build/user/tests/exit_race=exit_race"] * 3
+         + ["build/user/tests/exit_race=exit_race check 3"], ktap=True,
+         log_lacks=[r"PANIC", r"KERNEL EXCEPTION", r"did not come"]),
     # A file that is not a program: a clear message, status 126, and the
     # kernel goes on to run the next program.
     dict(name="malformed-elf", cmdline="init.expect=notelf:126",
