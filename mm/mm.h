@@ -9,7 +9,7 @@
  * way (mm/pgtable.c). Unmapping zaps the PTEs and frees what they mapped
  * after a TLB flush (mm/memory.c, mm/mmu_gather.c).
  *
- * Lock order (DESIGN.md), outer to inner:
+ * Lock order (docs/design.md, section 4), outer to inner:
  *   1. mm->mmap_lock       read: page fault, MADV_DONTNEED
  *                          write: mmap, munmap, mprotect, brk, other madvise
  *   2. mm->page_table_lock populating a PGD or PUD entry
