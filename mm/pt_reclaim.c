@@ -5,7 +5,7 @@
  */
 #include "mm/pt_reclaim.h"
 #include "kernel/bootopt.h"
-#include "kernel/timer.h"
+#include "kernel/fault_inject.h"
 #include "kernel/vmstat.h"
 #include "mm/pgtable.h"
 #include "mm/ptcheck.h"
@@ -17,17 +17,19 @@ BOOT_OPTION_BOOL("ptreclaim", ptreclaim,
 
 /*
  * Fault injection for the race tests (user/tests/pt_reclaim_race.c and
- * mm/pt_reclaim_test.c, which also set these directly): force_slow makes every fast-path try-lock "fail", so each reclaim takes
- * the slow path; slow_delay_ms sleeps between the zap and the slow path,
- * with no page-table lock held, so that a fault can refill the table
- * (pt_reclaim_busy) or another DONTNEED reclaim it first (pt_reclaim_raced).
+ * mm/pt_reclaim_test.c, which also set these directly): force_slow makes
+ * every fast-path try-lock "fail", so each reclaim takes the slow path;
+ * the point reclaim_slow (fault_inject=reclaim_slow:MS) holds the DONTNEED
+ * between the zap and the slow path, with no page-table lock held, so that
+ * a fault can refill the table (pt_reclaim_busy) or another DONTNEED
+ * reclaim it first (pt_reclaim_raced).
  */
 bool ptreclaim_force_slow;
 BOOT_OPTION_BOOL("ptreclaim.force_slow", ptreclaim_force_slow,
 		 "fault injection: the reclaim fast path always fails its try-lock");
-unsigned long ptreclaim_slow_delay_ms;
-BOOT_OPTION_ULONG("ptreclaim.slow_delay_ms", ptreclaim_slow_delay_ms,
-		  "fault injection: sleep this long before each slow-path reclaim");
+DEFINE_FAULT_INJECT(fi_reclaim_slow, "reclaim_slow",
+		    "hold a DONTNEED between the zap that emptied a PTE table and its "
+		    "slow-path reclaim (no page-table lock held)");
 void (*ptreclaim_slow_hook)(struct mmu_gather *tlb, unsigned long addr);
 
 bool reclaim_pt_enabled(void)
@@ -74,8 +76,7 @@ bool reclaim_pt_fast(pmd_t *pmd, struct page *table, unsigned long addr)
 void reclaim_pt_slow(struct mmu_gather *tlb, pmd_t *pmd, struct page *table,
 		     unsigned long addr)
 {
-	if (ptreclaim_slow_delay_ms)
-		sleep_ns(ptreclaim_slow_delay_ms * 1000000ull);   /* fault injection, see above */
+	fault_inject_delay(&fi_reclaim_slow);              /* fault injection, see above */
 	if (ptreclaim_slow_hook)
 		ptreclaim_slow_hook(tlb, addr);                   /* a test's "meanwhile" */
 

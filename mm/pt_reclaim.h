@@ -40,9 +40,8 @@ struct zap_details {
 /* Boot option ptreclaim=on|off (default on). */
 bool reclaim_pt_enabled(void);
 
-/* Fault injection (boot options ptreclaim.force_slow, ptreclaim.slow_delay_ms; tests set them). */
+/* Fault injection (boot option ptreclaim.force_slow; tests set it). See also fault_inject=reclaim_slow. */
 extern bool ptreclaim_force_slow;
-extern unsigned long ptreclaim_slow_delay_ms;
 /* Tests only: run at the same point, to make "meanwhile, another CPU ..." happen for sure. */
 extern void (*ptreclaim_slow_hook)(struct mmu_gather *tlb, unsigned long addr);
 

@@ -72,6 +72,8 @@ KTEST(pt_reclaim_whole_table)
 	struct reclaim_env e;
 	if (!reclaim_pt_enabled())
 		KT_SKIP("booted with ptreclaim=off");
+	if (ptreclaim_force_slow)
+		KT_SKIP("booted with ptreclaim.force_slow: no fast path");
 	KT_ASSERT(env_start(&e, 2 * PMD_SIZE));
 	KT_ASSERT_EQ(touch(0, PTES_PER_TABLE, 'a'), 0);
 	long bytes = mm_pgtables_bytes(e.mm);
@@ -97,6 +99,8 @@ KTEST(pt_reclaim_any_alignment)
 	struct reclaim_env e;
 	if (!reclaim_pt_enabled())
 		KT_SKIP("booted with ptreclaim=off");
+	if (ptreclaim_force_slow)
+		KT_SKIP("booted with ptreclaim.force_slow: no fast path");
 	KT_ASSERT(env_start(&e, 2 * PMD_SIZE));
 	KT_ASSERT_EQ(touch(0, 2 * PTES_PER_TABLE, 'b'), 0);
 	long bytes = mm_pgtables_bytes(e.mm);
@@ -125,6 +129,8 @@ KTEST(pt_reclaim_zero_page_entries)
 	struct reclaim_env e;
 	if (!reclaim_pt_enabled())
 		KT_SKIP("booted with ptreclaim=off");
+	if (ptreclaim_force_slow)
+		KT_SKIP("booted with ptreclaim.force_slow: no fast path");
 	KT_ASSERT(env_start(&e, PMD_SIZE));
 	for (int i = 0; i < 8; i++)
 		KT_EXPECT_EQ(peek(RECLAIM_BASE + i * PG), 0);
