@@ -282,6 +282,20 @@ unsigned long rcu_gp_completed(void)
 	return READ_ONCE(rcu_state.completed);
 }
 
+unsigned long get_state_synchronize_rcu(void)
+{
+	smp_mb();                                       /* (C): after the caller's unpublish */
+	unsigned long flags = spin_lock_irqsave(&rcu_state.lock);
+	unsigned long gp = rcu_state.completed + (rcu_state.gp_active ? 2 : 1);
+	spin_unlock_irqrestore(&rcu_state.lock, flags);
+	return gp;
+}
+
+bool poll_state_synchronize_rcu(unsigned long cookie)
+{
+	return READ_ONCE(rcu_state.completed) >= cookie;
+}
+
 unsigned long rcu_stall_warnings(void)
 {
 	return READ_ONCE(rcu_state.stall_warnings);

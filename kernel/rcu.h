@@ -110,6 +110,15 @@ void rcu_init(void);
 
 /* Grace periods completed since boot (the grace-period number). */
 unsigned long rcu_gp_completed(void);
+/*
+ * A cookie for "a full grace period from now": the number of the first
+ * grace period that starts after this call (Linux's names). It does not
+ * start one; poll_state_synchronize_rcu(cookie) says whether it has ended.
+ * Used by checkers (mm/ptcheck.c) that must tell whether a grace period
+ * separates two events.
+ */
+unsigned long get_state_synchronize_rcu(void);
+bool poll_state_synchronize_rcu(unsigned long cookie);
 /* Stall warnings printed since boot (rcu_stall_timeout=SECONDS). */
 unsigned long rcu_stall_warnings(void);
 extern unsigned long rcu_stall_timeout;

@@ -11,7 +11,7 @@
  * PGD and PUD entries are populated under mm->page_table_lock.
  *
  * Upper levels (PUD, PMD tables) leave an mm only in munmap's free_pgtables
- * and in mm_destroy, both with mmap_lock held for writing; so with mmap_lock
+ * and in exit_mmap, both with mmap_lock held for writing; so with mmap_lock
  * held for reading a walker may read PGD and PUD entries without a lock. A
  * PTE table is reached through pte_offset_map*(), which follows rule R3 so
  * that it stays correct once PTE tables can be reclaimed under mmap_lock
@@ -140,6 +140,13 @@ void free_pgtable_page(struct page *table);
  * Any context.
  */
 void free_pgtable_page_rcu(struct page *table);
+
+/*
+ * The end of a PTE table's split lock: only once nobody can reach the
+ * table, after its grace period (R1). The lock lives in struct page and
+ * needs no teardown here; the call marks the moment, which ptcheck checks.
+ */
+void pgtable_lock_destroy(struct page *table);
 
 /*
  * What every entry of a page-table page holds once its grace period has

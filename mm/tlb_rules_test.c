@@ -1,5 +1,5 @@
 /*
- * Tests of rules R4 and R7 (DESIGN.md), on the flush counters:
+ * Tests of rules R4 and R7 (docs/design.md), on the flush counters:
  *
  *  - R4: while a gather on the mm may still owe a flush
  *    (mm->tlb_flush_pending), installing a new PTE table flushes the range

@@ -60,14 +60,42 @@ SUITES = [
     dict(name="run-elf-args", cmdline="init=exit",
          modules=["build/user/tests/hello=hello one two"], status=0,
          log_has=[r"argc 3, argv\[0\] hello"]),
-    # R5: with ptfree=ipi an IPI round trip replaces the RCU grace period
-    # before a page table is freed. A walker inside rcu_read_lock() runs with
-    # interrupts on, answers the IPI mid-walk, and reads the freed (poisoned)
-    # table: the test that passes by default must FAIL here, and say why.
-    dict(name="r5-ipi-switch", cmdline="ptfree=ipi ktest=pgtable_not_freed_under_rcu_reader",
+    # ptcheck (mm/ptcheck.c) watches every page-table page die in order:
+    # the whole in-kernel suite runs clean under it.
+    dict(name="ptcheck-ktest", cmdline="ptcheck ktest", smp=4, ktap=True,
+         log_has=[r"^ptcheck: checking page-table lifetime rules"],
+         log_lacks=[r"ptcheck: violation", r"ptbug"]),
+    # ptbug=NAME plants one of Linux's historic bugs; each suite runs a
+    # workload that passes without it (ptcheck-ktest) and expects ptcheck's
+    # report, or the failing test, with it.
+    #  - ipi-free (R5): an IPI round trip replaces the RCU grace period. A
+    #    walker inside rcu_read_lock() runs with interrupts on, answers the
+    #    IPI mid-walk, and reads the freed (poisoned) table.
+    dict(name="ptbug-ipi-free",
+         cmdline="ptbug=ipi-free ptcheck ktest=pgtable_not_freed_under_rcu_reader",
          status=1,
-         log_has=[r"expected !rr\.saw_dead",
+         log_has=[r"THIS KERNEL IS BROKEN ON PURPOSE",
+                  r"^ptcheck: violation R1: page-table page freed before a grace period",
+                  r"expected !rr\.saw_dead",
                   r"^not ok 1 pgtable_not_freed_under_rcu_reader$"]),
+    #  - no-r4: a PTE table installed where a reclaimed one's flush is owed.
+    dict(name="ptbug-no-r4", cmdline="ptbug=no-r4 ptcheck ktest=r4_*", status=1,
+         log_has=[r"^ptcheck: violation R4: PMD populated while its TLB flush is pending "
+                  r"at 0x30000000000$",
+                  r"^not ok \d r4_flush_before_reinstall_after_reclaim$"]),
+    #  - stale-scan (6.14-rc1): slow reclaim trusts the zap's "empty" after
+    #    a fault refilled the table; Linux saw "Bad rss-counter state", here
+    #    ptcheck reports R6 and the gather refuses the table (a panic).
+    dict(name="ptbug-stale-scan",
+         cmdline="ptbug=stale-scan ptcheck ktest=pt_reclaim_refilled_before_slow_path",
+         status=125,
+         log_has=[r"^ptcheck: violation R6: PTE table reclaimed with an entry in use "
+                  r"at 0x30000005000$", r"leaves its mm with 1 entries in use"]),
+    #  - ptlock-early (syzbot, Dec 2024): the split lock dies at the unhook,
+    #    while an R3 walker may still take it.
+    dict(name="ptbug-ptlock-early",
+         cmdline="ptbug=ptlock-early ptcheck ktest=pt_reclaim_whole_table", status=0,
+         log_has=[r"^ptcheck: violation R1: split PTE lock destroyed before its TLB flush"]),
 
     # tlb_single_page_flush_ceiling: above it a range flush reloads CR3
     # (the user suite sees "0 INVLPG, 4 full" at the default 33); raised to
@@ -76,6 +104,16 @@ SUITES = [
          modules=["build/user/tests/tlb_batching=tlb_batching"], status=0,
          log_has=[r"DONTNEED of 256 pages with 3 other CPUs: 3 shootdown IPIs, "
                   r"local flushes: \d{4,} INVLPG, 0 full"]),
+    # Issue 9, bug 1: a thread on its way out must not keep the mm loaded.
+    # fault_inject=exit_delay holds each exiting thread after it left its
+    # process until its CPU drops the mm, so the main thread's exit_group
+    # always lands in that window (without the fix: mm_destroy panics "still
+    # loaded"). The last run reads the point's counters: three holds, each
+    # ended by the mm being dropped.
+    dict(name="exit-race", cmdline="fault_inject=exit_delay:30000",
+         modules=["build/user/tests/exit_race=exit_race"] * 3
+         + ["build/user/tests/exit_race=exit_race check 3"], ktap=True,
+         log_lacks=[r"PANIC", r"KERNEL EXCEPTION", r"did not come"]),
     # A file that is not a program: a clear message, status 126, and the
     # kernel goes on to run the next program.
     dict(name="malformed-elf", cmdline="init.expect=notelf:126",

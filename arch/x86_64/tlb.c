@@ -7,6 +7,7 @@
 #include "kernel/smp.h"
 #include "kernel/vmstat.h"
 #include "mm/mm.h"
+#include "mm/ptcheck.h"
 
 unsigned long tlb_single_page_flush_ceiling = 33;
 BOOT_OPTION_ULONG("tlb_single_page_flush_ceiling", tlb_single_page_flush_ceiling,
@@ -64,6 +65,8 @@ void flush_tlb_mm_range(struct mm_struct *mm, unsigned long start, unsigned long
 {
 	struct flush_tlb_info info = { mm, start, end, stride_shift, freed_tables };
 	cpumask_t targets;
+
+	ptcheck_flushed(mm, start, end);          /* a checker's note, before anyone may free */
 
 	preempt_disable();
 	/*
