@@ -35,14 +35,20 @@
  *
  * At the end, with the threads stopped: every page's last run is checked
  * once more, a DONTNEED of the whole range must leave VmRSS where it was
- * and give back every table (Quiesce: each counted in pt_reclaim_fast or
- * _slow), and the /proc/vmstat deltas of the run are printed.
+ * and give back every table, and the /proc/vmstat deltas of the run are
+ * printed. On Quiesce that last DONTNEED, alone on the mm, reclaims each
+ * table by the fast path: its PMD try-lock cannot fail.
  *
- * Without fault injection, whether a fault actually hit a zap's window is
- * up to the scheduler: the counters are printed, not asserted. The suite
- * that boots Quiesce with the injected delays passes --injected, and then
- * the counters must show that the slow, raced and flush-before-set_pmd
- * (R4) paths all ran.
+ * Whether a fault actually hit a zap's window in that run is up to the
+ * scheduler: its counters are printed, not asserted. The suite
+ * pt-reclaim-race boots Quiesce with ptreclaim.force_slow (every reclaim
+ * takes the slow path) and fault_inject=reclaim_slow:MS (each DONTNEED that
+ * emptied a table is held MS before the slow path, holding no page-table
+ * lock), under ptcheck, and passes --injected. Then the random run must
+ * reclaim by the slow path only, and afterwards each slow-path outcome is
+ * built on purpose, waiting for the injection point's hit counter rather
+ * than for time: busy (refilled), raced (reclaimed by the other DONTNEED)
+ * and the flush before installing a table (R4). See "With --injected".
  */
 #include "check.h"
 
@@ -54,7 +60,9 @@
 #define RANGE (NTABLES * PMD_SIZE)
 #define NWRITERS 2
 #define NDROPPERS 2
-#define DROPS 200                 /* per dropper */
+#define DROPS 100                 /* per dropper */
+/* Under --injected each reclaim is held MS: fewer drops keep the run short. */
+#define DROPS_INJECTED 25
 #define GAP 32                    /* writer visits between two drops */
 #define SET 16                    /* pages a writer visits in turn ... */
 #define ROUNDS 4                  /* ... so many times over */
@@ -75,6 +83,7 @@ struct drop {
 struct dropper {
 	int id;
 	unsigned long seq;            /* 2k: k drops done; 2k+1: drop k running */
+	int drops;                    /* how many to make */
 	struct drop log[DROPS];       /* log[k] written before seq = 2k+1 */
 	uint64_t rng;
 	int cpu;
@@ -334,7 +343,7 @@ static int dropper_main(void *arg)
 
 	pin_to_cpu(d->cpu);
 	barrier_wait(&start_line);
-	for (int k = 0; k < DROPS; k++) {
+	for (int k = 0; k < d->drops; k++) {
 		wait_for_visits(d->id, __atomic_load_n(&visits, __ATOMIC_SEQ_CST) + GAP);
 		d->log[k] = choose_drop(d, k);
 		__atomic_store_n(&d->seq, 2UL * k + 1, __ATOMIC_RELEASE);
@@ -353,10 +362,13 @@ static void read_counters(long v[NCOUNTERS])
 		v[i] = vmstat(counters[i]);
 }
 
-/* The run's counters; with --injected each path must have run. */
+/* The run's counters; with --injected the injection point must have held
+ * DONTNEEDs, and none may have taken the fast path. */
 static void check_counters(const long a[NCOUNTERS], const long b[NCOUNTERS],
 			   bool on_quiesce, bool injected)
 {
+	long held = vmstat("fault_inject_reclaim_slow_hits");
+
 	char line[256];
 	int n = 0;
 
@@ -369,12 +381,13 @@ static void check_counters(const long a[NCOUNTERS], const long b[NCOUNTERS],
 	check_section("/proc/vmstat deltas of the run:%s", line);
 	if (!on_quiesce)
 		return;
-	for (int i = 0; i < NCOUNTERS; i++) {
+	for (int i = 0; i < NCOUNTERS; i++)
 		CHECK(a[i] >= 0);           /* the counter exists */
-		if (injected && b[i] - a[i] == 0)
-			check_fail(__FILE__, __LINE__, "%s did not move under fault injection",
-				   counters[i]);
-	}
+	if (!injected)
+		return;
+	check_section("fault injection: reclaim_slow held %ld DONTNEEDs since boot", held);
+	CHECK(held > 0);
+	CHECK_EQ(b[0] - a[0], 0);           /* pt_reclaim_fast: force_slow */
 }
 
 /* With the threads stopped: every page holds its last run, whole. */
@@ -386,7 +399,7 @@ static void check_all_pages(void)
 	}
 }
 
-static void start_threads(struct thread *t[])
+static void start_threads(struct thread *t[], int drops)
 {
 	static int cpus[CPU_MAX];
 	int ncpus = cpu_allowed(cpus, CPU_MAX), n = 0;
@@ -405,27 +418,29 @@ static void start_threads(struct thread *t[])
 			d->id = i / 2;
 			d->cpu = cpu;
 			d->rng = 0x89abcdefUL + (uint64_t)i;
+			d->drops = drops;
 			CHECK(thread_create(&t[n++], dropper_main, d) > 0);
 		}
 	}
 	check_section("%d writers and %d droppers on %d CPUs, %d tables, %d drops each",
-		      NWRITERS, NDROPPERS, ncpus < 4 ? ncpus : 4, NTABLES, DROPS);
+		      NWRITERS, NDROPPERS, ncpus < 4 ? ncpus : 4, NTABLES, drops);
 }
 
 /*
  * A DONTNEED of the whole range, with nothing else running: VmRSS back to
  * where it was before the first write, every table given back (on Quiesce
- * each one counted as reclaimed). Linux keeps them unless it has
- * CONFIG_PT_RECLAIM: there only the bound is checked.
+ * each one counted as reclaimed: by the fast path, nobody holding the PMD
+ * lock, or by the slow one under force_slow). Linux keeps them unless it
+ * has CONFIG_PT_RECLAIM: there only the bound is checked.
  */
-static void check_final_dontneed(long rss0, long pte0, bool on_quiesce)
+static void check_final_dontneed(long rss0, long pte0, bool on_quiesce, bool injected)
 {
-	long r0 = vmstat("pt_reclaim_fast") + vmstat("pt_reclaim_slow");
+	long fast0 = vmstat("pt_reclaim_fast"), slow0 = vmstat("pt_reclaim_slow");
 	long rss1 = proc_status_kb("VmRSS"), pte1 = proc_status_kb("VmPTE");
 
 	CHECK_OK(sys_madvise(range, RANGE, MADV_DONTNEED));
 	long rss2 = proc_status_kb("VmRSS"), pte2 = proc_status_kb("VmPTE");
-	long r1 = vmstat("pt_reclaim_fast") + vmstat("pt_reclaim_slow");
+	long fast1 = vmstat("pt_reclaim_fast"), slow1 = vmstat("pt_reclaim_slow");
 	check_section("final DONTNEED: VmRSS %ld -> %ld kB (start %ld), "
 		      "VmPTE %ld -> %ld kB (start %ld)", rss1, rss2, rss0, pte1, pte2, pte0);
 	CHECK(rss1 - rss2 >= (NPAGES - RSS_SLACK_PAGES) * KB_PER_PAGE);
@@ -434,11 +449,114 @@ static void check_final_dontneed(long rss0, long pte0, bool on_quiesce)
 	CHECK(pte2 - pte0 <= 2 * TABLE_KB + (on_quiesce ? 0 : NTABLES * TABLE_KB));
 	if (on_quiesce) {
 		CHECK_EQ(pte1 - pte2, NTABLES * TABLE_KB);
-		CHECK_EQ(r1 - r0, NTABLES);
+		CHECK_EQ(fast1 - fast0, injected ? 0 : NTABLES);
+		CHECK_EQ(slow1 - slow0, injected ? NTABLES : 0);
 	}
 }
 
-/* Argument: --injected (Quiesce booted with the race fault injection). */
+/* ---- With --injected: each slow-path outcome made to happen ---------------
+ *
+ * The random run above shows what the scheduler happened to produce. Here
+ * each interleaving is built on purpose, waiting for events rather than
+ * for time: a helper thread DONTNEEDs a table holding a few written pages;
+ * its zap empties the table, and the injection point holds it before the
+ * slow path, no lock held, for MS. The point's hit counter in /proc/vmstat
+ * rising is the event "the helper is in the window"; then the main thread
+ * acts, and the helper's slow path finds what it did:
+ *   refill         main writes a page of the table: not empty after all
+ *                  (pt_reclaim_busy)
+ *   refill, drop   main writes a page and DONTNEEDs it: main's own zap
+ *                  empties the table again and is held in turn; the helper,
+ *                  held first, reclaims the table, and main's slow path
+ *                  finds the PMD changed (pt_reclaim_raced)
+ *   populate       main writes into a 2 MiB slot with no table: the new
+ *                  table is installed while the helper's gather still owes
+ *                  a flush (tlb_flush_before_set_pmd, R4)
+ * A virtual CPU stalled past MS spoils an attempt (the helper leaves the
+ * window before main acts), so each is tried until its counter moves, a
+ * bounded number of times.
+ */
+
+#define ATTEMPTS 20
+#define FILLED 16                 /* pages written in the table first */
+
+enum meanwhile { REFILL, REFILL_AND_DROP, POPULATE };
+
+struct held_drop {
+	char *addr;
+	int done;
+};
+
+static int held_drop_main(void *arg)
+{
+	struct held_drop *h = arg;
+
+	CHECK_OK(sys_madvise(h->addr, PMD_SIZE, MADV_DONTNEED));
+	__atomic_store_n(&h->done, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* Waits until the injection point holds someone: true, or the helper
+ * finished without being seen held (false). */
+static bool wait_held(long hits0, const struct held_drop *h)
+{
+	while (vmstat("fault_inject_reclaim_slow_hits") == hits0)
+		if (__atomic_load_n(&h->done, __ATOMIC_ACQUIRE))
+			return false;
+	return true;
+}
+
+/* One attempt with table 0 of the range; true if `counter` moved. */
+static bool attempt(enum meanwhile what, const char *counter)
+{
+	char *t = range, *refill = range + 100 * PAGE_SIZE;
+	struct held_drop h = { .addr = t };
+	struct thread *th;
+
+	for (int i = 0; i < FILLED; i++)
+		t[i * PAGE_SIZE] = 1;
+	long c0 = vmstat(counter), hits0 = vmstat("fault_inject_reclaim_slow_hits");
+	CHECK(thread_create(&th, held_drop_main, &h) > 0);
+	if (wait_held(hits0, &h)) {
+		if (what == POPULATE) {
+			range[2 * PMD_SIZE] = 1;             /* table 2: none there */
+		} else {
+			*refill = 1;
+			if (what == REFILL_AND_DROP)
+				CHECK_OK(sys_madvise(refill, PAGE_SIZE, MADV_DONTNEED));
+		}
+	}
+	CHECK_EQ(thread_join(th), 0);
+	CHECK_OK(sys_madvise(range, RANGE, MADV_DONTNEED));  /* the next attempt starts clean */
+	return vmstat(counter) > c0;
+}
+
+static void provoke(enum meanwhile what, const char *name, const char *counter)
+{
+	int n = 1;
+
+	while (!attempt(what, counter)) {
+		if (++n > ATTEMPTS)
+			check_fail(__FILE__, __LINE__, "%s: %s did not move in %d attempts",
+				   name, counter, ATTEMPTS);
+	}
+	check_section("%s while a DONTNEED is held before its slow path: %s, attempt %d",
+		      name, counter, n);
+}
+
+static void check_slow_path_outcomes(long pte_end)
+{
+	long slow0 = vmstat("pt_reclaim_slow");
+
+	provoke(REFILL, "refill", "pt_reclaim_busy");
+	provoke(REFILL_AND_DROP, "refill and drop", "pt_reclaim_raced");
+	provoke(POPULATE, "populate another table", "tlb_flush_before_set_pmd");
+	CHECK(vmstat("pt_reclaim_slow") > slow0);
+	CHECK_EQ(proc_status_kb("VmPTE"), pte_end);          /* all given back again */
+}
+
+/* Argument: --injected (Quiesce booted with ptreclaim.force_slow and
+ * fault_inject=reclaim_slow:MS). */
 int main(int argc, char **argv)
 {
 	static struct thread *t[NWRITERS + NDROPPERS];
@@ -456,7 +574,7 @@ int main(int argc, char **argv)
 	range = (char *)(((unsigned long)map + PMD_SIZE - 1) & ~(PMD_SIZE - 1));
 
 	long t0 = now_ns();
-	start_threads(t);
+	start_threads(t, injected ? DROPS_INJECTED : DROPS);
 	long rss0 = proc_status_kb("VmRSS"), pte0 = proc_status_kb("VmPTE");
 	read_counters(before);
 	barrier_wait(&start_line);
@@ -468,7 +586,9 @@ int main(int argc, char **argv)
 		      (now_ns() - t0) / 1000000);
 	check_all_pages();
 	check_counters(before, after, on_quiesce, injected);
-	check_final_dontneed(rss0, pte0, on_quiesce);
+	check_final_dontneed(rss0, pte0, on_quiesce, injected);
+	if (injected && on_quiesce)
+		check_slow_path_outcomes(proc_status_kb("VmPTE"));
 	for (int i = 0; i < NWRITERS + NDROPPERS; i++)
 		CHECK_EQ(thread_join(t[i]), 0);
 	CHECK_OK(sys_munmap(map, RANGE + PMD_SIZE));
