@@ -135,4 +135,46 @@ SUITES = [
     dict(name="no-long-mode", cpu="qemu32", tcg_only=True, status="nonzero",
          poweroff_line=False, timeout=60,
          log_has=[r"^Quiesce: boot error: CPU has no long mode$"]),
+
+    # Empty PTE tables reclaimed by MADV_DONTNEED (R6), user side. The
+    # default user suites run pt_reclaim and pt_reclaim_race with reclaim
+    # on; these boots change what they must see.
+    # ptreclaim=off: one empty table per 2 MiB chunk stays behind.
+    dict(name="pt-reclaim-off", cmdline="init=exit ptreclaim=off",
+         modules=["build/user/tests/pt_reclaim=pt_reclaim --expect-off"], status=0,
+         log_has=[r"^# .*expecting reclaim of none$",
+                  r"^# aligned: expected 512 tables left",
+                  r"^# PASS: \d+ checks$"]),
+    # Every reclaim takes the slow path and is held 20 ms before it, no
+    # lock held: faults refill tables and the other DONTNEED reclaims them
+    # in that window. The program then builds each outcome on purpose
+    # (busy, raced, R4 flush before installing a table); ptcheck watches.
+    dict(name="pt-reclaim-race",
+         cmdline="init=exit ptcheck ptreclaim.force_slow fault_inject=reclaim_slow:20",
+         modules=["build/user/tests/pt_reclaim_race=pt_reclaim_race --injected"],
+         status=0, timeout=300,
+         log_has=[r"^ptcheck: checking page-table lifetime rules",
+                  r"pt_reclaim_busy, attempt \d+$", r"pt_reclaim_raced, attempt \d+$",
+                  r"tlb_flush_before_set_pmd, attempt \d+$", r"^# PASS: \d+ checks$"],
+         log_lacks=[r"ptcheck: violation", r"PANIC"]),
+    # The same workload with a historic bug planted must fail:
+    #  - stale-scan: the slow path trusts the zap's "empty"; a writer's
+    #    refill is reclaimed with the table (ptcheck R6, then the gather
+    #    refuses the table: a panic).
+    dict(name="ptbug-stale-scan-race",
+         cmdline="init=exit ptbug=stale-scan ptcheck ptreclaim.force_slow "
+                 "fault_inject=reclaim_slow:20",
+         modules=["build/user/tests/pt_reclaim_race=pt_reclaim_race --injected"],
+         status=125, timeout=300,
+         log_has=[r"^ptcheck: violation R6: PTE table reclaimed with an entry in use",
+                  r"leaves its mm with \d+ entries in use"]),
+    #  - no-r4: a table installed while a held DONTNEED still owes its flush
+    #    is not flushed first (ptcheck R4; the R4 counter never moves).
+    dict(name="ptbug-no-r4-race",
+         cmdline="init=exit ptbug=no-r4 ptcheck ptreclaim.force_slow "
+                 "fault_inject=reclaim_slow:20",
+         modules=["build/user/tests/pt_reclaim_race=pt_reclaim_race --injected"],
+         status=1, timeout=300,
+         log_has=[r"^ptcheck: violation R4: PMD populated while its TLB flush is pending",
+                  r"tlb_flush_before_set_pmd did not move in \d+ attempts"]),
 ]

@@ -469,9 +469,12 @@ static void check_final_dontneed(long rss0, long pte0, bool on_quiesce, bool inj
  *                  empties the table again and is held in turn; the helper,
  *                  held first, reclaims the table, and main's slow path
  *                  finds the PMD changed (pt_reclaim_raced)
- *   populate       main writes into a 2 MiB slot with no table: the new
- *                  table is installed while the helper's gather still owes
- *                  a flush (tlb_flush_before_set_pmd, R4)
+ *   populate       the helper DONTNEEDs two such tables and is held once
+ *                  for each; in the second hold the first is reclaimed and
+ *                  its flush still owed (the gather ends after both). Main
+ *                  writes into the first one's 2 MiB: the new table must
+ *                  not be installed before that flush
+ *                  (tlb_flush_before_set_pmd, R4)
  * A virtual CPU stalled past MS spoils an attempt (the helper leaves the
  * window before main acts), so each is tried until its counter moves, a
  * bounded number of times.
@@ -484,6 +487,7 @@ enum meanwhile { REFILL, REFILL_AND_DROP, POPULATE };
 
 struct held_drop {
 	char *addr;
+	size_t len;
 	int done;
 };
 
@@ -491,35 +495,36 @@ static int held_drop_main(void *arg)
 {
 	struct held_drop *h = arg;
 
-	CHECK_OK(sys_madvise(h->addr, PMD_SIZE, MADV_DONTNEED));
+	CHECK_OK(sys_madvise(h->addr, h->len, MADV_DONTNEED));
 	__atomic_store_n(&h->done, 1, __ATOMIC_RELEASE);
 	return 0;
 }
 
-/* Waits until the injection point holds someone: true, or the helper
- * finished without being seen held (false). */
-static bool wait_held(long hits0, const struct held_drop *h)
+/* Waits until the injection point has made `hits` holds in all: true, or
+ * the helper finished before (false). */
+static bool wait_held(long hits, const struct held_drop *h)
 {
-	while (vmstat("fault_inject_reclaim_slow_hits") == hits0)
+	while (vmstat("fault_inject_reclaim_slow_hits") < hits)
 		if (__atomic_load_n(&h->done, __ATOMIC_ACQUIRE))
 			return false;
 	return true;
 }
 
-/* One attempt with table 0 of the range; true if `counter` moved. */
+/* One attempt with table 0 (and 1) of the range; true if `counter` moved. */
 static bool attempt(enum meanwhile what, const char *counter)
 {
-	char *t = range, *refill = range + 100 * PAGE_SIZE;
-	struct held_drop h = { .addr = t };
+	int tables = what == POPULATE ? 2 : 1;
+	char *refill = range + 100 * PAGE_SIZE;
+	struct held_drop h = { .addr = range, .len = tables * PMD_SIZE };
 	struct thread *th;
 
-	for (int i = 0; i < FILLED; i++)
-		t[i * PAGE_SIZE] = 1;
+	for (int i = 0; i < tables * FILLED; i++)
+		range[(i / FILLED) * PMD_SIZE + (i % FILLED) * PAGE_SIZE] = 1;
 	long c0 = vmstat(counter), hits0 = vmstat("fault_inject_reclaim_slow_hits");
 	CHECK(thread_create(&th, held_drop_main, &h) > 0);
-	if (wait_held(hits0, &h)) {
+	if (wait_held(hits0 + tables, &h)) {
 		if (what == POPULATE) {
-			range[2 * PMD_SIZE] = 1;             /* table 2: none there */
+			range[0] = 1;           /* where table 0 was, its flush owed */
 		} else {
 			*refill = 1;
 			if (what == REFILL_AND_DROP)
@@ -550,7 +555,7 @@ static void check_slow_path_outcomes(long pte_end)
 
 	provoke(REFILL, "refill", "pt_reclaim_busy");
 	provoke(REFILL_AND_DROP, "refill and drop", "pt_reclaim_raced");
-	provoke(POPULATE, "populate another table", "tlb_flush_before_set_pmd");
+	provoke(POPULATE, "refault of a reclaimed table's 2 MiB", "tlb_flush_before_set_pmd");
 	CHECK(vmstat("pt_reclaim_slow") > slow0);
 	CHECK_EQ(proc_status_kb("VmPTE"), pte_end);          /* all given back again */
 }
