@@ -47,7 +47,7 @@
 /* How long reclaimed tables may take to be freed after their grace period
  * (R1 step 3) before PageTables counts as wrong. A bound on a wait for an
  * event, not a delay: the loop ends as soon as the count is down. */
-#define FREE_WAIT_NS (60L * 1000 * 1000 * 1000)
+#define FREE_WAIT_NS (20L * 1000 * 1000 * 1000)
 
 enum policy {
 	RECLAIM_ANY,     /* Quiesce: any table a zap leaves empty */
