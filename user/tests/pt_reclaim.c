@@ -12,7 +12,9 @@
  *   misaligned  the region 1 MiB off: each DONTNEED covers two half tables
  *   pieces      each chunk dropped in 64 KiB DONTNEEDs, in shuffled order
  * VmPTE is printed at the start, at its peak (read after each chunk was
- * written) and at the end, with PageTables from /proc/meminfo.
+ * written) and at the end, with PageTables from /proc/meminfo. On Quiesce
+ * PageTables must come down with VmPTE once the reclaimed tables' grace
+ * periods have passed (R1): a table unhooked but never freed fails there.
  *
  * Then one table at a time: a partial DONTNEED keeps the table and the other
  * pages' data; DONTNEED of the rest empties it; refaults read zeros; one

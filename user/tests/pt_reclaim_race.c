@@ -29,9 +29,10 @@
  * the drops that may have overlapped that window are exactly those from
  * seq_before/2 to (seq_after-1)/2. A word that reads 0 is correct only if
  * one of them covered its page; any other value than the one written is
- * wrong, whatever the drops. Reading back an older run, once a word reads
- * 0 every later one must too: the page was replaced by a zero page
- * (reading the old page again after that would mean a stale translation).
+ * wrong, whatever the drops. Reading back an older run, of the words that
+ * read back as written then, once one reads 0 every later one must too:
+ * the page was replaced by a zero page (reading the old page again after
+ * that would mean a stale translation).
  *
  * At the end, with the threads stopped: every page's last run is checked
  * once more, a DONTNEED of the whole range must leave VmRSS where it was
@@ -69,7 +70,7 @@
 #define RUN_WORDS 8               /* a run: 64 bytes of one value */
 #define RUNS_PER_PAGE ((int)(PAGE_SIZE / (RUN_WORDS * 8)))
 
-/* The counters the run prints, and with --injected asserts. */
+/* The counters the run prints. */
 static const char *const counters[] = {
 	"pt_reclaim_fast", "pt_reclaim_slow", "pt_reclaim_raced",
 	"pt_reclaim_busy", "tlb_flush_before_set_pmd",
@@ -308,7 +309,6 @@ static int writer_main(void *arg)
 	return 0;
 }
 
-
 /* The range of drop k: dropper 0 whole tables, dropper 1 parts of them. */
 static struct drop choose_drop(struct dropper *d, int k)
 {
@@ -367,8 +367,6 @@ static void read_counters(long v[NCOUNTERS])
 static void check_counters(const long a[NCOUNTERS], const long b[NCOUNTERS],
 			   bool on_quiesce, bool injected)
 {
-	long held = vmstat("fault_inject_reclaim_slow_hits");
-
 	char line[256];
 	int n = 0;
 
@@ -385,6 +383,7 @@ static void check_counters(const long a[NCOUNTERS], const long b[NCOUNTERS],
 		CHECK(a[i] >= 0);           /* the counter exists */
 	if (!injected)
 		return;
+	long held = vmstat("fault_inject_reclaim_slow_hits");
 	check_section("fault injection: reclaim_slow held %ld DONTNEEDs since boot", held);
 	CHECK(held > 0);
 	CHECK_EQ(b[0] - a[0], 0);           /* pt_reclaim_fast: force_slow */
@@ -411,7 +410,8 @@ static void start_threads(struct thread *t[], int drops)
 		int cpu = cpus[i % ncpus];
 		if (i % 2 == 0) {
 			struct writer *w = &writers[i / 2];
-			*w = (struct writer){ .id = i / 2, .cpu = cpu, .rng = 0x1234567UL + (uint64_t)i };
+			*w = (struct writer){ .id = i / 2, .cpu = cpu,
+					      .rng = 0x1234567UL + (uint64_t)i };
 			CHECK(thread_create(&t[n++], writer_main, w) > 0);
 		} else {
 			struct dropper *d = &droppers[i / 2];
