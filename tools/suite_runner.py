@@ -109,11 +109,12 @@ def check_programs(suite, ktap_results, programs):
     missing = [p for p in programs if p not in reported]
     extra = [p for p in reported if p not in programs]
     results = [Result(f"{name}/{p}: never reported", FAIL,
-                      [f"{PROGRAMS_TXT} lists it, but no KTAP line names it"])
+                      [f"the ISO carries it ({PROGRAMS_TXT} beside the ISO lists it), "
+                       "but no KTAP line names it"])
                for p in missing]
     results += [Result(f"{name}/{p}: reported but not bundled", FAIL,
-                       [f"a KTAP line names it, but {PROGRAMS_TXT} does not "
-                        "list it (an ISO older than the list? run make)"])
+                       [f"a KTAP line names it, but {PROGRAMS_TXT} beside the ISO "
+                        "does not list it (an ISO older than the list? run make)"])
                 for p in extra]
     return results or [Result(f"{name}/all {len(programs)} bundled programs reported", OK)]
 
