@@ -359,6 +359,9 @@ def interrupt(signum, frame):
 
 def main(argv):
     args = parse_args(argv)
+    # Whole lines only: progress goes to stderr from the boot threads, and
+    # a block-buffered stdout would be cut mid-line between its writes.
+    sys.stdout.reconfigure(line_buffering=True)
     if args.selftest:
         return selftest()
     picked = chosen_suites(args.only)
