@@ -2,7 +2,8 @@
 #
 #   make          build build/quiesce.elf and build/quiesce.iso
 #   make run      boot with -smp 4, serial console on this terminal
-#   make test     every test suite (in-kernel KTAP under BIOS/UEFI, -smp 1/2/4/8)
+#   make test     every test suite (in-kernel KTAP under BIOS/UEFI, -smp 1/2/4/8,
+#                 the user programs, the runner's own tests, user-host-test)
 #   make gdb      QEMU halted with a gdb stub, gdb attached with symbols
 #   make deps     install the Debian packages the build and tests need
 #
