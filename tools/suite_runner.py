@@ -217,24 +217,33 @@ def crashed(run):
     return run.hung or run.poweroff is None or run.poweroff == 125
 
 
-def show(suite, results, run, seconds):
-    """Print one suite's result lines; details only for failures."""
-    print(f"# {suite['name']} ({seconds:.1f} s)")
+def report_lines(suite, results, run, seconds):
+    """One suite's result lines; details only for failures."""
+    out = [f"# {suite['name']} ({seconds:.1f} s)"]
     for r in results:
         if r.status == SKIP:
-            print(f"SKIP {r.name}" + (f" # {r.reason}" if r.reason else ""))
+            out.append(f"SKIP {r.name}" + (f" # {r.reason}" if r.reason else ""))
             continue
-        print(f"{'ok  ' if r.status == OK else 'FAIL'} {r.name}")
+        out.append(f"{'ok  ' if r.status == OK else 'FAIL'} {r.name}")
         if r.status == FAIL:
-            for line in r.diagnostics:
-                print(f"     # {line}")
+            out += [f"     # {line}" for line in r.diagnostics]
     if run is None or all(r.status != FAIL for r in results):
-        return
+        return out
     if run.qemu_stderr.strip():
-        print("     QEMU said:", *run.qemu_stderr.strip().splitlines(), sep="\n     | ")
+        out.append("     QEMU said:")
+        out += [f"     | {line}" for line in run.qemu_stderr.strip().splitlines()]
     if crashed(run):
-        print(f"     last {TAIL_LINES} lines of build/logs/{suite['name']}.log:",
-              *run.tail(TAIL_LINES), sep="\n     | ")
+        out.append(f"     last {TAIL_LINES} lines of build/logs/{suite['name']}.log:")
+        out += [f"     | {line}" for line in run.tail(TAIL_LINES)]
+    return out
+
+
+def show(suite, results, run, seconds):
+    """Print report_lines(), each line in one write: the boot threads'
+    progress messages on stderr may come between lines, never inside one."""
+    for line in report_lines(suite, results, run, seconds):
+        sys.stdout.write(line + "\n")
+    sys.stdout.flush()
 
 
 # ------------------------------------------------------------------ main
@@ -360,7 +369,7 @@ def interrupt(signum, frame):
 def main(argv):
     args = parse_args(argv)
     # Whole lines only: progress goes to stderr from the boot threads, and
-    # a block-buffered stdout would be cut mid-line between its writes.
+    # a block-buffered stdout would be cut wherever its buffer fills.
     sys.stdout.reconfigure(line_buffering=True)
     if args.selftest:
         return selftest()
