@@ -66,6 +66,8 @@ def check_status(suite, run, ktap_results):
     want = suite["status"]
     if suite["ktap"]:          # the kernel says 1 when one of its tests failed
         want = int(any(r.status == FAIL and not r.structural for r in ktap_results))
+        if want and suite["host"]:
+            want = "nonzero"   # a host command's failure: make says 2
     got, where = final_status(suite, run)
     if want == "nonzero":
         passed = got not in (None, 0)

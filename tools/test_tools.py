@@ -275,9 +275,15 @@ class HostSuiteTest(unittest.TestCase):
         code = ('print("KTAP version 1\\n1..2\\nok 1 a\\n# why\\nnot ok 2 b");'
                 'raise SystemExit(1)')
         results, run, _ = suite_runner.run_host(suite(host=python_command(code), ktap=True))
-        self.assertEqual(outcome(results), [("t/a", OK), ("t/b", FAIL), ("t/status 1", OK)])
+        self.assertEqual(outcome(results), [("t/a", OK), ("t/b", FAIL),
+                                            ("t/status nonzero", OK)])
         self.assertEqual(results[1].diagnostics, ["why"])
         self.assertIn("not ok 2 b", (suite_runner.LOG_DIR / "t.log").read_text())
+
+    def test_failure_must_show_in_the_status(self):
+        code = 'print("KTAP version 1\\n1..1\\nnot ok 1 b")'
+        results, _, _ = suite_runner.run_host(suite(host=python_command(code), ktap=True))
+        self.assertEqual(outcome(results), [("t/b", FAIL), ("t/status nonzero", FAIL)])
 
     def test_wrong_status(self):
         results, _, _ = suite_runner.run_host(
