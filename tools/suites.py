@@ -124,7 +124,7 @@ SUITES = [
     # Issue 9, bug 1: a thread on its way out must not keep the mm loaded.
     # fault_inject=exit_delay holds each exiting thread after it left its
     # process until its CPU drops the mm, so the main thread's exit_group
-    # always lands in that window (without the fix: mm_destroy panics "still
+    # always lands in that window (without the fix: __mmdrop panicked "still
     # loaded"). The last run reads the point's counters: three holds, each
     # ended by the mm being dropped.
     dict(name="exit-race", cmdline="fault_inject=exit_delay:30000",
