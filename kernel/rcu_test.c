@@ -318,3 +318,84 @@ KTEST(rcu_stall_warning)
 	rcu_barrier();
 	KT_EXPECT(rcu_stall_warnings() > warnings);
 }
+
+/*
+ * ---- issue 9, bug 2: a kernel loop on an otherwise idle CPU ----
+ *
+ * A kernel thread that loops calling cond_resched() on a CPU where nothing
+ * else is runnable never switches: cond_resched() finds no need_resched.
+ * Unless cond_resched() itself reports a quiescent state, that CPU holds
+ * every grace period back and synchronize_rcu() never returns. The wait
+ * for it is bounded (generously: emulated CPUs stall), and a failure says
+ * what held it; then the spinner stops, which lets the grace period end.
+ */
+#define HOLDOUT_CAP_NS (30000 * MS)
+
+struct holdout {
+	bool running, stop;
+	unsigned long spins;
+};
+
+static int holdout_cond_resched(void *arg)
+{
+	struct holdout *h = arg;
+
+	WRITE_ONCE(h->running, true);
+	while (!READ_ONCE(h->stop)) {
+		cond_resched();
+		h->spins++;
+	}
+	return 0;
+}
+
+static bool holdout_sync_done;
+static DECLARE_WAIT_QUEUE_HEAD(holdout_sync_wq);
+
+static int holdout_sync(void *arg)
+{
+	synchronize_rcu();
+	WRITE_ONCE(holdout_sync_done, true);
+	wake_up(&holdout_sync_wq);
+	return 0;
+}
+
+/*
+ * Run spinner(h) alone on the last CPU and synchronize_rcu() on CPU 0;
+ * true if it returned within HOLDOUT_CAP_NS (*ns: how long it took).
+ */
+static bool sync_beside(int (*spinner)(void *), struct holdout *h, u64 *ns)
+{
+	rcu_barrier();          /* no callback left to wake rcu_cb/N on the spinner's CPU */
+	struct thread *spin = kthread_run("rcu_holdout", spinner, h, nr_cpus - 1);
+	while (!READ_ONCE(h->running))
+		sleep_ns(MS);
+	holdout_sync_done = false;
+	u64 start = ktime_ns();
+	struct thread *sync = kthread_run("rcu_sync", holdout_sync, NULL, 0);
+	bool done = wait_event_timeout(holdout_sync_wq, READ_ONCE(holdout_sync_done),
+				       HOLDOUT_CAP_NS) != 0;
+	*ns = ktime_ns() - start;
+	WRITE_ONCE(h->stop, true);      /* its exit is a quiescent state: the wait ends */
+	kthread_join(spin);
+	kthread_join(sync);
+	return done;
+}
+
+KTEST(rcu_cond_resched_is_quiescent)
+{
+	struct holdout h = { 0 };
+	u64 ns;
+
+	if (nr_cpus < 2)
+		KT_SKIP("needs 2 CPUs: one to spin, one to wait");
+	bool done = sync_beside(holdout_cond_resched, &h, &ns);
+	if (!done)
+		printk("# rcu_cond_resched_is_quiescent: synchronize_rcu did not return in %llu s: "
+		       "cpu %d, looping in cond_resched() (%lu calls), reported no quiescent state\n",
+		       HOLDOUT_CAP_NS / 1000 / MS, nr_cpus - 1, h.spins);
+	else
+		printk("# rcu_cond_resched_is_quiescent: synchronize_rcu took %llu ms beside "
+		       "%lu cond_resched() calls on cpu %d\n", (unsigned long long)ns / MS, h.spins,
+		       nr_cpus - 1);
+	KT_EXPECT(done);
+}
