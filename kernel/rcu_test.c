@@ -1,4 +1,5 @@
 /* Tests of kernel/rcu.c: grace periods wait for readers, and only for them. */
+#include "arch/x86_64/cpu.h"
 #include "kernel/ktest.h"
 #include "kernel/printk.h"
 #include "kernel/rcu.h"
@@ -384,11 +385,16 @@ static bool sync_beside(int (*spinner)(void *), struct holdout *h, u64 *ns)
 KTEST(rcu_cond_resched_is_quiescent)
 {
 	struct holdout h = { 0 };
+	unsigned long saved = rcu_resched_ms;
 	u64 ns;
 
 	if (nr_cpus < 2)
 		KT_SKIP("needs 2 CPUs: one to spin, one to wait");
+	/* The tick's forced reschedule (next test) would rescue the loop: off, so
+	 * only cond_resched()'s own quiescent state can end the grace period. */
+	WRITE_ONCE(rcu_resched_ms, 0);
 	bool done = sync_beside(holdout_cond_resched, &h, &ns);
+	WRITE_ONCE(rcu_resched_ms, saved);
 	if (!done)
 		printk("# rcu_cond_resched_is_quiescent: synchronize_rcu did not return in %llu s: "
 		       "cpu %d, looping in cond_resched() (%lu calls), reported no quiescent state\n",
@@ -398,4 +404,44 @@ KTEST(rcu_cond_resched_is_quiescent)
 		       "%lu cond_resched() calls on cpu %d\n", (unsigned long long)ns / MS, h.spins,
 		       nr_cpus - 1);
 	KT_EXPECT(done);
+}
+
+/*
+ * A loop that polls need_resched() and calls schedule() only when it is
+ * set -- cond_resched() without its own quiescent state, as a busy-polling
+ * loop would be written. Alone on its CPU, need_resched never comes by
+ * itself: the RCU tick must see the CPU hold the grace period back for
+ * rcu_resched_ms and make it reschedule (rcu_resched_forced counts it).
+ */
+static int holdout_poll_need_resched(void *arg)
+{
+	struct holdout *h = arg;
+
+	WRITE_ONCE(h->running, true);
+	while (!READ_ONCE(h->stop)) {
+		if (need_resched())
+			schedule();
+		h->spins++;
+		cpu_relax();
+	}
+	return 0;
+}
+
+KTEST(rcu_tick_forces_resched_of_holdout)
+{
+	struct holdout h = { 0 };
+	unsigned long forced = vm_event_sum(RCU_RESCHED_FORCED);
+	u64 ns;
+
+	if (nr_cpus < 2)
+		KT_SKIP("needs 2 CPUs: one to spin, one to wait");
+	if (!rcu_resched_ms)
+		printk("# rcu_tick_forces_resched_of_holdout: rcu_resched_ms=0: nothing will force it\n");
+	bool done = sync_beside(holdout_poll_need_resched, &h, &ns);
+	unsigned long n = vm_event_sum(RCU_RESCHED_FORCED) - forced;
+	printk("# rcu_tick_forces_resched_of_holdout: synchronize_rcu %s after %llu ms, "
+	       "%lu forced reschedules (rcu_resched_ms=%lu)\n", done ? "returned" : "still waiting",
+	       (unsigned long long)ns / MS, n, rcu_resched_ms);
+	KT_EXPECT(done);
+	KT_EXPECT(n >= 1);
 }

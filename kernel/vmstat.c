@@ -23,6 +23,7 @@ static const char *const vm_event_names[NR_VM_EVENTS] = {
 	[NR_TLB_REMOTE_FLUSH_RECEIVED] = "nr_tlb_remote_flush_received",
 	[PGTABLE_FREE_DEFERRED] = "pgtable_free_deferred",
 	[PGTABLE_FREE_DONE] = "pgtable_free_done",
+	[RCU_RESCHED_FORCED] = "rcu_resched_forced",
 };
 
 unsigned long vm_event_sum(enum vm_event_item item)

@@ -24,6 +24,7 @@ enum vm_event_item {
 	NR_TLB_REMOTE_FLUSH_RECEIVED, /* shootdown IPIs taken */
 	PGTABLE_FREE_DEFERRED,   /* page-table pages queued to be freed after a grace period (R1) */
 	PGTABLE_FREE_DONE,       /* ... and freed */
+	RCU_RESCHED_FORCED,      /* CPUs made to reschedule for holding a grace period back */
 	NR_VM_EVENTS
 };
 
