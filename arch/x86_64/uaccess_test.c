@@ -126,8 +126,8 @@ KTEST(uaccess_kthread_without_mm_gets_efault)
 /*
  * Where the fault handler must not run -- it sleeps on mmap_lock and may
  * allocate -- a user access fails with -EFAULT and pages nothing in:
- * inside rcu_read_lock(), with preemption off. Outside, the same access
- * pages in as usual.
+ * inside rcu_read_lock(), with preemption off, under pagefault_disable().
+ * Outside, the same access pages in as usual.
  */
 KTEST(uaccess_atomic_context_gets_efault)
 {
@@ -136,7 +136,7 @@ KTEST(uaccess_atomic_context_gets_efault)
 	struct mm_struct *prev = test_use_mm(mm);
 	long p = tmap(mm, 0, 3 * PG, RW, ANON);
 	unsigned long faults = vm_event_sum(PGFAULT);
-	int in_rcu, preempt_off;
+	int in_rcu, preempt_off, pf_off;
 	char c = 7;
 
 	KT_ASSERT(p > 0);
@@ -146,8 +146,12 @@ KTEST(uaccess_atomic_context_gets_efault)
 	preempt_disable();
 	preempt_off = copy_to_user((void *)(p + PG), &c, 1);
 	preempt_enable();
+	pagefault_disable();
+	pf_off = copy_to_user((void *)(p + 2 * PG), &c, 1);
+	pagefault_enable();
 	KT_EXPECT_EQ(in_rcu, -EFAULT);
 	KT_EXPECT_EQ(preempt_off, -EFAULT);
+	KT_EXPECT_EQ(pf_off, -EFAULT);
 	KT_EXPECT_EQ(vm_event_sum(PGFAULT), faults);
 	KT_EXPECT_EQ(get_mm_rss(mm), 0);
 	/* Allowed again: a write fault maps a page. */
@@ -160,9 +164,11 @@ KTEST(uaccess_atomic_context_gets_efault)
  * The same inside rcu_read_lock() with mmap_lock held for writing (as an
  * mmap path would): a fault handler that ran anyway would sleep on
  * mmap_lock inside the read-side section -- "scheduling while atomic", a
- * panic. It must not get that far.
+ * panic. It must not get that far. And the pattern pagefault_disable()
+ * exists for: a copy with mmap_lock held, which a fault handler would
+ * wait for forever.
  */
-KTEST(uaccess_in_rcu_with_mmap_lock_held_gets_efault)
+KTEST(uaccess_with_mmap_lock_held_gets_efault)
 {
 	struct mm_struct *mm = mm_create();
 	KT_ASSERT(mm != NULL);
@@ -176,7 +182,12 @@ KTEST(uaccess_in_rcu_with_mmap_lock_held_gets_efault)
 	rcu_read_lock();
 	err = copy_from_user(&c, (const void *)p, 1);
 	rcu_read_unlock();
+	pagefault_disable();
+	int pf_off = copy_from_user(&c, (const void *)p, 1);
+	pagefault_enable();
 	up_write(&mm->mmap_lock);
 	KT_EXPECT_EQ(err, -EFAULT);
+	KT_EXPECT_EQ(pf_off, -EFAULT);
+	KT_EXPECT_EQ(current->pagefault_disabled, 0);
 	test_mm_release(mm, prev);
 }
