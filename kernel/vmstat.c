@@ -24,6 +24,8 @@ static const char *const vm_event_names[NR_VM_EVENTS] = {
 	[PGTABLE_FREE_DEFERRED] = "pgtable_free_deferred",
 	[PGTABLE_FREE_DONE] = "pgtable_free_done",
 	[RCU_RESCHED_FORCED] = "rcu_resched_forced",
+	[NR_TLB_KERNEL_FLUSH] = "nr_tlb_kernel_flush",
+	[NR_TLB_KERNEL_FLUSH_RECEIVED] = "nr_tlb_kernel_flush_received",
 };
 
 unsigned long vm_event_sum(enum vm_event_item item)

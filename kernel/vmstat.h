@@ -25,6 +25,8 @@ enum vm_event_item {
 	PGTABLE_FREE_DEFERRED,   /* page-table pages queued to be freed after a grace period (R1) */
 	PGTABLE_FREE_DONE,       /* ... and freed */
 	RCU_RESCHED_FORCED,      /* CPUs made to reschedule for holding a grace period back */
+	NR_TLB_KERNEL_FLUSH,     /* kernel-range flush IPIs sent, one per target CPU */
+	NR_TLB_KERNEL_FLUSH_RECEIVED, /* ... and taken */
 	NR_VM_EVENTS
 };
 
