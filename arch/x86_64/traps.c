@@ -188,6 +188,9 @@ static bool kernel_fault_may_page_in(const struct trap_frame *tf, u64 addr)
 static bool do_page_fault(struct trap_frame *tf)
 {
 	u64 addr = read_cr2();      /* before interrupts are on: another fault would change it */
+
+	if (!from_user(tf) && !kernel_fault_may_page_in(tf, addr))
+		return false;
 	/*
 	 * current->mm, never the mm loaded on this CPU: a kernel thread has no
 	 * mm but may borrow whatever mm was loaded (lazy TLB), one that may be
@@ -195,9 +198,6 @@ static bool do_page_fault(struct trap_frame *tf)
 	 * No mm: nothing to page in, the fixup fails the copy with -EFAULT.
 	 */
 	struct mm_struct *mm = current->mm;
-
-	if (!from_user(tf) && !kernel_fault_may_page_in(tf, addr))
-		return false;
 	if (!mm)
 		return false;
 	/*

@@ -112,5 +112,8 @@ void pagefault_enable(void)
 
 bool faulthandler_disabled(void)
 {
-	return current->pagefault_disabled || sched_atomic_context();
+	struct thread *t = current;
+
+	/* No thread yet (early boot, before sched_init_cpu): nothing to page in for. */
+	return !t || t->pagefault_disabled || sched_atomic_context();
 }
