@@ -6,7 +6,8 @@
  * clearing a PMD...) and then frees it only after a *grace period*: a span
  * in which every online CPU has passed a *quiescent state* -- a point where
  * it cannot be inside a read-side section: a context switch, a return to
- * user mode, an idle-loop pass, or the whole time it sits idle. A reader
+ * user mode, an idle-loop pass, a cond_resched() outside any section, or
+ * the whole time it sits idle. A reader
  * that started before the unpublish has then finished, and one that starts
  * after it cannot find the object. That is rule R1 step 3, and R5 is why
  * an IPI round-trip is not enough: a reader runs with interrupts on.
@@ -122,3 +123,5 @@ bool poll_state_synchronize_rcu(unsigned long cookie);
 /* Stall warnings printed since boot (rcu_stall_timeout=SECONDS). */
 unsigned long rcu_stall_warnings(void);
 extern unsigned long rcu_stall_timeout;
+/* Milliseconds a CPU may hold a grace period back before it is made to reschedule (0: never). */
+extern unsigned long rcu_resched_ms;

@@ -156,11 +156,12 @@ __noreturn void thread_exit(int code)
 	if (t->is_idle)
 		panic("the idle thread of cpu %d tried to exit", cpu_id());
 	t->exit_code = code;
-	if (t->process)
+	if (t->process) {
 		process_thread_exit(t);         /* may sleep: still a live thread here */
-	struct mm_struct *mm = current_loaded_mm();
-	if (mm)
-		fault_inject_hold_until(&fi_exit_delay, mm_unloaded_here, mm);
+		struct mm_struct *mm = current_loaded_mm();
+		if (mm)
+			fault_inject_hold_until(&fi_exit_delay, mm_unloaded_here, mm);
+	}
 	set_current_state(TASK_DEAD);
 	schedule();
 	panic("thread %s ran after it exited", t->name);

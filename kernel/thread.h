@@ -87,6 +87,9 @@ struct thread {
 	struct mm_struct *mm;
 	struct mm_struct *active_mm;
 
+	/* pagefault_disable() nesting (arch/x86_64/uaccess.h); only the thread itself. */
+	int pagefault_disabled;
+
 	/* Per-thread CPU state the context switch saves and restores. */
 	u64 fs_base;                   /* user TLS base (MSR_FS_BASE); arch_set_fs_base() */
 

@@ -29,6 +29,9 @@ static const char *const vm_event_names[NR_VM_EVENTS] = {
 	[PT_RECLAIM_BUSY] = "pt_reclaim_busy",
 	[TLB_FLUSH_BEFORE_SET_PMD] = "tlb_flush_before_set_pmd",
 	[PTCHECK_VIOLATIONS] = "ptcheck_violations",
+	[RCU_RESCHED_FORCED] = "rcu_resched_forced",
+	[NR_TLB_KERNEL_FLUSH] = "nr_tlb_kernel_flush",
+	[NR_TLB_KERNEL_FLUSH_RECEIVED] = "nr_tlb_kernel_flush_received",
 };
 
 unsigned long vm_event_sum(enum vm_event_item item)

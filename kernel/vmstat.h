@@ -30,6 +30,9 @@ enum vm_event_item {
 	PT_RECLAIM_BUSY,         /* slow path: the table was refilled meanwhile */
 	TLB_FLUSH_BEFORE_SET_PMD, /* R4: pmd_install flushed a pending range first */
 	PTCHECK_VIOLATIONS,      /* lifetime-rule violations ptcheck reported (mm/ptcheck.c) */
+	RCU_RESCHED_FORCED,      /* CPUs made to reschedule for holding a grace period back */
+	NR_TLB_KERNEL_FLUSH,     /* kernel-range flush IPIs sent, one per target CPU */
+	NR_TLB_KERNEL_FLUSH_RECEIVED, /* ... and taken */
 	NR_VM_EVENTS
 };
 

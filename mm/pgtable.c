@@ -48,6 +48,11 @@ void free_pgtable_page(struct page *table)
 	__free_page(table);
 }
 
+void pgtable_lock_destroy(struct page *table)
+{
+	ptcheck_lock_destroy(table);
+}
+
 /*
  * Debug poisoning of a dead table: every entry PGTABLE_POISON. Done in the
  * RCU callback, not when the table is queued: until the grace period ends
@@ -56,11 +61,6 @@ void free_pgtable_page(struct page *table)
  * a walker that does anyway (an IPI instead of a grace period, R5) reads
  * poison and a test can tell.
  */
-void pgtable_lock_destroy(struct page *table)
-{
-	ptcheck_lock_destroy(table);
-}
-
 static void pgtable_poison(struct page *table)
 {
 	u64 *entry = page_address(table);

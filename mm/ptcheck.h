@@ -11,15 +11,17 @@
  * "unhook" is the gather taking the table (tlb_remove_table), "flush" any
  * TLB flush of the mm that covers the address the table mapped (the
  * gather's, or R4's in pmd_install), and the grace period one that
- * started after that flush. It also remembers, per mm, the PMD slots
- * cleared and not flushed yet. A step out of order is reported as
+ * started once the flush was under way. It also remembers the PMD slots
+ * each mm cleared and has not flushed yet (one list, each entry naming its
+ * mm). A step out of order is reported as
  *
  *     ptcheck: violation R<n>: <what> at <address>
  *
  * with a backtrace, and counted (ptcheck_violations in /proc/vmstat); the
  * kernel goes on, so one run shows every violation. It checks:
  *   R1  a table, or its split lock, freed before its flush or before a
- *       grace period after the flush;
+ *       grace period after the flush; a table unhooked twice; an mm
+ *       destroyed with a table it never flushed;
  *   R2  a gather freeing data pages while its range is not flushed yet;
  *   R3  a walker holding the lock of a table that is no longer hooked
  *       (it skipped the PMD recheck);

@@ -12,6 +12,9 @@ How to boot it (any of these may be left out; defaults in DEFAULTS):
     mem       guest RAM, e.g. "512M"
     timeout   seconds before a boot counts as hung and QEMU is killed
     tcg_only  True: skip under KVM (the check needs QEMU's own CPU models)
+    host      instead of a boot: a command (argv, run from the repository)
+              on this Linux host, whose output is the log and whose exit
+              status stands for the poweroff status; `timeout` applies
 
 What to expect from it; every item below is one ok/FAIL line:
     ktap      True: each KTAP test the kernel reports is one result, and
@@ -22,6 +25,13 @@ What to expect from it; every item below is one ok/FAIL line:
               isa-debug-exit is used instead
     log_has   regexes that must each match some line of the serial log
     log_lacks regexes that must match no line
+    programs  True: every program the ISO carries (build/user/programs.txt)
+              must have a KTAP line, and every KTAP line must be one of
+              them; one FAIL line names each program that is missing (it
+              never ran, or init never got it), else one ok line
+    programs_with  kernel options: boot every bundled program (as the
+              ISO's own entry does, with its init.expect) with these
+              options added; use with ktap=True, programs=True
 A regex is matched (re.search) against each line with the kernel's
 "[cN  secs] " prefix removed, so "^smp:" works.
 
@@ -30,7 +40,8 @@ To add a test: copy a suite, give it a new name, change what differs.
 
 DEFAULTS = dict(smp=4, uefi=False, cmdline=None, modules=[], cpu=None,
                 mem="512M", timeout=120, tcg_only=False, ktap=False,
-                status=0, poweroff_line=True, log_has=[], log_lacks=[])
+                status=0, poweroff_line=True, log_has=[], log_lacks=[],
+                host=None, programs=False, programs_with=None)
 
 # Under software emulation (no KVM) OVMF alone takes about 5 seconds.
 UEFI_TIMEOUT = 180
@@ -47,11 +58,17 @@ SUITES = [
     # The bundled user programs (user/tests), run by init from the ISO's
     # default entry, which carries them as modules with init.expect=...;
     # each program is one KTAP result, failed also if it leaked memory.
-    dict(name="user-bios-smp4", smp=4, ktap=True,
+    dict(name="user-bios-smp4", smp=4, ktap=True, programs=True,
          log_lacks=[r"KERNEL EXCEPTION", r"PANIC"]),
-    dict(name="user-uefi-smp4", smp=4, ktap=True, uefi=True, timeout=UEFI_TIMEOUT),
-    dict(name="user-bios-smp1", smp=1, ktap=True),
-    dict(name="user-bios-smp2", smp=2, ktap=True),
+    dict(name="user-uefi-smp4", smp=4, ktap=True, programs=True, uefi=True,
+         timeout=UEFI_TIMEOUT),
+    dict(name="user-bios-smp1", smp=1, ktap=True, programs=True),
+    dict(name="user-bios-smp2", smp=2, ktap=True, programs=True),
+    # The same programs with the page-table lifetime checker on: not one
+    # violation (R1-R6) in the whole user suite.
+    dict(name="user-ptcheck", smp=4, ktap=True, programs=True, programs_with="ptcheck",
+         log_has=[r"^ptcheck: checking page-table lifetime rules"],
+         log_lacks=[r"ptcheck: violation", r"KERNEL EXCEPTION", r"PANIC"]),
 
     # tools/run-elf's mode: init=exit powers off with the program's status.
     dict(name="run-elf-segfault", cmdline="init=exit",
@@ -107,7 +124,7 @@ SUITES = [
     # Issue 9, bug 1: a thread on its way out must not keep the mm loaded.
     # fault_inject=exit_delay holds each exiting thread after it left its
     # process until its CPU drops the mm, so the main thread's exit_group
-    # always lands in that window (without the fix: mm_destroy panics "still
+    # always lands in that window (without the fix: __mmdrop panicked "still
     # loaded"). The last run reads the point's counters: three holds, each
     # ended by the mm being dropped.
     dict(name="exit-race", cmdline="fault_inject=exit_delay:30000",
@@ -135,6 +152,14 @@ SUITES = [
     dict(name="no-long-mode", cpu="qemu32", tcg_only=True, status="nonzero",
          poweroff_line=False, timeout=60,
          log_has=[r"^Quiesce: boot error: CPU has no long mode$"]),
+
+    # On this Linux host, no QEMU: the runner's own unit tests, and every
+    # bundled program run directly (it must pass on Linux before Quiesce is
+    # asked to pass it). Both print KTAP, one result line per test.
+    dict(name="host-selftest", host=["tools/test-suite", "--selftest"],
+         ktap=True, timeout=120),
+    dict(name="host-user", host=["make", "--no-print-directory", "user-host-test"],
+         ktap=True, programs=True, timeout=600),
 
     # Empty PTE tables reclaimed by MADV_DONTNEED (R6), user side. The
     # default user suites run pt_reclaim and pt_reclaim_race with reclaim

@@ -1,7 +1,7 @@
 /*
  * exit_race - issue 9, bug 1: a thread on its way out must not keep the
  * address space loaded, or the exit of the last thread finds the mm still
- * in a CPU's CR3 and mm_destroy panics ("still loaded on 1 CPUs").
+ * in a CPU's CR3 and __mmdrop panicked ("still loaded on 1 CPUs").
  *
  * Two threads of one process, each pinned to a CPU of its own. The second
  * thread exits. The kernel zeroes its tid word and wakes the futex on it
