@@ -61,10 +61,10 @@
 #define RANGE (NTABLES * PMD_SIZE)
 #define NWRITERS 2
 #define NDROPPERS 2
-#define DROPS 100                 /* per dropper */
+#define DROPS 60                  /* per dropper */
 /* Under --injected each reclaim is held MS: fewer drops keep the run short. */
 #define DROPS_INJECTED 25
-#define GAP 32                    /* writer visits between two drops */
+#define GAP 16                    /* writer visits between two drops */
 #define SET 16                    /* pages a writer visits in turn ... */
 #define ROUNDS 4                  /* ... so many times over */
 #define RUN_WORDS 8               /* a run: 64 bytes of one value */
