@@ -22,6 +22,7 @@ static const char *const vm_event_names[NR_VM_EVENTS] = {
 	[NR_TLB_REMOTE_FLUSH_RECEIVED] = "nr_tlb_remote_flush_received",
 	[PGTABLE_FREE_DEFERRED] = "pgtable_free_deferred",
 	[PGTABLE_FREE_DONE] = "pgtable_free_done",
+	[PTE_MAP_RETRY] = "pte_map_retry",
 };
 
 unsigned long vm_event_sum(enum vm_event_item item)

@@ -24,6 +24,7 @@ enum vm_event_item {
 	NR_TLB_REMOTE_FLUSH_RECEIVED, /* shootdown IPIs taken */
 	PGTABLE_FREE_DEFERRED,   /* page-table pages queued to be freed after a grace period (R1) */
 	PGTABLE_FREE_DONE,       /* ... and freed */
+	PTE_MAP_RETRY,           /* pte_offset_map_lock found the pmd changed and retried (R3) */
 	NR_VM_EVENTS
 };
 

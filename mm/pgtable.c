@@ -10,6 +10,7 @@
 #include "kernel/printk.h"
 #include "kernel/smp.h"
 #include "kernel/string.h"
+#include "kernel/time.h"
 #include "kernel/vmstat.h"
 
 /*
@@ -232,6 +233,15 @@ pte_t *pte_offset_map(pmd_t *pmd, unsigned long addr, pmd_t *pmdvalp)
 	return (pte_t *)phys_to_virt(pmd_phys(pmdval)) + pte_index(addr);
 }
 
+/*
+ * Fault injection for rule R3's test: spin this long between the lockless
+ * pmd read and taking the PTE lock, so that another CPU can reclaim the
+ * table inside the window. mm/pgtable_test.c sets it itself when it is 0.
+ */
+unsigned long pte_map_lock_delay_us;
+BOOT_OPTION_ULONG("inject_delay.pte_map_lock", pte_map_lock_delay_us,
+		  "US: spin between pte_offset_map's pmd read and the PTE lock (R3 window)");
+
 pte_t *pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd, unsigned long addr,
 			   spinlock_t **ptlp)
 {
@@ -242,6 +252,7 @@ pte_t *pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd, unsigned long addr,
 		pte_t *pte = pte_offset_map(pmd, addr, &pmdval);
 		if (!pte)
 			return NULL;
+		inject_delay(pte_map_lock_delay_us);   /* fault injection: widen R3's window */
 		spinlock_t *ptl = pte_lockptr(pmdval);
 		spin_lock(ptl);
 		/*
@@ -254,6 +265,7 @@ pte_t *pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd, unsigned long addr,
 			*ptlp = ptl;
 			return pte;
 		}
+		count_vm_event(PTE_MAP_RETRY);
 		pte_unmap_unlock(pte, ptl);
 	}
 }

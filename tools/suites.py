@@ -69,6 +69,14 @@ SUITES = [
          log_has=[r"expected !rr\.saw_dead",
                   r"^not ok 1 pgtable_not_freed_under_rcu_reader$"]),
 
+    # R3: the boot option inject_delay.pte_map_lock widens the window
+    # between pte_offset_map_lock's pmd read and its PTE lock; a reclaimer on
+    # another CPU clears the pmd inside it, and the counter pte_map_retry
+    # proves the locked recheck saw it and walked again.
+    dict(name="r3-recheck", cmdline="inject_delay.pte_map_lock=300 ktest=r3_*", ktap=True,
+         log_has=[r"r3_pte_map_lock_recheck: window 300 us, .* pte_map_retry \+[1-9]",
+                  r"^ok 1 r3_pte_map_lock_recheck$"]),
+
     # tlb_single_page_flush_ceiling: above it a range flush reloads CR3
     # (the user suite sees "0 INVLPG, 4 full" at the default 33); raised to
     # 1000, the same 256-page DONTNEED is flushed page by page on each CPU.
