@@ -1,9 +1,20 @@
 /* The mmu_gather (see tlb.h for the protocol). */
 #include "mm/tlb.h"
 #include "arch/x86_64/tlb.h"
+#include "kernel/bootopt.h"
 #include "kernel/printk.h"
+#include "kernel/time.h"
 #include "mm/mm.h"
 #include "mm/pgtable.h"
+
+/*
+ * Fault injection for rule R2's test: spin this long after the entries were
+ * cleared and before the flush, while other CPUs may still use their stale
+ * translations. mm/tlb_rules_test.c sets it itself when it is 0.
+ */
+unsigned long tlb_flush_delay_us;
+BOOT_OPTION_ULONG("inject_delay.tlb_flush", tlb_flush_delay_us,
+		  "US: spin between clearing entries and the gather's flush (R2 window)");
 
 static void tlb_reset_range(struct mmu_gather *tlb)
 {
@@ -43,6 +54,7 @@ void tlb_flush_mmu_tlbonly(struct mmu_gather *tlb)
 {
 	if (tlb->start >= tlb->end)
 		return;                   /* nothing was cleared */
+	inject_delay(tlb_flush_delay_us);   /* fault injection: stale TLBs live longer (R2) */
 	if (tlb->fullmm)
 		flush_tlb_mm(tlb->mm);    /* no CPU has it loaded: this costs nothing */
 	else

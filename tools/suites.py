@@ -77,6 +77,15 @@ SUITES = [
          log_has=[r"r3_pte_map_lock_recheck: window 300 us, .* pte_map_retry \+[1-9]",
                   r"^ok 1 r3_pte_map_lock_recheck$"]),
 
+    # R2: with page_poison every word of a freed page holds the poison, so
+    # a reader that could still reach a page freed before its flush would
+    # read it wherever it looked; it must only ever see old data or zeroes.
+    dict(name="r2-page-poison", cmdline="page_poison inject_delay.tlb_flush=2000 ktest=r2_*",
+         ktap=True,
+         log_has=[r"r2_page_freed_after_flush: .* in [1-9]\d* rounds the reader read the zapped "
+                  r"page through its stale TLB entry \(poison: every word\)",
+                  r"^ok 1 r2_page_freed_after_flush$"]),
+
     # tlb_single_page_flush_ceiling: above it a range flush reloads CR3
     # (the user suite sees "0 INVLPG, 4 full" at the default 33); raised to
     # 1000, the same 256-page DONTNEED is flushed page by page on each CPU.
