@@ -86,6 +86,13 @@ SUITES = [
                   r"page through its stale TLB entry \(poison: every word\)",
                   r"^ok 1 r2_page_freed_after_flush$"]),
 
+    # The same rule under load: pte_table_race's threads fault, write and
+    # DONTNEED one PTE table on 4 CPUs while every gather's flush is
+    # delayed; with page_poison any page freed before its flush shows.
+    dict(name="race-r2-window", cmdline="init=exit page_poison inject_delay.tlb_flush=300",
+         modules=["build/user/tests/pte_table_race=pte_table_race"], status=0,
+         log_has=[r"^# PASS: \d+ checks$"]),
+
     # tlb_single_page_flush_ceiling: above it a range flush reloads CR3
     # (the user suite sees "0 INVLPG, 4 full" at the default 33); raised to
     # 1000, the same 256-page DONTNEED is flushed page by page on each CPU.

@@ -14,6 +14,11 @@
  * only for reading, so faults in the same table run meanwhile, and each
  * PTE is either zapped or faulted in afresh under its PTE lock.
  *
+ * Half the DONTNEEDs aim at a page another thread is "watching": reading
+ * over and over, so its CPU holds the translation while the zap's flush is
+ * on its way (R2: until then the old page must still hold the old data;
+ * suite race-r2-window widens that window with inject_delay.tlb_flush).
+ *
  * So an owner knows what each byte of its pages may hold: what it wrote
  * last, or zero where a zap took the page; exactly zero after it mapped
  * the page afresh. Every byte read is checked against that, so a page that
@@ -30,9 +35,12 @@
 #define NTHREADS 4
 #define OPS      150           /* per thread */
 
-enum { OP_WRITE, OP_VERIFY, OP_DONTNEED, OP_REMAP, OP_READONLY, OP_PROTNONE, NR_OPS };
+#define WATCH_PASSES 200        /* reads of a watched page, at most */
+
+enum { OP_WRITE, OP_VERIFY, OP_WATCH, OP_DONTNEED, OP_REMAP, OP_READONLY, OP_PROTNONE,
+       NR_OPS };
 static const char *const op_name[NR_OPS] = {
-	"write", "verify", "DONTNEED", "munmap+mmap", "mprotect RO", "mprotect NONE",
+	"write", "verify", "watch", "DONTNEED", "munmap+mmap", "mprotect RO", "mprotect NONE",
 };
 
 struct worker {
@@ -42,9 +50,11 @@ struct worker {
 	bool zero[NPAGES];         /* mapped afresh since: exactly zero */
 	long ops[NR_OPS];
 	long zapped_bytes;         /* bytes found zeroed by someone's DONTNEED */
+	long watch_zapped;         /* watched pages zapped while we read them */
 };
 
 static struct worker workers[NTHREADS];
+static int watching[NTHREADS];     /* atomic: the page a thread is watching, or -1 */
 static struct barrier start_line = { .count = NTHREADS };
 
 static unsigned long next_rand(unsigned long *s)
@@ -119,18 +129,28 @@ static void verify(struct worker *w, int p, bool strict, const char *after)
 			continue;
 		}
 		if (!bytes_ok(v, want, strict))
-			check_fail(__FILE__, __LINE__, "page %d bytes %u..%u after %s: %#lx, "
-				   "expected %#lx%s", p, i * 8, i * 8 + 7, after, v, want,
+			check_fail(__FILE__, __LINE__, "page %d bytes %u..%u after %s: 0x%lx, "
+				   "expected 0x%lx%s", p, i * 8, i * 8 + 7, after, v, want,
 				   strict ? "" : " (or zero bytes)");
 	}
 }
 
+/*
+ * Half the time, zap a page another thread is reading right now (its CPU
+ * has it in the TLB until the flush); else a random range, now and then
+ * the whole table.
+ */
 static void dontneed_anywhere(struct worker *w)
 {
 	unsigned long r = next_rand(&w->rng);
 	int first = (int)(r % NPAGES), n = (int)((r >> 16) % 64) + 1;
+	int other = __atomic_load_n(&watching[(w->index + 1 + r % (NTHREADS - 1)) % NTHREADS],
+				    __ATOMIC_RELAXED);
 
-	if ((r >> 32) % 16 == 0) {                /* now and then the whole table */
+	if ((r >> 40) % 2 && other >= 0) {
+		first = other;
+		n = 1;
+	} else if ((r >> 32) % 16 == 0) {
 		first = 0;
 		n = NPAGES;
 	}
@@ -141,6 +161,27 @@ static void dontneed_anywhere(struct worker *w)
 	if (ret != 0 && ret != -ENOMEM)
 		check_fail(__FILE__, __LINE__, "madvise(DONTNEED) of pages %d..%d: %ld %s",
 			   first, first + n - 1, ret, errno_name(ret));
+}
+
+/*
+ * Keep reading page p, the data written in it, while other threads may
+ * zap it: until its first word reads zero (zapped, flushed, faulted in
+ * afresh) or WATCH_PASSES. Until the zap's flush reaches this CPU, the
+ * reads go through the stale TLB entry to the old page: it must still
+ * hold our data, not a free page's poison (R2).
+ */
+static void watch(struct worker *w, int p)
+{
+	if (w->zero[p]) {
+		w->gen[p]++;
+		w->zero[p] = false;
+		fill(p, w->gen[p]);
+	}
+	__atomic_store_n(&watching[w->index], p, __ATOMIC_RELAXED);
+	for (int i = 0; i < WATCH_PASSES && *(volatile unsigned long *)page_at(p); i++)
+		verify(w, p, false, "being watched");
+	w->watch_zapped += *(volatile unsigned long *)page_at(p) == 0;
+	__atomic_store_n(&watching[w->index], -1, __ATOMIC_RELAXED);
 }
 
 static void remap(struct worker *w, int p)
@@ -173,6 +214,9 @@ static void one_op(struct worker *w)
 		w->zero[p] = false;
 		fill(p, w->gen[p]);
 		break;
+	case OP_WATCH:
+		watch(w, p);
+		break;
 	case OP_DONTNEED:
 		dontneed_anywhere(w);
 		break;
@@ -196,6 +240,7 @@ static int work(void *arg)
 
 	if (pin_to_cpu(w->cpu) < 0)
 		return 1;
+	watching[w->index] = -1;
 	for (int p = w->index; p < NPAGES; p += NTHREADS)
 		w->zero[p] = true;                  /* never written: zero */
 	barrier_wait(&start_line);
@@ -273,10 +318,11 @@ int main(void)
 		CHECK_EQ(thread_join(t[i]), 0);
 	for (int i = 0; i < NTHREADS; i++) {
 		struct worker *w = &workers[i];
-		printf("# thread %d (CPU %d): %ld writes, %ld verifies, %ld DONTNEEDs, %ld remaps, "
-		       "%ld RO, %ld NONE; %ld bytes found zapped\n", i, w->cpu,
-		       w->ops[OP_WRITE], w->ops[OP_VERIFY], w->ops[OP_DONTNEED], w->ops[OP_REMAP],
-		       w->ops[OP_READONLY], w->ops[OP_PROTNONE], w->zapped_bytes);
+		printf("# thread %d (CPU %d): %ld writes, %ld verifies, %ld watches, %ld DONTNEEDs, "
+		       "%ld remaps, %ld RO, %ld NONE; %ld bytes found zapped, %ld watched pages zapped\n", i, w->cpu,
+		       w->ops[OP_WRITE], w->ops[OP_VERIFY], w->ops[OP_WATCH], w->ops[OP_DONTNEED],
+		       w->ops[OP_REMAP], w->ops[OP_READONLY], w->ops[OP_PROTNONE], w->zapped_bytes,
+		       w->watch_zapped);
 	}
 	check_balance();
 	return check_pass();
