@@ -2,7 +2,8 @@
 #
 #   make          build build/quiesce.elf and build/quiesce.iso
 #   make run      boot with -smp 4, serial console on this terminal
-#   make test     every test suite (in-kernel KTAP under BIOS/UEFI, -smp 1/2/4/8)
+#   make test     every test suite (in-kernel KTAP under BIOS/UEFI, -smp 1/2/4/8,
+#                 the user programs, the runner's own tests, user-host-test)
 #   make gdb      QEMU halted with a gdb stub, gdb attached with symbols
 #   make deps     install the Debian packages the build and tests need
 #
@@ -86,7 +87,19 @@ comma := ,
 USER_EXPECT = $(subst $(eval) ,$(comma),$(strip $(foreach p,$(USER_PROGS),\
 	$(if $(USER_STATUS_$(notdir $(p))),$(notdir $(p)):$(USER_STATUS_$(notdir $(p)))))))
 
-$(B)/quiesce.iso: $(B)/quiesce.elf boot/grub.cfg $(USER_PROGS)
+#
+# The kernel keeps at most MAX_MODULES modules (kernel/bootinfo.h) and can
+# only printk about the rest at boot, where nobody may read it: so more
+# programs than that is an error here, before an ISO is made.
+MAX_MODULES := $(shell sed -n 's/^\#define MAX_MODULES[[:space:]]\{1,\}\([0-9]\{1,\}\).*/\1/p' kernel/bootinfo.h)
+
+$(B)/quiesce.iso: $(B)/quiesce.elf boot/grub.cfg $(USER_PROGS) kernel/bootinfo.h
+	@if [ -z "$(MAX_MODULES)" ]; then \
+		echo "error: no '#define MAX_MODULES N' in kernel/bootinfo.h" >&2; exit 1; fi
+	@if [ $(words $(USER_PROGS)) -gt $(MAX_MODULES) ]; then \
+		echo "error: $(words $(USER_PROGS)) user programs, but the kernel takes at most" \
+			"$(MAX_MODULES) GRUB modules (MAX_MODULES in kernel/bootinfo.h)" >&2; \
+		rm -f $@; exit 1; fi
 	@rm -rf $(B)/iso && mkdir -p $(B)/iso/boot/grub $(B)/iso/boot/user
 	cp $(B)/quiesce.elf $(B)/iso/boot/quiesce.elf
 	cp $(USER_PROGS) $(B)/iso/boot/user/

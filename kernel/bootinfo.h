@@ -3,6 +3,8 @@
 #include "kernel/types.h"
 
 #define MAX_MMAP_ENTRIES 128
+/* The Makefile reads this line: an ISO with more bundled programs (each one
+ * module) than this is a build error, not modules dropped at boot. */
 #define MAX_MODULES 32
 
 /* Memory map entry types (multiboot2 / e820 numbering). */

@@ -15,6 +15,7 @@
 #include "arch/x86_64/syscall.h"
 #include "kernel/bootinfo.h"
 #include "kernel/bootopt.h"
+#include "kernel/fault_inject.h"
 #include "kernel/crashtest.h"
 #include "kernel/futex.h"
 #include "kernel/init.h"
@@ -76,6 +77,7 @@ void kmain(phys_addr_t mbi_phys, u32 magic)
 
 	bootinfo_parse(mbi_phys);
 	bootopt_parse(bootinfo.cmdline);
+	fault_inject_init();
 	banner();
 
 	mm_init();

@@ -2,9 +2,11 @@
  * Processes: creation from an ELF image, the thread group, exit and wait.
  *
  * Lifetime. A process is reference counted: one reference per live thread
- * and one for whoever waits for it (process_spawn's caller). Its mm and
- * descriptor table go when the last thread leaves; the struct goes when
- * the waiter has read the exit status too.
+ * and one for whoever waits for it (process_spawn's caller). Each thread
+ * holds its own reference to the mm (mm_users, mm/mm.h) and drops it as it
+ * leaves (exit_mm), so the mm goes with whichever thread drops it last;
+ * the descriptor table goes when the last thread leaves the process; the
+ * struct goes when the waiter has read the exit status too.
  *
  * Killing. exit_group and fatal faults mark every thread kill_pending and
  * wake those sleeping interruptibly; each leaves at its next return to user
@@ -114,7 +116,7 @@ static int exec_thread(void *arg)
 	struct process *p = s->p;
 	u64 entry, sp;
 
-	use_mm(p->mm);
+	use_mm(p->mm);                  /* mm_create's reference becomes this thread's own */
 	int err = exec_load(p->mm, &s->img, s->argv, s->envp, &entry, &sp);
 	kfree(s);
 	if (err) {
@@ -164,24 +166,41 @@ static void clear_child_tid(struct thread *t)
 	u32 zero = 0;
 
 	if (t->clear_child_tid && !copy_to_user(t->clear_child_tid, &zero, sizeof(zero)))
-		futex_wake(t->process->mm, (unsigned long)t->clear_child_tid, 1);
+		futex_wake(t->mm, (unsigned long)t->clear_child_tid, 1);
 }
 
-/* The last thread gives up the address space and the descriptors. */
-static void process_release(struct process *p, struct thread *t)
+/*
+ * Every thread gives up its address space as it leaves (Linux's exit_mm):
+ * it stops calling the mm its own, keeps it loaded only lazily (CR3 and
+ * active_mm stay, as for a kernel thread that borrowed it), and drops its
+ * own mm_users reference. If that was the last one, mmput() makes every
+ * CPU with the mm loaded -- this one included -- switch away first.
+ *
+ * The order is the point (issue 9, bug 1): ->mm goes to NULL BEFORE the
+ * reference is dropped. A CPU whose running thread still has ->mm == mm
+ * is left alone by the shootdown (drop_lazy_mm: that thread may go back to
+ * user mode in it), so a thread that kept ->mm until its final schedule()
+ * while a sibling's exit_group dropped the last reference would keep the
+ * dying mm in its CR3 (user/tests/exit_race.c, fault_inject=exit_delay).
+ */
+static void exit_mm(struct thread *t)
 {
-	unsigned long flags = irq_save();
-	t->mm = NULL;                         /* CR3 keeps it lazily until mmput */
-	irq_restore(flags);
-	mmput(p->mm);
-	files_destroy(p->files);
+	struct mm_struct *mm = t->mm;
+
+	if (!mm)
+		return;
+	/* One store: a drop_lazy_mm IPI sees the old value (then the mm still
+	 * has a user: ours, so no shootdown is running) or the new one. */
+	WRITE_ONCE(t->mm, NULL);
+	mmput(mm);
 }
 
 void process_thread_exit(struct thread *t)
 {
 	struct process *p = t->process;
 
-	clear_child_tid(t);
+	clear_child_tid(t);             /* needs the mm: before exit_mm */
+	exit_mm(t);
 	spin_lock(&p->lock);
 	list_del_init(&t->process_node);
 	bool last = --p->nr_threads == 0;
@@ -190,7 +209,8 @@ void process_thread_exit(struct thread *t)
 	spin_unlock(&p->lock);
 
 	if (last) {
-		process_release(p, t);
+		/* Every thread has dropped its mm before this point: the mm is gone too. */
+		files_destroy(p->files);
 		spin_lock(&p->lock);
 		p->dead = true;
 		spin_unlock(&p->lock);
@@ -269,9 +289,9 @@ size_t process_status_show(char *buf, size_t size)
 		.pid = p->pid,
 		.ppid = p->ppid,
 		.threads = READ_ONCE(p->nr_threads),
-		.vm_size_kb = total_vm_pages(p->mm) * (PAGE_SIZE / 1024),
-		.rss_kb = get_mm_rss(p->mm) * (PAGE_SIZE / 1024),
-		.pte_kb = mm_pgtables_bytes(p->mm) / 1024,
+		.vm_size_kb = total_vm_pages(current->mm) * (PAGE_SIZE / 1024),
+		.rss_kb = get_mm_rss(current->mm) * (PAGE_SIZE / 1024),
+		.pte_kb = mm_pgtables_bytes(current->mm) / 1024,
 	};
 	return proc_status_show(buf, size, &info);
 }

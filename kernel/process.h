@@ -29,7 +29,9 @@ struct process {
 	int pid;                        /* the tid of its first thread */
 	int ppid;                       /* 0: started by the kernel's init */
 	char name[PROC_NAME_LEN];       /* its program's file name, cut to 15 (Linux) */
-	struct mm_struct *mm;           /* fixed from exec to the last thread's exit */
+	struct mm_struct *mm;           /* the threads' address space; it holds no reference
+	                                   of its own (each thread does, in thread->mm): valid
+	                                   from process_spawn while the process has threads */
 	struct files_struct *files;
 
 	/* lock protects the fields below it. */
@@ -79,9 +81,9 @@ void process_add_thread(struct process *p, struct thread *t);
 
 /*
  * The thread-exit hook (thread_exit() calls it for a thread with a
- * process, while it is still a live thread): clear_child_tid, leave the
- * process, and if it was the last thread release the mm and files and
- * wake the waiter.
+ * process, while it is still a live thread): clear_child_tid, drop its
+ * mm (exit_mm), leave the process, and if it was the last thread release
+ * the files and wake the waiter.
  */
 void process_thread_exit(struct thread *t);
 

@@ -1,6 +1,6 @@
 /*
  * The read-only /proc files, in Linux's formats, so one test program reads
- * the same keys on Linux and on Quiesce (DESIGN.md, "User ABI").
+ * the same keys on Linux and on Quiesce (docs/design.md, section 8).
  *
  * A file's text is generated when it is opened (a snapshot) and read from
  * that buffer.

@@ -3,9 +3,11 @@
  *
  * Each CPU counts its quiescent states in rcu_data.qs_seq: the scheduler
  * bumps it at every context switch, return to user mode and idle-loop pass
- * (sched_note_quiescent). A CPU that sits idle is in an *extended*
- * quiescent state, shown by an odd rcu_idle_seq, so nobody waits for it
- * and nobody wakes it to ask.
+ * (sched_note_quiescent), and at every cond_resched() that could have
+ * slept. A CPU that sits idle is in an *extended* quiescent state, shown
+ * by an odd rcu_idle_seq, so nobody waits for it and nobody wakes it to
+ * ask. A CPU that holds a grace period back for rcu_resched_ms is made to
+ * pass through schedule() by the tick (rcu_holdouts_to_resched).
  *
  * Grace periods are numbered. rcu_state.completed is the number of the
  * last one that ended; while one runs (gp_active) its number is
@@ -55,6 +57,11 @@ unsigned long rcu_stall_timeout = 10;
 BOOT_OPTION_ULONG("rcu_stall_timeout", rcu_stall_timeout,
 		  "seconds a CPU may block an RCU grace period before a warning (0: never)");
 
+unsigned long rcu_resched_ms = 100;
+BOOT_OPTION_ULONG("rcu_resched_ms", rcu_resched_ms,
+		  "ms a CPU may hold an RCU grace period back before the tick makes it "
+		  "reschedule (100; 0: never)");
+
 DEFINE_PER_CPU(int, rcu_read_depth);
 DEFINE_PER_CPU(unsigned long, rcu_idle_seq);
 
@@ -100,6 +107,7 @@ static struct rcu_state {
 	cpumask_t qs_pending;          /* online CPUs it still waits for */
 	u64 gp_start_ns;
 	u64 stall_next_ns;             /* when to warn (again) about a stall */
+	u64 resched_next_ns;           /* when to make the CPUs it waits for reschedule (again) */
 	unsigned long stall_warnings;
 } rcu_state = { .lock = SPINLOCK_INIT("rcu_state") };
 
@@ -180,6 +188,7 @@ static void rcu_gp_start(void)
 		per_cpu_ptr(&rcu_data, cpu)->qs_snap = READ_ONCE(per_cpu_ptr(&rcu_data, cpu)->qs_seq);
 	rcu_state.gp_start_ns = ktime_ns();
 	rcu_state.stall_next_ns = rcu_state.gp_start_ns + rcu_stall_timeout * 1000000000ull;
+	rcu_state.resched_next_ns = rcu_state.gp_start_ns + rcu_resched_ms * 1000000ull;
 	WRITE_ONCE(rcu_state.gp_active, true);
 }
 
@@ -259,27 +268,71 @@ static void rcu_gp_ended_wake(void)
 }
 
 /*
+ * The CPUs that have held the running grace period back for rcu_resched_ms
+ * (and again every rcu_resched_ms after that): the caller makes each one
+ * pass through schedule(), a quiescent state. A kernel loop that polls
+ * need_resched() then switches; cond_resched() reports one anyway, and a
+ * thread in user mode at its next return there. The time is measured from
+ * the start of the grace period, not per CPU: a CPU that is still pending
+ * then has had that long. rcu_state.lock held.
+ */
+static void rcu_holdouts_to_resched(cpumask_t *out)
+{
+	u64 now = ktime_ns();
+
+	cpumask_clear(out);
+	if (!rcu_state.gp_active || !rcu_resched_ms || now < rcu_state.resched_next_ns)
+		return;
+	cpumask_copy(out, &rcu_state.qs_pending);
+	rcu_state.resched_next_ns = now + rcu_resched_ms * 1000000ull;
+}
+
+/*
  * Every CPU's tick. Idle CPUs tick too (the LAPIC timer is periodic), so a
  * grace period ends within a tick of its last quiescent state even when
  * every CPU sleeps; nobody is woken for it. A CPU that finds another one
- * scanning leaves it the work.
+ * scanning leaves it the work. A CPU that holds a grace period back too
+ * long is made to reschedule (issue 9, bug 2; Linux's resched_cpu() from
+ * rcu_implicit_dynticks_qs()), outside the lock: it sends an IPI.
  */
 void rcu_tick(void)
 {
+	cpumask_t resched;
+	int cpu;
+
 	if (!READ_ONCE(rcu_state.gp_active) &&
 	    READ_ONCE(rcu_state.gp_requested) <= READ_ONCE(rcu_state.completed))
 		return;
 	if (!spin_trylock(&rcu_state.lock))
 		return;
 	bool ended = rcu_advance();
+	rcu_holdouts_to_resched(&resched);
 	spin_unlock(&rcu_state.lock);
 	if (ended)
 		rcu_gp_ended_wake();
+	for_each_cpu(cpu, &resched) {
+		resched_cpu(cpu);
+		count_vm_event(RCU_RESCHED_FORCED);
+	}
 }
 
 unsigned long rcu_gp_completed(void)
 {
 	return READ_ONCE(rcu_state.completed);
+}
+
+unsigned long get_state_synchronize_rcu(void)
+{
+	smp_mb();                                       /* (C): after the caller's unpublish */
+	unsigned long flags = spin_lock_irqsave(&rcu_state.lock);
+	unsigned long gp = rcu_state.completed + (rcu_state.gp_active ? 2 : 1);
+	spin_unlock_irqrestore(&rcu_state.lock, flags);
+	return gp;
+}
+
+bool poll_state_synchronize_rcu(unsigned long cookie)
+{
+	return READ_ONCE(rcu_state.completed) >= cookie;
 }
 
 unsigned long rcu_stall_warnings(void)

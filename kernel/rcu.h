@@ -6,7 +6,8 @@
  * clearing a PMD...) and then frees it only after a *grace period*: a span
  * in which every online CPU has passed a *quiescent state* -- a point where
  * it cannot be inside a read-side section: a context switch, a return to
- * user mode, an idle-loop pass, or the whole time it sits idle. A reader
+ * user mode, an idle-loop pass, a cond_resched() outside any section, or
+ * the whole time it sits idle. A reader
  * that started before the unpublish has then finished, and one that starts
  * after it cannot find the object. That is rule R1 step 3, and R5 is why
  * an IPI round-trip is not enough: a reader runs with interrupts on.
@@ -110,6 +111,17 @@ void rcu_init(void);
 
 /* Grace periods completed since boot (the grace-period number). */
 unsigned long rcu_gp_completed(void);
+/*
+ * A cookie for "a full grace period from now": the number of the first
+ * grace period that starts after this call (Linux's names). It does not
+ * start one; poll_state_synchronize_rcu(cookie) says whether it has ended.
+ * Used by checkers (mm/ptcheck.c) that must tell whether a grace period
+ * separates two events.
+ */
+unsigned long get_state_synchronize_rcu(void);
+bool poll_state_synchronize_rcu(unsigned long cookie);
 /* Stall warnings printed since boot (rcu_stall_timeout=SECONDS). */
 unsigned long rcu_stall_warnings(void);
 extern unsigned long rcu_stall_timeout;
+/* Milliseconds a CPU may hold a grace period back before it is made to reschedule (0: never). */
+extern unsigned long rcu_resched_ms;

@@ -1,4 +1,5 @@
 /* Tests of kernel/rcu.c: grace periods wait for readers, and only for them. */
+#include "arch/x86_64/cpu.h"
 #include "kernel/ktest.h"
 #include "kernel/printk.h"
 #include "kernel/rcu.h"
@@ -317,4 +318,130 @@ KTEST(rcu_stall_warning)
 	WRITE_ONCE(rcu_stall_timeout, saved);
 	rcu_barrier();
 	KT_EXPECT(rcu_stall_warnings() > warnings);
+}
+
+/*
+ * ---- issue 9, bug 2: a kernel loop on an otherwise idle CPU ----
+ *
+ * A kernel thread that loops calling cond_resched() on a CPU where nothing
+ * else is runnable never switches: cond_resched() finds no need_resched.
+ * Unless cond_resched() itself reports a quiescent state, that CPU holds
+ * every grace period back and synchronize_rcu() never returns. The wait
+ * for it is bounded (generously: emulated CPUs stall), and a failure says
+ * what held it; then the spinner stops, which lets the grace period end.
+ */
+#define HOLDOUT_CAP_NS (30000 * MS)
+
+struct holdout {
+	bool running, stop;
+	unsigned long spins;
+};
+
+static int holdout_cond_resched(void *arg)
+{
+	struct holdout *h = arg;
+
+	WRITE_ONCE(h->running, true);
+	while (!READ_ONCE(h->stop)) {
+		cond_resched();
+		h->spins++;
+	}
+	return 0;
+}
+
+static bool holdout_sync_done;
+static DECLARE_WAIT_QUEUE_HEAD(holdout_sync_wq);
+
+static int holdout_sync(void *arg)
+{
+	synchronize_rcu();
+	WRITE_ONCE(holdout_sync_done, true);
+	wake_up(&holdout_sync_wq);
+	return 0;
+}
+
+/*
+ * Run spinner(h) alone on the last CPU and synchronize_rcu() on CPU 0;
+ * true if it returned within HOLDOUT_CAP_NS (*ns: how long it took).
+ */
+static bool sync_beside(int (*spinner)(void *), struct holdout *h, u64 *ns)
+{
+	rcu_barrier();          /* no callback left to wake rcu_cb/N on the spinner's CPU */
+	struct thread *spin = kthread_run("rcu_holdout", spinner, h, nr_cpus - 1);
+	while (!READ_ONCE(h->running))
+		sleep_ns(MS);
+	holdout_sync_done = false;
+	u64 start = ktime_ns();
+	struct thread *sync = kthread_run("rcu_sync", holdout_sync, NULL, 0);
+	bool done = wait_event_timeout(holdout_sync_wq, READ_ONCE(holdout_sync_done),
+				       HOLDOUT_CAP_NS) != 0;
+	*ns = ktime_ns() - start;
+	WRITE_ONCE(h->stop, true);      /* its exit is a quiescent state: the wait ends */
+	kthread_join(spin);
+	kthread_join(sync);
+	return done;
+}
+
+KTEST(rcu_cond_resched_is_quiescent)
+{
+	struct holdout h = { 0 };
+	unsigned long saved = rcu_resched_ms;
+	u64 ns;
+
+	if (nr_cpus < 2)
+		KT_SKIP("needs 2 CPUs: one to spin, one to wait");
+	/* The tick's forced reschedule (next test) would rescue the loop: off, so
+	 * only cond_resched()'s own quiescent state can end the grace period. */
+	WRITE_ONCE(rcu_resched_ms, 0);
+	bool done = sync_beside(holdout_cond_resched, &h, &ns);
+	WRITE_ONCE(rcu_resched_ms, saved);
+	if (!done)
+		printk("# rcu_cond_resched_is_quiescent: synchronize_rcu did not return in %llu s: "
+		       "cpu %d, looping in cond_resched() (%lu calls), reported no quiescent state\n",
+		       HOLDOUT_CAP_NS / 1000 / MS, nr_cpus - 1, h.spins);
+	else
+		printk("# rcu_cond_resched_is_quiescent: synchronize_rcu took %llu ms beside "
+		       "%lu cond_resched() calls on cpu %d\n", (unsigned long long)ns / MS, h.spins,
+		       nr_cpus - 1);
+	KT_EXPECT(done);
+}
+
+/*
+ * A loop that polls need_resched() and calls schedule() only when it is
+ * set -- cond_resched() without its own quiescent state, as a busy-polling
+ * loop would be written. Alone on its CPU, need_resched never comes by
+ * itself: the RCU tick must see the CPU hold the grace period back for
+ * rcu_resched_ms and make it reschedule (rcu_resched_forced counts it).
+ */
+static int holdout_poll_need_resched(void *arg)
+{
+	struct holdout *h = arg;
+
+	WRITE_ONCE(h->running, true);
+	while (!READ_ONCE(h->stop)) {
+		if (need_resched())
+			schedule();
+		h->spins++;
+		cpu_relax();
+	}
+	return 0;
+}
+
+KTEST(rcu_tick_forces_resched_of_holdout)
+{
+	struct holdout h = { 0 };
+	unsigned long forced = vm_event_sum(RCU_RESCHED_FORCED);
+	u64 ns;
+
+	if (nr_cpus < 2)
+		KT_SKIP("needs 2 CPUs: one to spin, one to wait");
+	if (!rcu_resched_ms)
+		printk("# rcu_tick_forces_resched_of_holdout: rcu_resched_ms=0: nothing will force it\n");
+	bool done = sync_beside(holdout_poll_need_resched, &h, &ns);
+	unsigned long n = vm_event_sum(RCU_RESCHED_FORCED) - forced;
+	printk("# rcu_tick_forces_resched_of_holdout: synchronize_rcu %s after %llu ms, "
+	       "%lu forced reschedules (rcu_resched_ms=%lu)\n", done ? "returned" : "still waiting",
+	       (unsigned long long)ns / MS, n, rcu_resched_ms);
+	KT_EXPECT(done);
+	KT_EXPECT(n >= 1);
 }

@@ -358,8 +358,33 @@ bool need_resched(void)
 
 void cond_resched(void)
 {
-	if (need_resched())
-		schedule();
+	if (need_resched()) {
+		schedule();                     /* a context switch: a quiescent state */
+		return;
+	}
+	/*
+	 * Nothing else to run, so no switch -- but a thread may call
+	 * cond_resched() only where it could sleep, and a point where it could
+	 * sleep is one where it holds no RCU reference: a quiescent state. Not
+	 * reporting it would let a kernel thread looping here on a CPU with
+	 * nothing else runnable hold back every grace period (issue 9, bug 2).
+	 * Where it could not sleep (inside rcu_read_lock, a spinlock held) it is
+	 * no quiescent state, and nothing is reported. Linux's rcu_all_qs().
+	 */
+	if (!sched_atomic_context())
+		rcu_note_quiescent();
+}
+
+void resched_cpu(int cpu)
+{
+	/*
+	 * No run-queue lock: a schedule() running there may clear the flag
+	 * again, but only after its own quiescent state (schedule() reports
+	 * it first), and a caller that still sees the CPU hold out asks again.
+	 */
+	WRITE_ONCE(cpu_rq(cpu)->need_resched, true);
+	if (cpu != cpu_id())
+		kick_cpu(cpu);
 }
 
 /* Interrupts are off in the handler: the lock can be taken as is. */

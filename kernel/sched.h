@@ -52,8 +52,19 @@ void yield(void);
 
 /* True when this CPU should switch threads at the next opportunity. */
 bool need_resched(void);
-/* Call schedule() if need_resched(): for long kernel loops. */
+/*
+ * For long kernel loops: call schedule() if need_resched(); else, where the
+ * caller could sleep, report an RCU quiescent state (it holds no RCU
+ * reference here), so the loop never holds a grace period back.
+ */
 void cond_resched(void);
+
+/*
+ * Make cpu pass through schedule() at its next chance (its need_resched,
+ * and an IPI if it is another CPU): from the RCU tick, for a CPU that
+ * holds a grace period back too long. Any context.
+ */
+void resched_cpu(int cpu);
 
 /*
  * Why this context must not sleep -- a spinlock held, preemption disabled,

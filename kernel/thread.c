@@ -5,11 +5,14 @@
 #include "arch/x86_64/context.h"
 #include "arch/x86_64/fpu.h"
 #include "arch/x86_64/idt.h"
+#include "arch/x86_64/tlb.h"
+#include "kernel/fault_inject.h"
 #include "kernel/printk.h"
 #include "kernel/process.h"
 #include "kernel/sched.h"
 #include "kernel/string.h"
 #include "kernel/wait.h"
+#include "mm/mm.h"
 #include "mm/page_alloc.h"
 #include "mm/slab.h"
 
@@ -125,9 +128,25 @@ struct thread *thread_create_user(const char *name, const struct trap_frame *reg
 
 	if (t) {
 		memcpy(task_pt_regs(t), regs, sizeof(*regs));
+		mmget(mm);                   /* its own; exit_mm() drops it (kernel/process.c) */
 		t->mm = mm;
 	}
 	return t;
+}
+
+/*
+ * exit_delay widens the window between a thread leaving its process and
+ * its last schedule(), in which it still runs on its CPU with an mm loaded
+ * there (issue 9, bug 1; user/tests/exit_race.c): it holds the thread
+ * until that mm is no longer loaded on this CPU -- the last mmput()
+ * elsewhere made it let go -- or until the time runs out.
+ */
+DEFINE_FAULT_INJECT(fi_exit_delay, "exit_delay",
+		    "hold an exiting thread after it left its process, until its CPU drops its mm");
+
+static bool mm_unloaded_here(void *mm)
+{
+	return current_loaded_mm() != mm;
 }
 
 __noreturn void thread_exit(int code)
@@ -137,8 +156,12 @@ __noreturn void thread_exit(int code)
 	if (t->is_idle)
 		panic("the idle thread of cpu %d tried to exit", cpu_id());
 	t->exit_code = code;
-	if (t->process)
+	if (t->process) {
 		process_thread_exit(t);         /* may sleep: still a live thread here */
+		struct mm_struct *mm = current_loaded_mm();
+		if (mm)
+			fault_inject_hold_until(&fi_exit_delay, mm_unloaded_here, mm);
+	}
 	set_current_state(TASK_DEAD);
 	schedule();
 	panic("thread %s ran after it exited", t->name);

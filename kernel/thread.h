@@ -76,7 +76,9 @@ struct thread {
 	u64 nr_switches_in;            /* times it was switched to (statistics) */
 
 	/*
-	 * Address space. mm is NULL for a kernel thread. active_mm is the mm
+	 * Address space. mm is NULL for a kernel thread, and for a thread of a
+	 * process once it has left it (exit_mm); a thread holds an mm_users
+	 * reference on its mm (mm/mm.h). active_mm is the mm
 	 * whose page tables the CPU has loaded while this thread runs: its own
 	 * mm, or, for a kernel thread, the one it found loaded (lazy TLB: a
 	 * switch to a kernel thread does not reload CR3). Changed by the
@@ -84,6 +86,9 @@ struct thread {
 	 */
 	struct mm_struct *mm;
 	struct mm_struct *active_mm;
+
+	/* pagefault_disable() nesting (arch/x86_64/uaccess.h); only the thread itself. */
+	int pagefault_disabled;
 
 	/* Per-thread CPU state the context switch saves and restores. */
 	u64 fs_base;                   /* user TLS base (MSR_FS_BASE); arch_set_fs_base() */
@@ -150,7 +155,9 @@ struct thread *kthread_run(const char *name, int (*fn)(void *arg), void *arg, in
  * into its task_pt_regs) in address space mm, on CPU cpu or -1 as above.
  * FPU state is the clean initial one, fs_base 0: set fields such as
  * fs_base, process or clear_child_tid before wake_up_new_thread(). The
- * caller gets a reference, as for kthread_create(). NULL if out of memory.
+ * caller gets a reference, as for kthread_create(). The thread takes a
+ * reference to mm of its own (mmget), which it drops when it leaves its
+ * process (exit_mm). NULL if out of memory.
  */
 struct thread *thread_create_user(const char *name, const struct trap_frame *regs,
 				  struct mm_struct *mm, int cpu);

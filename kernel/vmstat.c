@@ -1,5 +1,6 @@
 /* Memory-management counters and their /proc/vmstat names (see vmstat.h). */
 #include "kernel/vmstat.h"
+#include "kernel/fault_inject.h"
 #include "kernel/string.h"
 
 DEFINE_PER_CPU(struct vm_event_state, vm_events);
@@ -22,6 +23,15 @@ static const char *const vm_event_names[NR_VM_EVENTS] = {
 	[NR_TLB_REMOTE_FLUSH_RECEIVED] = "nr_tlb_remote_flush_received",
 	[PGTABLE_FREE_DEFERRED] = "pgtable_free_deferred",
 	[PGTABLE_FREE_DONE] = "pgtable_free_done",
+	[PT_RECLAIM_FAST] = "pt_reclaim_fast",
+	[PT_RECLAIM_SLOW] = "pt_reclaim_slow",
+	[PT_RECLAIM_RACED] = "pt_reclaim_raced",
+	[PT_RECLAIM_BUSY] = "pt_reclaim_busy",
+	[TLB_FLUSH_BEFORE_SET_PMD] = "tlb_flush_before_set_pmd",
+	[PTCHECK_VIOLATIONS] = "ptcheck_violations",
+	[RCU_RESCHED_FORCED] = "rcu_resched_forced",
+	[NR_TLB_KERNEL_FLUSH] = "nr_tlb_kernel_flush",
+	[NR_TLB_KERNEL_FLUSH_RECEIVED] = "nr_tlb_kernel_flush_received",
 	[PTE_MAP_RETRY] = "pte_map_retry",
 };
 
@@ -49,5 +59,7 @@ size_t vmstat_show(char *buf, size_t size)
 	for (int i = 0; i < NR_VM_EVENTS; i++)
 		len += snprintf(buf + len, len < size ? size - len : 0, "%s %lu\n",
 				vm_event_names[i], vm_event_sum(i));
+	/* The fault-injection points that are on, so a user test can prove its race ran. */
+	len += fault_inject_vmstat_show(buf + len, len < size ? size - len : 0);
 	return len;
 }

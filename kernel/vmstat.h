@@ -24,6 +24,15 @@ enum vm_event_item {
 	NR_TLB_REMOTE_FLUSH_RECEIVED, /* shootdown IPIs taken */
 	PGTABLE_FREE_DEFERRED,   /* page-table pages queued to be freed after a grace period (R1) */
 	PGTABLE_FREE_DONE,       /* ... and freed */
+	PT_RECLAIM_FAST,         /* empty PTE tables reclaimed under the PTE lock (mm/pt_reclaim.c) */
+	PT_RECLAIM_SLOW,         /* ... reclaimed after the zap, PMD lock then PTE lock */
+	PT_RECLAIM_RACED,        /* slow path: the PMD no longer held the table */
+	PT_RECLAIM_BUSY,         /* slow path: the table was refilled meanwhile */
+	TLB_FLUSH_BEFORE_SET_PMD, /* R4: pmd_install flushed a pending range first */
+	PTCHECK_VIOLATIONS,      /* lifetime-rule violations ptcheck reported (mm/ptcheck.c) */
+	RCU_RESCHED_FORCED,      /* CPUs made to reschedule for holding a grace period back */
+	NR_TLB_KERNEL_FLUSH,     /* kernel-range flush IPIs sent, one per target CPU */
+	NR_TLB_KERNEL_FLUSH_RECEIVED, /* ... and taken */
 	PTE_MAP_RETRY,           /* pte_offset_map_lock found the pmd changed and retried (R3) */
 	NR_VM_EVENTS
 };

@@ -3,9 +3,11 @@
 #include "mm/mm.h"
 
 struct mmu_gather;
+struct zap_details;
 
-/* mm/memory.c: zap the PTEs of [addr, end) into the gather; mmap_lock held. */
-void unmap_page_range(struct mmu_gather *tlb, unsigned long addr, unsigned long end);
+/* mm/memory.c: zap the PTEs of [addr, end) into the gather; mmap_lock held. details may be NULL. */
+void unmap_page_range(struct mmu_gather *tlb, unsigned long addr, unsigned long end,
+		      const struct zap_details *details);
 /* Zap the parts of [start, end) inside VMAs, from vma on. */
 void unmap_vmas(struct mmu_gather *tlb, struct vm_area_struct *vma, unsigned long start,
 		unsigned long end);

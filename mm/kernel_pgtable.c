@@ -18,12 +18,16 @@
  */
 #include "mm/kernel_pgtable.h"
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/tlb.h"
 #include "kernel/bootinfo.h"
 #include "kernel/printk.h"
+#include "kernel/rcu.h"
 #include "kernel/spinlock.h"
 #include "kernel/string.h"
+#include "kernel/vmstat.h"
 #include "mm/memblock.h"
 #include "mm/page_alloc.h"
+#include "mm/pgtable.h"
 
 pgd_t swapper_pg_dir[PTRS_PER_PGD] __aligned(PAGE_SIZE);   /* .bss: below 4 GiB */
 u64 mmu_cr4_features;
@@ -68,16 +72,44 @@ static phys_addr_t pt_alloc(void)
 	return pa;
 }
 
-/* Free a table that is unhooked and flushed. Boot-time tables are kept. */
+/*
+ * R1 step 3 for a kernel table: a grace period after it was unhooked and
+ * flushed from every CPU, no kernel_lookup() that found it can still be
+ * reading it. Poisoned first, as user tables are (mm/pgtable.h), so that a
+ * walker that reads it anyway sees an entry no live table holds.
+ */
+static void kernel_pt_free_rcu(struct rcu_head *head)
+{
+	struct page *page = container_of(head, struct page, pt_rcu_head);
+	u64 *entry = page_address(page);
+
+	for (int i = 0; i < PTRS_PER_TABLE; i++)
+		WRITE_ONCE(entry[i], PGTABLE_POISON);
+	ClearPageTable(page);
+	__free_page(page);
+	unsigned long flags = spin_lock_irqsave(&kernel_pt_lock);
+	nr_pt_pages--;
+	spin_unlock_irqrestore(&kernel_pt_lock, flags);
+	count_vm_event(PGTABLE_FREE_DONE);
+}
+
+/*
+ * Free a table that is unhooked and flushed on every CPU (R1 steps 1 and
+ * 2): after a grace period (step 3). It counts in nr_pt_pages until then.
+ * Boot-time tables (memblock, reserved) are never reused: kept.
+ */
 static void pt_free(phys_addr_t pa)
 {
 	struct page *page = phys_to_page(pa);
 
-	nr_pt_pages--;
-	if (PageReserved(page))
+	if (PageReserved(page)) {
+		unsigned long flags = spin_lock_irqsave(&kernel_pt_lock);
+		nr_pt_pages--;
+		spin_unlock_irqrestore(&kernel_pt_lock, flags);
 		return;
-	ClearPageTable(page);
-	__free_page(page);
+	}
+	count_vm_event(PGTABLE_FREE_DEFERRED);
+	call_rcu(&page->pt_rcu_head, kernel_pt_free_rcu);
 }
 
 /*
@@ -133,6 +165,11 @@ static pte_t *walk_alloc_pte(unsigned long va)
 	return pmd ? pte_alloc_kernel(pmd, va) : NULL;
 }
 
+/*
+ * Lockless: each level is read once (pgdp_get...), and the tables it passes
+ * through stay valid while the caller is inside rcu_read_lock() -- a table
+ * kernel_unmap_page() empties is freed only a grace period later.
+ */
 pte_t *kernel_lookup(unsigned long va, enum pg_level *level)
 {
 	*level = PG_LEVEL_NONE;
@@ -367,7 +404,10 @@ int kernel_map_page(unsigned long va, phys_addr_t pa, u64 prot)
 	if (!IS_ALIGNED(va, PAGE_SIZE) || !IS_ALIGNED(pa, PAGE_SIZE) || !is_kernel_va(va))
 		return -EINVAL;
 	enum pg_level level;
-	if (kernel_lookup(va, &level))
+	rcu_read_lock();
+	bool mapped = kernel_lookup(va, &level) != NULL;
+	rcu_read_unlock();
+	if (mapped)
 		return -EEXIST;
 
 	unsigned long flags = spin_lock_irqsave(&kernel_pt_lock);
@@ -395,8 +435,9 @@ static bool table_empty(phys_addr_t pa)
 /*
  * The PTE at va was just cleared. Unhook the PTE table if that left it
  * empty, then the PMD table if that left it empty (PUD tables stay: kernel
- * PGD entries are fixed). Returns in freed[] the tables to free once the TLB
- * is flushed, and their number. kernel_pt_lock held.
+ * PGD entries are fixed): R1 step 1, under the lock of the parents. Returns
+ * in freed[] the tables to free once every TLB is flushed, and their
+ * number. kernel_pt_lock held.
  */
 static int unhook_empty_tables(pud_t *pud, pmd_t *pmd, phys_addr_t freed[2])
 {
@@ -430,19 +471,28 @@ int kernel_unmap_page(unsigned long va)
 		pmd_t *pmd = pmd_offset(pud, va);
 		pte_clear(pte);
 		n = unhook_empty_tables(pud, pmd, freed);
-		/*
-		 * R1, steps 1 and 2: the tables are unhooked; INVLPG drops the
-		 * translation and every paging-structure cache entry of this CPU,
-		 * so none can lead into them any more. Only then free them. No
-		 * grace period (step 3): nothing walks kernel tables locklessly
-		 * but kernel_lookup(), and no other CPU used va (see the header).
-		 */
-		invlpg(va);
-		for (int i = 0; i < n; i++)
-			pt_free(freed[i]);
 	}
 	spin_unlock_irqrestore(&kernel_pt_lock, flags);
-	return err;
+	if (err)
+		return err;
+	/*
+	 * R1 step 2 (issue 9, bug 4): the kernel half is in every CR3, so any
+	 * CPU may hold the translation of va or paging-structure entries that
+	 * lead into the unhooked tables -- it caches them on its own, by
+	 * speculation, not only when it used va. Every CPU flushes, not only
+	 * this one (a local INVLPG would leave the others able to walk a
+	 * freed, reused page as a table). Outside the lock: the flush waits
+	 * for the others with interrupts on.
+	 */
+	flush_tlb_kernel_range(va, va + PAGE_SIZE);
+	/*
+	 * R1 step 3 / R5: kernel_lookup() walks with no lock, inside
+	 * rcu_read_lock() and with interrupts on; having taken the flush IPI
+	 * does not mean it left the table. Free after a grace period.
+	 */
+	for (int i = 0; i < n; i++)
+		pt_free(freed[i]);
+	return 0;
 }
 
 u64 direct_map_bytes(enum pg_level level)

@@ -6,7 +6,11 @@
  * change afterwards, so copying them into a new PGD once is enough.
  *
  * Every change below swapper_pg_dir is made under one lock (Linux calls it
- * init_mm.page_table_lock); the TLB is flushed on this CPU only.
+ * init_mm.page_table_lock). Rule R1 holds for these tables as for user
+ * ones: a table kernel_unmap_page() empties is unhooked under that lock,
+ * flushed from every CPU's TLB and paging-structure caches, and freed
+ * after an RCU grace period, because kernel_lookup() walks without the
+ * lock and any CPU may cache entries of the shared kernel half.
  */
 #pragma once
 #include "arch/x86_64/pgtable.h"
@@ -57,10 +61,12 @@ void *memremap_ro(phys_addr_t phys, size_t size);
 int kernel_map_page(unsigned long va, phys_addr_t pa, u64 prot);
 
 /*
- * Remove the 4 KiB mapping at va, flush it from this CPU's TLB and free the
- * page tables left empty (not the page it mapped). Returns 0, -ENOENT if
+ * Remove the 4 KiB mapping at va, flush it from every CPU's TLB
+ * (flush_tlb_kernel_range) and free the page tables left empty after a
+ * grace period (not the page it mapped: once this returns, no CPU
+ * translates va, and the caller may free it). Returns 0, -ENOENT if
  * nothing is mapped there, -EINVAL if va lies in a 2 MiB or 1 GiB page.
- * Only for mappings no other CPU has used: there is no cross-CPU flush.
+ * Process context, interrupts on (the flush waits for the other CPUs).
  */
 int kernel_unmap_page(unsigned long va);
 
@@ -68,11 +74,14 @@ int kernel_unmap_page(unsigned long va);
  * Walk swapper_pg_dir for va without locks (for tests and diagnostics).
  * Returns the leaf entry that maps va -- a PTE, or a PMD/PUD entry cast to
  * pte_t * for a 2 MiB/1 GiB page -- and sets *level accordingly; NULL and
- * PG_LEVEL_NONE if va is not mapped.
+ * PG_LEVEL_NONE if va is not mapped. Where va may be unmapped meanwhile,
+ * call it and use what it returns inside rcu_read_lock() (or hold the
+ * mapping's owner's guarantee it stays): the table the entry lies in may
+ * be unhooked, but is not freed before the section ends.
  */
 pte_t *kernel_lookup(unsigned long va, enum pg_level *level);
 
 /* Bytes of the direct map of RAM mapped with pages of this level. */
 u64 direct_map_bytes(enum pg_level level);
-/* Page-table pages under swapper_pg_dir right now. */
+/* Page-table pages under swapper_pg_dir, and unhooked ones waiting for their grace period. */
 unsigned long kernel_pgtable_pages(void);

@@ -3,9 +3,16 @@
 #include "arch/x86_64/extable.h"
 #include "kernel/bootinfo.h"
 #include "kernel/ktest.h"
+#include "kernel/rcu.h"
+#include "kernel/thread.h"
+#include "kernel/time.h"
+#include "kernel/timer.h"
+#include "kernel/vmstat.h"
 #include "mm/kernel_pgtable.h"
 #include "mm/memblock.h"
 #include "mm/page_alloc.h"
+#include "mm/pgtable.h"
+#include "mm/slab.h"
 
 /* 1 GiB into the VMALLOC area: nothing else maps there, so its PMD/PTE tables are ours. */
 #define TEST_VA (VMALLOC_START + PUD_SIZE)
@@ -38,9 +45,19 @@ static bool write_faults(const void *p)
 	return probe_read_u64(p, &v) == 0 && probe_write_u64((void *)p, v) == -EFAULT;
 }
 
+/*
+ * Kernel tables emptied by kernel_unmap_page() are freed after a grace
+ * period (R1): they count, and hold their pages, until then.
+ */
+static unsigned long settled_kernel_tables(void)
+{
+	rcu_barrier();
+	return kernel_pgtable_pages();
+}
+
 KTEST(kpgt_map_unmap)
 {
-	unsigned long before = nr_free_pages(), tables = kernel_pgtable_pages();
+	unsigned long before = nr_free_pages_settled(), tables = settled_kernel_tables();
 	enum pg_level level;
 	u64 v;
 
@@ -65,15 +82,15 @@ KTEST(kpgt_map_unmap)
 	KT_EXPECT_EQ(probe_read_u64((void *)TEST_VA, &v), -EFAULT);
 	KT_EXPECT(kernel_lookup(TEST_VA, &level) == NULL);
 	KT_EXPECT_EQ(kernel_unmap_page(TEST_VA), -ENOENT);
-	KT_EXPECT_EQ(kernel_pgtable_pages(), tables);
+	KT_EXPECT_EQ(settled_kernel_tables(), tables);
 	__free_page(page);
-	KT_EXPECT_EQ(nr_free_pages(), before);
+	KT_EXPECT_EQ(nr_free_pages_settled(), before);
 }
 
 /* A table goes only when its last entry does: two neighbours share a PTE table. */
 KTEST(kpgt_tables_freed_when_empty)
 {
-	unsigned long before = nr_free_pages(), tables = kernel_pgtable_pages();
+	unsigned long before = nr_free_pages_settled(), tables = settled_kernel_tables();
 	struct page *page = alloc_page();
 	u64 v;
 
@@ -87,10 +104,11 @@ KTEST(kpgt_tables_freed_when_empty)
 	KT_EXPECT_EQ(kernel_pgtable_pages(), tables + 2);
 	KT_EXPECT_EQ(probe_read_u64((void *)(TEST_VA + PAGE_SIZE), &v), 0);
 	KT_EXPECT_EQ(kernel_unmap_page(TEST_VA + PAGE_SIZE), 0);
-	KT_EXPECT_EQ(kernel_pgtable_pages(), tables);
 	KT_EXPECT_EQ(probe_read_u64((void *)(TEST_VA + PAGE_SIZE), &v), -EFAULT);
+	KT_EXPECT_EQ(kernel_pgtable_pages(), tables + 2);   /* unhooked, waiting for a grace period */
+	KT_EXPECT_EQ(settled_kernel_tables(), tables);
 	__free_page(page);
-	KT_EXPECT_EQ(nr_free_pages(), before);
+	KT_EXPECT_EQ(nr_free_pages_settled(), before);
 	KT_EXPECT_EQ(kernel_map_page(0x400000, page_to_phys(page), PAGE_KERNEL), -EINVAL);
 }
 
@@ -232,4 +250,106 @@ KTEST(kpgt_memremap_ro)
 	KT_EXPECT(!pte_write(*pte) && !pte_exec(*pte));
 	KT_EXPECT(!(pte_val(*pte) & (_PAGE_PCD | _PAGE_PWT)));
 	KT_EXPECT(write_faults(p));
+}
+
+/*
+ * ---- issue 9, bug 4: rule R1 holds for kernel page tables too ----
+ *
+ * kernel_lookup() walks swapper_pg_dir with no lock of ours, inside
+ * rcu_read_lock(), and any CPU may cache translations and paging-structure
+ * entries of the kernel half. So a table that kernel_unmap_page() empties
+ * must be flushed from every CPU (step 2) and freed only after a grace
+ * period (step 3). A reader on another CPU finds the tables of TEST_VA
+ * inside rcu_read_lock() and loads its translation; the test thread then
+ * unmaps TEST_VA, which empties and unhooks the PTE and the PMD table. The
+ * reader, still inside its section, must find both still page tables and
+ * not poisoned; its CPU must have taken the flush IPI, so TEST_VA faults
+ * there now. Once the reader left, a grace period later, both tables are
+ * freed and poisoned.
+ */
+#define KPT_CAP_NS (30000 * 1000000ull)     /* generous: emulated CPUs stall */
+
+struct kpt_reader {
+	unsigned long va;
+	bool found, unmapped;
+	struct page *pmd_table, *pte_table;
+	u64 pmd_entry, pte_entry;   /* read through the tables after the unmap */
+	bool tables_alive;          /* ... and both still PG_table then */
+	int probe_before, probe_after;
+	unsigned long flushes;      /* kernel flush IPIs this CPU took meanwhile */
+};
+
+static unsigned long this_cpu_kernel_flushes(void)
+{
+	return READ_ONCE(this_cpu_ptr(&vm_events)->event[NR_TLB_KERNEL_FLUSH_RECEIVED]);
+}
+
+static int kpt_reader(void *arg)
+{
+	struct kpt_reader *r = arg;
+	enum pg_level level;
+	u64 v;
+
+	rcu_read_lock();
+	unsigned long flushes = this_cpu_kernel_flushes();
+	pmd_t *pmd = pmd_offset(pud_offset(pgd_offset_k(r->va), r->va), r->va);
+	pte_t *pte = kernel_lookup(r->va, &level);
+	r->pmd_table = virt_to_page(pmd);
+	r->pte_table = pte ? virt_to_page(pte) : NULL;
+	r->probe_before = probe_read_u64((void *)r->va, &v);   /* this CPU caches it */
+	WRITE_ONCE(r->found, true);
+	u64 deadline = ktime_ns() + KPT_CAP_NS;
+	while (!READ_ONCE(r->unmapped) && ktime_ns() < deadline)
+		cpu_relax();            /* interrupts on: a flush IPI is taken here */
+	if (pte) {
+		r->pmd_entry = READ_ONCE(*(u64 *)pmd);
+		r->pte_entry = READ_ONCE(*(u64 *)pte);
+		r->tables_alive = PageTable(r->pmd_table) && PageTable(r->pte_table);
+	}
+	r->probe_after = probe_read_u64((void *)r->va, &v);
+	r->flushes = this_cpu_kernel_flushes() - flushes;
+	rcu_read_unlock();
+	return 0;
+}
+
+KTEST(kpgt_unmap_flushes_all_cpus_and_frees_after_grace_period)
+{
+	struct kpt_reader r = { .va = TEST_VA };
+	unsigned long tables = settled_kernel_tables();
+
+	if (nr_cpus < 2)
+		KT_SKIP("needs 2 CPUs: a reader beside the unmapper");
+	struct page *page = alloc_page();
+	KT_ASSERT(page != NULL);
+	KT_ASSERT_EQ(kernel_map_page(TEST_VA, page_to_phys(page), PAGE_KERNEL), 0);
+	KT_ASSERT_EQ(kernel_pgtable_pages(), tables + 2);
+	struct thread *reader = kthread_run("kpt_reader", kpt_reader, &r, nr_cpus - 1);
+	u64 deadline = ktime_ns() + KPT_CAP_NS;
+	while (!READ_ONCE(r.found) && ktime_ns() < deadline)
+		sleep_ns(1000000);
+	KT_EXPECT(READ_ONCE(r.found));
+	KT_EXPECT_EQ(kernel_unmap_page(TEST_VA), 0);
+	WRITE_ONCE(r.unmapped, true);
+	KT_EXPECT_EQ(kthread_join(reader), 0);
+
+	KT_EXPECT(r.pte_table != NULL);
+	KT_EXPECT_EQ(r.probe_before, 0);
+	/* Inside the section: the tables were unhooked, not freed; they hold
+	 * what they held, the cleared entries, no poison (ours or the allocator's). */
+	KT_EXPECT(r.tables_alive);
+	KT_EXPECT_EQ(r.pmd_entry, 0);
+	KT_EXPECT_EQ(r.pte_entry, 0);
+	/* The reader's CPU was flushed: it no longer translates TEST_VA. */
+	KT_EXPECT(r.flushes >= 1);
+	KT_EXPECT_EQ(r.probe_after, -EFAULT);
+	/* After a grace period they are gone, poisoned (if nobody took them since). */
+	rcu_barrier();
+	KT_EXPECT_EQ(kernel_pgtable_pages(), tables);
+	struct page *freed[] = { r.pmd_table, r.pte_table };
+	for (int i = 0; i < 2 && freed[i]; i++) {
+		KT_EXPECT(!PageTable(freed[i]));
+		if (PagePoisoned(freed[i]))
+			KT_EXPECT_EQ(((u64 *)page_address(freed[i]))[1], PGTABLE_POISON);
+	}
+	__free_page(page);
 }

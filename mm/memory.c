@@ -1,6 +1,6 @@
 /*
  * Taking mappings away: zapping the PTEs of a range (munmap, MADV_DONTNEED,
- * mm_destroy) and freeing the page tables of a range nothing maps any more
+ * exit_mmap) and freeing the page tables of a range nothing maps any more
  * (free_pgtables). Both work inside an mmu_gather (mm/tlb.h), which flushes
  * the TLBs before anything is freed.
  *
@@ -11,30 +11,40 @@
 #include "mm/mm.h"
 #include "kernel/printk.h"
 #include "mm/pgtable.h"
+#include "mm/pt_reclaim.h"
 #include "mm/tlb.h"
 
 /*
  * Zap the PTEs of [addr, end), all in the table pmd points to. Returns how
  * far it got: end, or less if the gather's page batch filled up, in which
  * case the batch was flushed and freed and the caller calls again from there.
+ *
+ * With details->reclaim_pt (MADV_DONTNEED), a table this zap leaves empty is
+ * reclaimed too (R6, mm/pt_reclaim.h): here by the fast path, or, if its
+ * try-lock fails, *emptied is set to the table for the slow path, which the
+ * caller runs once no PTE lock is held.
  */
 static unsigned long zap_pte_range(struct mmu_gather *tlb, pmd_t *pmd, unsigned long addr,
-				   unsigned long end)
+				   unsigned long end, const struct zap_details *details,
+				   struct page **emptied)
 {
 	struct mm_struct *mm = tlb->mm;
-	bool force_flush = false;
+	bool force_flush = false, cleared_any = false, reclaimed = false;
+	unsigned long table_addr = addr;
 	spinlock_t *ptl;
 	pte_t *start_pte = pte_offset_map_lock(mm, pmd, addr, &ptl);
 	pte_t *pte = start_pte;
 
 	if (!pte)
 		return end;                   /* no table any more: nothing mapped */
+	struct page *table = virt_to_page(start_pte);
 	for (; addr != end; pte++, addr += PAGE_SIZE) {
 		if (pte_none(ptep_get(pte)))
 			continue;
 		/* R2: the entry is cleared under the PTE lock... */
 		pte_t old = ptep_get_and_clear(pte);
 		pte_table_dec(pte);
+		cleared_any = true;
 		tlb_flush_pte_range(tlb, addr, PAGE_SIZE);
 		struct page *page = vm_normal_page(old);
 		if (!page)
@@ -47,7 +57,23 @@ static unsigned long zap_pte_range(struct mmu_gather *tlb, pmd_t *pmd, unsigned 
 			break;
 		}
 	}
+	/*
+	 * R6: the count is exact under the PTE lock we still hold, so "empty"
+	 * here is a fact, not a guess. Only a table that this zap emptied is
+	 * reclaimed: one that was already empty is a fault's fresh table about
+	 * to be filled.
+	 */
+	if (details && details->reclaim_pt && cleared_any && table->pt_count == 0) {
+		reclaimed = reclaim_pt_fast(pmd, table, table_addr);
+		if (!reclaimed)
+			*emptied = table;
+	}
 	pte_unmap_unlock(start_pte, ptl);
+	if (reclaimed) {
+		/* Unhooked: walkers that mapped it before will fail their R3 recheck. */
+		mm_add_pgtable(mm, -1);
+		pte_free_tlb(tlb, table, table_addr);
+	}
 	/* A full batch: flush and free now, outside the PTE lock (the flush waits for IPIs). */
 	if (force_flush)
 		tlb_flush_mmu(tlb);
@@ -55,7 +81,7 @@ static unsigned long zap_pte_range(struct mmu_gather *tlb, pmd_t *pmd, unsigned 
 }
 
 static void zap_pmd_range(struct mmu_gather *tlb, pud_t *pud, unsigned long addr,
-			  unsigned long end)
+			  unsigned long end, const struct zap_details *details)
 {
 	pmd_t *pmd = pmd_offset(pud, addr);
 
@@ -63,32 +89,41 @@ static void zap_pmd_range(struct mmu_gather *tlb, pud_t *pud, unsigned long addr
 		next = pmd_addr_end(addr, end);
 		if (pmd_none(pmdp_get(pmd)))
 			continue;
-		while ((addr = zap_pte_range(tlb, pmd, addr, next)) != next)
+		struct page *emptied = NULL;
+		unsigned long start = addr;
+		while ((addr = zap_pte_range(tlb, pmd, addr, next, details, &emptied)) != next)
 			;
+		/* R6 slow path: the PTE lock was dropped; reclaim_pt_slow trusts nothing seen under it. */
+		if (emptied)
+			reclaim_pt_slow(tlb, pmd, emptied, start);
 	}
 }
 
 static void zap_pud_range(struct mmu_gather *tlb, pgd_t *pgd, unsigned long addr,
-			  unsigned long end)
+			  unsigned long end, const struct zap_details *details)
 {
 	pud_t *pud = pud_offset(pgd, addr);
 
 	for (unsigned long next; addr != end; pud++, addr = next) {
 		next = pud_addr_end(addr, end);
 		if (!pud_none(pudp_get(pud)))
-			zap_pmd_range(tlb, pud, addr, next);
+			zap_pmd_range(tlb, pud, addr, next, details);
 	}
 }
 
-/* Zap every PTE of [addr, end) (page aligned, in user space) into the gather. */
-void unmap_page_range(struct mmu_gather *tlb, unsigned long addr, unsigned long end)
+/*
+ * Zap every PTE of [addr, end) (page aligned, in user space) into the
+ * gather; details may be NULL (munmap, exit: tables go by free_pgtables).
+ */
+void unmap_page_range(struct mmu_gather *tlb, unsigned long addr, unsigned long end,
+		      const struct zap_details *details)
 {
 	pgd_t *pgd = pgd_offset(tlb->mm, addr);
 
 	for (unsigned long next; addr != end; pgd++, addr = next) {
 		next = pgd_addr_end(addr, end);
 		if (!pgd_none(pgdp_get(pgd)))
-			zap_pud_range(tlb, pgd, addr, next);
+			zap_pud_range(tlb, pgd, addr, next, details);
 	}
 }
 
@@ -97,20 +132,22 @@ void unmap_vmas(struct mmu_gather *tlb, struct vm_area_struct *vma, unsigned lon
 		unsigned long end)
 {
 	for (; vma && vma->vm_start < end; vma = vma_next(tlb->mm, vma))
-		unmap_page_range(tlb, MAX(start, vma->vm_start), MIN(end, vma->vm_end));
+		unmap_page_range(tlb, MAX(start, vma->vm_start), MIN(end, vma->vm_end), NULL);
 }
 
 /*
  * MADV_DONTNEED's zap: one range inside one VMA, in a gather of its own.
  * mmap_lock held for reading: faults run meanwhile and take the same PTE
- * locks, so each entry is either zapped or faulted in afresh, never lost.
+ * locks, so each entry is either zapped or faulted in afresh, never lost;
+ * and the PTE tables it empties are reclaimed (R6, ptreclaim=on).
  */
 void zap_page_range_single(struct vm_area_struct *vma, unsigned long start, unsigned long size)
 {
+	struct zap_details details = { .reclaim_pt = reclaim_pt_enabled() };
 	struct mmu_gather tlb;
 
 	tlb_gather_mmu(&tlb, vma->vm_mm);
-	unmap_page_range(&tlb, start, start + size);
+	unmap_page_range(&tlb, start, start + size, &details);
 	tlb_finish_mmu(&tlb);
 }
 

@@ -1,8 +1,10 @@
 /*
- * The life of an address space: mm_create, mmget/mmput, mm_destroy.
+ * The life of an address space: mm_create, mmget/mmput (its users),
+ * mmgrab/mmdrop (the struct and its PGD); see mm.h.
  * (Linux spreads this over kernel/fork.c's mm_alloc and mm/mmap.c's
  * exit_mmap.)
  */
+#include "mm/ptcheck.h"
 #include "mm/mm.h"
 #include "arch/x86_64/context.h"
 #include "kernel/printk.h"
@@ -26,7 +28,8 @@ struct mm_struct *mm_create(void)
 	INIT_LIST_HEAD(&mm->vma_list);
 	mm->task_size = TASK_SIZE;
 	mm->mmap_base = TASK_SIZE - MMAP_GAP;
-	mm->mm_users = 1;
+	mm->mm_users = 1;                     /* the creator's */
+	mm->mm_count = 1;                     /* held by all mm_users together */
 	return mm;
 }
 
@@ -51,16 +54,49 @@ static void exit_mmap(struct mm_struct *mm)
 	up_write(&mm->mmap_lock);
 }
 
-void mm_destroy(struct mm_struct *mm)
+/* The last mm_count reference: the PGD and the struct go. */
+static void __mmdrop(struct mm_struct *mm)
 {
 	if (cpumask_weight(mm_cpumask(mm)))
-		panic("mm_destroy: mm %p still loaded on %d CPUs", mm, cpumask_weight(mm_cpumask(mm)));
-	exit_mmap(mm);
-	if (get_mm_rss(mm) || mm_pgtables_bytes(mm) || mm->map_count)
-		panic("mm_destroy: left %ld RSS pages, %ld page-table bytes, %d VMAs",
-		      get_mm_rss(mm), mm_pgtables_bytes(mm), mm->map_count);
+		panic("__mmdrop: mm %p still loaded on %d CPUs", mm, cpumask_weight(mm_cpumask(mm)));
 	pgd_free(mm);
 	kfree(mm);
+}
+
+void mmgrab(struct mm_struct *mm)
+{
+	__atomic_fetch_add(&mm->mm_count, 1, __ATOMIC_RELAXED);
+}
+
+void mmdrop(struct mm_struct *mm)
+{
+	if (__atomic_sub_fetch(&mm->mm_count, 1, __ATOMIC_ACQ_REL) == 0)
+		__mmdrop(mm);
+}
+
+/*
+ * The last mm_users reference: nobody uses the address space any more, so
+ * its mappings go; the struct and the PGD stay for the mm_count holders.
+ */
+static void __mmput(struct mm_struct *mm)
+{
+	/*
+	 * Kernel threads, and threads on their way out (exit_mm), may still
+	 * borrow it: its PGD in their CR3, their CPU in its mask. Make them
+	 * let go first: nobody can load it again (that takes a thread whose
+	 * own mm it is, and each holds mm_users), so from here on no CPU
+	 * walks these tables and exit_mmap need flush nobody.
+	 */
+	shoot_lazy_tlbs(mm);
+	if (cpumask_weight(mm_cpumask(mm)))
+		panic("mmput: mm %p still loaded on %d CPUs after the lazy ones let go",
+		      mm, cpumask_weight(mm_cpumask(mm)));
+	exit_mmap(mm);
+	ptcheck_mm_exit(mm);
+	if (get_mm_rss(mm) || mm_pgtables_bytes(mm) || mm->map_count)
+		panic("mmput: left %ld RSS pages, %ld page-table bytes, %d VMAs",
+		      get_mm_rss(mm), mm_pgtables_bytes(mm), mm->map_count);
+	mmdrop(mm);                           /* the one mm_count all users held together */
 }
 
 void mmget(struct mm_struct *mm)
@@ -70,13 +106,6 @@ void mmget(struct mm_struct *mm)
 
 void mmput(struct mm_struct *mm)
 {
-	if (__atomic_sub_fetch(&mm->mm_users, 1, __ATOMIC_ACQ_REL))
-		return;
-	/*
-	 * Nobody uses it, but kernel threads may still borrow it (lazy TLB:
-	 * its PGD in their CR3, their CPU in its mask). Make them let go
-	 * before the PGD is freed.
-	 */
-	shoot_lazy_tlbs(mm);
-	mm_destroy(mm);
+	if (__atomic_sub_fetch(&mm->mm_users, 1, __ATOMIC_ACQ_REL) == 0)
+		__mmput(mm);
 }

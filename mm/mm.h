@@ -9,7 +9,7 @@
  * way (mm/pgtable.c). Unmapping zaps the PTEs and frees what they mapped
  * after a TLB flush (mm/memory.c, mm/mmu_gather.c).
  *
- * Lock order (DESIGN.md), outer to inner:
+ * Lock order (docs/design.md, section 4), outer to inner:
  *   1. mm->mmap_lock       read: page fault, MADV_DONTNEED
  *                          write: mmap, munmap, mprotect, brk, other madvise
  *   2. mm->page_table_lock populating a PGD or PUD entry
@@ -114,7 +114,8 @@ struct mm_struct {
 	/* Changed from any CPU with atomics, no lock (mm_counter helpers below): */
 	long rss_anon;                    /* anon pages mapped (not the zero page): VmRSS */
 	long pgtables_bytes;              /* PTE + PMD + PUD tables, not the PGD: VmPTE */
-	int mm_users;                     /* references: mmget()/mmput() */
+	int mm_users;                     /* users of the address space: see "The life of an mm" */
+	int mm_count;                     /* holders of this struct and its PGD: ditto */
 	int tlb_flush_pending;            /* mmu_gathers in progress on this mm (R4, R7) */
 	cpumask_t cpu_bitmap;             /* CPUs with this mm in CR3 (switch_mm) */
 };
@@ -168,28 +169,55 @@ static inline bool mm_tlb_flush_pending(struct mm_struct *mm)
 /* --- The life of an mm (mm/mm.c) ---------------------------------------- */
 
 /*
+ * Two reference counts, as in Linux, because an address space has two
+ * kinds of holder:
+ *
+ *   mm_users  users of the mappings. Each thread whose ->mm it is holds one
+ *             (the first thread takes over the creator's, clone takes one
+ *             per new thread, exit_mm() in kernel/process.c drops it), and
+ *             so does kernel code that works on the mappings for a while
+ *             (mmget). The last mmput() makes every CPU that still has the
+ *             mm loaded lazily let go (shoot_lazy_tlbs), zaps every VMA,
+ *             frees the page tables below the PGD, and drops the one
+ *             mm_count reference all users hold together.
+ *   mm_count  holders of the struct mm_struct and its PGD, not of what is
+ *             mapped: someone who must be able to look at the struct (or
+ *             its PGD) after the last user left takes one (mmgrab). The
+ *             last mmdrop() frees the PGD and the struct.
+ *
+ * A CPU that has the mm in CR3 only lazily (a kernel thread borrowed it,
+ * or a thread on its way out that has already dropped its ->mm) holds
+ * neither: the last mmput() makes it switch away before anything is freed,
+ * so no CPU ever has a freed PGD loaded. (Linux on x86 counts lazy CPUs in
+ * mm_count instead; this shootdown is its CONFIG_MMU_LAZY_TLB_SHOOTDOWN.)
+ * A thread must therefore stop calling the mm its own (->mm = NULL) before
+ * it drops its mm_users reference: the shootdown leaves alone a CPU whose
+ * thread still has ->mm == mm.
+ */
+
+/*
  * A new, empty address space: a PGD with the kernel half filled in, no
- * VMAs, mm_users 1, mmap_base below the top of user space. NULL if out of
- * memory.
+ * VMAs, mm_users 1 (the caller's), mm_count 1 (the users'), mmap_base
+ * below the top of user space. NULL if out of memory.
  */
 struct mm_struct *mm_create(void);
 
 /*
- * Tear an mm down: zap every VMA, free every data page and page-table page
- * (the PGD last) and the mm itself. Counters must come back to zero (a
- * panic says which did not). No CPU may have it loaded, not even lazily
- * (a kernel thread borrowing it: drop those first), and nobody else may
- * hold a reference. mmput() calls it when the last reference goes.
- */
-void mm_destroy(struct mm_struct *mm);
-
-/*
- * Take / drop a reference (mm_users). The last mmput() destroys the mm,
- * first making every CPU that still has it loaded lazily switch away
- * (shoot_lazy_tlbs). Process context, interrupts on.
+ * Take / drop a user reference (mm_users); the caller must already hold one
+ * to mmget. The last mmput() tears the mappings down as above: every
+ * counter must come back to zero (a panic says which did not), and no CPU
+ * may still have it loaded as its thread's own mm (a panic). Process
+ * context, interrupts on.
  */
 void mmget(struct mm_struct *mm);
 void mmput(struct mm_struct *mm);
+
+/*
+ * Take / drop a reference to the struct and its PGD (mm_count). The last
+ * mmdrop() frees both; by then mm_users is 0 and no CPU has it loaded.
+ */
+void mmgrab(struct mm_struct *mm);
+void mmdrop(struct mm_struct *mm);
 
 /* --- The VMA set (mm/vma.c); mmap_lock held ------------------------------ */
 

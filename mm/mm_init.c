@@ -1,4 +1,5 @@
 /* mm_init: memory management from the boot memory map to kmalloc (see mm_init.h). */
+#include "mm/ptcheck.h"
 #include "mm/mm_init.h"
 #include "kernel/printk.h"
 #include "mm/kernel_pgtable.h"
@@ -24,4 +25,6 @@ void mm_init(void)
 	page_alloc_init();
 	slab_init();
 	mm_summary();
+	ptbug_init();
+	ptcheck_init();
 }

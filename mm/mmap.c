@@ -190,7 +190,7 @@ long __do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
 	struct vm_area_struct *next = find_vma(mm, end);
 	tlb_gather_mmu(&tlb, mm);
 	list_for_each_entry(vma, &detached, vm_list)
-		unmap_page_range(&tlb, vma->vm_start, vma->vm_end);
+		unmap_page_range(&tlb, vma->vm_start, vma->vm_end, NULL);
 	/* The hole now reaches from prev's end to next's start: free its tables. */
 	free_pgtables(&tlb, start, end, prev ? prev->vm_end : 0, next ? next->vm_start : 0);
 	tlb_finish_mmu(&tlb);

@@ -6,6 +6,7 @@
 #include "kernel/time.h"
 #include "mm/mm.h"
 #include "mm/pgtable.h"
+#include "mm/ptcheck.h"
 
 /*
  * Fault injection for rule R2's test: spin this long after the entries were
@@ -96,6 +97,7 @@ bool __tlb_remove_page(struct mmu_gather *tlb, struct page *page)
 /* R2: only called after tlb_flush_mmu_tlbonly(): no CPU can reach these pages any more. */
 static void tlb_batch_pages_flush(struct mmu_gather *tlb)
 {
+	ptcheck_pages_free(tlb);
 	for (struct mmu_gather_batch *b = &tlb->local; b && b->nr; b = b->next) {
 		for (unsigned int i = 0; i < b->nr; i++)
 			__free_page(b->pages[i]);
@@ -172,8 +174,12 @@ void tlb_finish_mmu(struct mmu_gather *tlb)
 }
 
 /* Queue an unhooked table; its translations must be flushed, caches included. */
-static void tlb_remove_table(struct mmu_gather *tlb, struct page *table, unsigned long addr)
+static void tlb_remove_table(struct mmu_gather *tlb, struct page *table, unsigned long addr,
+			     bool pte_table)
 {
+	ptcheck_table_unhooked(tlb->mm, table, addr, pte_table);
+	if (pte_table && ptbug_is(PTBUG_PTLOCK_EARLY))
+		pgtable_lock_destroy(table);  /* ptbug: the lock dies at the unhook (R1 broken) */
 	tlb_flush_pte_range(tlb, addr, PAGE_SIZE);
 	tlb->freed_tables = true;
 	list_add_tail(&table->pt_list, &tlb->tables);
@@ -184,15 +190,15 @@ void pte_free_tlb(struct mmu_gather *tlb, struct page *table, unsigned long addr
 	if (table->pt_count)
 		panic("PTE table pfn %#lx leaves its mm with %d entries in use",
 		      page_to_pfn(table), table->pt_count);
-	tlb_remove_table(tlb, table, addr);
+	tlb_remove_table(tlb, table, addr, true);
 }
 
 void pmd_free_tlb(struct mmu_gather *tlb, struct page *table, unsigned long addr)
 {
-	tlb_remove_table(tlb, table, addr);
+	tlb_remove_table(tlb, table, addr, false);
 }
 
 void pud_free_tlb(struct mmu_gather *tlb, struct page *table, unsigned long addr)
 {
-	tlb_remove_table(tlb, table, addr);
+	tlb_remove_table(tlb, table, addr, false);
 }

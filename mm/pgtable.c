@@ -12,6 +12,7 @@
 #include "kernel/string.h"
 #include "kernel/time.h"
 #include "kernel/vmstat.h"
+#include "mm/ptcheck.h"
 
 /*
  * A new page-table page: zeroed, PG_table, its split lock ready, counted in
@@ -29,6 +30,7 @@ static struct page *pgtable_alloc(void)
 	INIT_LIST_HEAD(&page->pt_list);
 	page->pt_mm = NULL;              /* also clears pt_count (a union) */
 	spin_lock_init(&page->ptl, "ptl");
+	ptcheck_table_alloc(page);
 	mod_vm_state(NR_PAGE_TABLE_PAGES, 1);
 	return page;
 }
@@ -40,10 +42,16 @@ void free_pgtable_page(struct page *table)
 	/* The split lock dies with the table: nobody may hold it or wait for it. */
 	if (spin_is_locked(&table->ptl))
 		panic("page table pfn %#lx freed with its lock held", page_to_pfn(table));
+	ptcheck_table_free(table);
 	table->pt_mm = NULL;
 	ClearPageTable(table);
 	mod_vm_state(NR_PAGE_TABLE_PAGES, -1);
 	__free_page(table);
+}
+
+void pgtable_lock_destroy(struct page *table)
+{
+	ptcheck_lock_destroy(table);
 }
 
 /*
@@ -74,25 +82,22 @@ static void pgtable_free_rcu(struct rcu_head *head)
 	 * take its lock (and find the pmd changed) at any time until now.
 	 * free_pgtable_page() checks that nobody holds it.
 	 */
+	pgtable_lock_destroy(table);
 	free_pgtable_page(table);
 	count_vm_event(PGTABLE_FREE_DONE);
 }
 
 /*
- * The teaching switch ptfree=ipi: the older scheme, where an IPI round trip
- * to every CPU stands in for the grace period (Linux's x86 freed tables
- * this way before it moved to RCU). It is enough against walkers that run
- * with interrupts OFF (a CPU that answered the IPI has left such a walk),
- * but not against pte_offset_map() walkers under rcu_read_lock(), which run
- * with interrupts ON: the IPI is answered in the middle of their walk, and
- * the table is freed under them (R5). The test
- * pgtable_not_freed_under_rcu_reader fails under this switch, on purpose
- * (tools/suites.py: r5-ipi-switch); the default passes it.
+ * ptbug=ipi-free: the older scheme, where an IPI round trip to every CPU
+ * stands in for the grace period (Linux's x86 freed tables this way before
+ * it moved to RCU). It is enough against walkers that run with interrupts
+ * OFF (a CPU that answered the IPI has left such a walk), but not against
+ * pte_offset_map() walkers under rcu_read_lock(), which run with
+ * interrupts ON: the IPI is answered in the middle of their walk, and the
+ * table is freed under them (R5). The test pgtable_not_freed_under_rcu_reader
+ * fails under this bug, on purpose (tools/suites.py: ptbug-ipi-free), and
+ * ptcheck reports each table freed before its grace period.
  */
-static const char *ptfree_mode = "rcu";
-BOOT_OPTION_STR("ptfree", ptfree_mode, "rcu|ipi: free page tables after an RCU grace "
-		"period (default), or after an IPI round trip (the older scheme; breaks R5)");
-
 static void ipi_roundtrip(void *unused)
 {
 }
@@ -102,7 +107,7 @@ void free_pgtable_page_rcu(struct page *table)
 	if (!PageTable(table))
 		panic("pfn %#lx is not a page table", page_to_pfn(table));
 	count_vm_event(PGTABLE_FREE_DEFERRED);
-	if (!strcmp(ptfree_mode, "ipi")) {
+	if (ptbug_is(PTBUG_IPI_FREE)) {
 		on_each_cpu(ipi_roundtrip, NULL, true);   /* every CPU took an interrupt ... */
 		pgtable_free_rcu(&table->pt_rcu_head);     /* ... which does not prove R5 */
 		return;
@@ -195,9 +200,12 @@ void pmd_install(struct mm_struct *mm, pmd_t *pmd, struct page **new, unsigned l
 		 * translations through the old table. Flush them before a new
 		 * table can give the same addresses a second translation.
 		 */
-		if (mm_tlb_flush_pending(mm))
+		if (mm_tlb_flush_pending(mm) && !ptbug_is(PTBUG_NO_R4)) {
 			flush_tlb_mm_range(mm, addr & PMD_MASK, (addr & PMD_MASK) + PMD_SIZE,
 					   PAGE_SHIFT, true);
+			count_vm_event(TLB_FLUSH_BEFORE_SET_PMD);
+		}
+		ptcheck_pmd_populate(mm, addr);
 		mm_add_pgtable(mm, 1);
 		smp_wmb();                    /* the zeroed table before the entry (see above) */
 		set_pmd(pmd, pmd_user_table(page_to_phys(*new)));
@@ -262,6 +270,7 @@ pte_t *pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd, unsigned long addr,
 		 * lock, the table was reclaimed or replaced: drop it and retry.
 		 */
 		if (pmd_same(pmdval, pmdp_get(pmd))) {
+			ptcheck_walk_locked(pmd_pgtable(pmdval), addr);
 			*ptlp = ptl;
 			return pte;
 		}

@@ -11,11 +11,11 @@
  * PGD and PUD entries are populated under mm->page_table_lock.
  *
  * Upper levels (PUD, PMD tables) leave an mm only in munmap's free_pgtables
- * and in mm_destroy, both with mmap_lock held for writing; so with mmap_lock
+ * and in exit_mmap, both with mmap_lock held for writing; so with mmap_lock
  * held for reading a walker may read PGD and PUD entries without a lock. A
- * PTE table is reached through pte_offset_map*(), which follows rule R3 so
- * that it stays correct once PTE tables can be reclaimed under mmap_lock
- * held for reading (pt_reclaim, a later issue).
+ * PTE table is reached through pte_offset_map*(), which follows rule R3:
+ * PTE tables are reclaimed under mmap_lock held for reading (MADV_DONTNEED,
+ * mm/pt_reclaim.c), so a walker must recheck the PMD under the PTE lock.
  */
 #pragma once
 #include "mm/mm.h"
@@ -123,8 +123,8 @@ void pgd_free(struct mm_struct *mm);
  * THE way every user page-table page goes back to the allocator: a table
  * that was unhooked and flushed (through the mmu_gather, after a grace
  * period: free_pgtable_page_rcu), a PGD of a dead mm, or a fresh table that
- * lost an install race. Destroys its split lock, uncounts it globally
- * (NR_PAGE_TABLE_PAGES), gives the page back.
+ * lost an install race. Checks nobody holds its split lock, uncounts it
+ * globally (NR_PAGE_TABLE_PAGES), gives the page back.
  */
 void free_pgtable_page(struct page *table);
 
@@ -142,6 +142,13 @@ void free_pgtable_page(struct page *table);
  * Any context.
  */
 void free_pgtable_page_rcu(struct page *table);
+
+/*
+ * The end of a PTE table's split lock: only once nobody can reach the
+ * table, after its grace period (R1). The lock lives in struct page and
+ * needs no teardown here; the call marks the moment, which ptcheck checks.
+ */
+void pgtable_lock_destroy(struct page *table);
 
 /*
  * What every entry of a page-table page holds once its grace period has

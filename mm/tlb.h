@@ -1,7 +1,7 @@
 /*
  * The mmu_gather: how unmapping keeps rules R1 and R2 (mm/mmu_gather.c).
  *
- * Whoever clears user PTEs (zap: munmap, MADV_DONTNEED, mm_destroy) or
+ * Whoever clears user PTEs (zap: munmap, MADV_DONTNEED, exit_mmap) or
  * unhooks page tables (free_pgtables) does it inside a gather:
  *
  *     struct mmu_gather tlb;
@@ -59,7 +59,7 @@ struct mmu_gather_batch {
 struct mmu_gather {
 	struct mm_struct *mm;
 	unsigned long start, end;        /* stale translations: [start, end); empty if start >= end */
-	bool fullmm;                     /* the whole mm goes (mm_destroy): no CPU has it loaded */
+	bool fullmm;                     /* the whole mm goes (exit_mmap): no CPU has it loaded */
 	bool freed_tables;               /* tables were unhooked: paging-structure caches too */
 	struct mmu_gather_batch *active; /* the batch being filled */
 	unsigned int batch_count;        /* batch pages allocated so far */

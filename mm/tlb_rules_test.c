@@ -1,5 +1,5 @@
 /*
- * Tests of rules R2, R4 and R7 (DESIGN.md):
+ * Tests of rules R2, R4 and R7 (docs/design.md):
  *
  *  - R2: a page a zap took away is freed only after the flush. A reader on
  *    another CPU goes on reading it through its stale TLB entry while the

@@ -12,6 +12,9 @@ How to boot it (any of these may be left out; defaults in DEFAULTS):
     mem       guest RAM, e.g. "512M"
     timeout   seconds before a boot counts as hung and QEMU is killed
     tcg_only  True: skip under KVM (the check needs QEMU's own CPU models)
+    host      instead of a boot: a command (argv, run from the repository)
+              on this Linux host, whose output is the log and whose exit
+              status stands for the poweroff status; `timeout` applies
 
 What to expect from it; every item below is one ok/FAIL line:
     ktap      True: each KTAP test the kernel reports is one result, and
@@ -22,6 +25,13 @@ What to expect from it; every item below is one ok/FAIL line:
               isa-debug-exit is used instead
     log_has   regexes that must each match some line of the serial log
     log_lacks regexes that must match no line
+    programs  True: every program the ISO carries (build/user/programs.txt)
+              must have a KTAP line, and every KTAP line must be one of
+              them; one FAIL line names each program that is missing (it
+              never ran, or init never got it), else one ok line
+    programs_with  kernel options: boot every bundled program (as the
+              ISO's own entry does, with its init.expect) with these
+              options added; use with ktap=True, programs=True
 A regex is matched (re.search) against each line with the kernel's
 "[cN  secs] " prefix removed, so "^smp:" works.
 
@@ -30,7 +40,8 @@ To add a test: copy a suite, give it a new name, change what differs.
 
 DEFAULTS = dict(smp=4, uefi=False, cmdline=None, modules=[], cpu=None,
                 mem="512M", timeout=120, tcg_only=False, ktap=False,
-                status=0, poweroff_line=True, log_has=[], log_lacks=[])
+                status=0, poweroff_line=True, log_has=[], log_lacks=[],
+                host=None, programs=False, programs_with=None)
 
 # Under software emulation (no KVM) OVMF alone takes about 5 seconds.
 UEFI_TIMEOUT = 180
@@ -47,11 +58,17 @@ SUITES = [
     # The bundled user programs (user/tests), run by init from the ISO's
     # default entry, which carries them as modules with init.expect=...;
     # each program is one KTAP result, failed also if it leaked memory.
-    dict(name="user-bios-smp4", smp=4, ktap=True,
+    dict(name="user-bios-smp4", smp=4, ktap=True, programs=True,
          log_lacks=[r"KERNEL EXCEPTION", r"PANIC"]),
-    dict(name="user-uefi-smp4", smp=4, ktap=True, uefi=True, timeout=UEFI_TIMEOUT),
-    dict(name="user-bios-smp1", smp=1, ktap=True),
-    dict(name="user-bios-smp2", smp=2, ktap=True),
+    dict(name="user-uefi-smp4", smp=4, ktap=True, programs=True, uefi=True,
+         timeout=UEFI_TIMEOUT),
+    dict(name="user-bios-smp1", smp=1, ktap=True, programs=True),
+    dict(name="user-bios-smp2", smp=2, ktap=True, programs=True),
+    # The same programs with the page-table lifetime checker on: not one
+    # violation (R1-R6) in the whole user suite.
+    dict(name="user-ptcheck", smp=4, ktap=True, programs=True, programs_with="ptcheck",
+         log_has=[r"^ptcheck: checking page-table lifetime rules"],
+         log_lacks=[r"ptcheck: violation", r"KERNEL EXCEPTION", r"PANIC"]),
 
     # tools/run-elf's mode: init=exit powers off with the program's status.
     dict(name="run-elf-segfault", cmdline="init=exit",
@@ -60,14 +77,42 @@ SUITES = [
     dict(name="run-elf-args", cmdline="init=exit",
          modules=["build/user/tests/hello=hello one two"], status=0,
          log_has=[r"argc 3, argv\[0\] hello"]),
-    # R5: with ptfree=ipi an IPI round trip replaces the RCU grace period
-    # before a page table is freed. A walker inside rcu_read_lock() runs with
-    # interrupts on, answers the IPI mid-walk, and reads the freed (poisoned)
-    # table: the test that passes by default must FAIL here, and say why.
-    dict(name="r5-ipi-switch", cmdline="ptfree=ipi ktest=pgtable_not_freed_under_rcu_reader",
+    # ptcheck (mm/ptcheck.c) watches every page-table page die in order:
+    # the whole in-kernel suite runs clean under it.
+    dict(name="ptcheck-ktest", cmdline="ptcheck ktest", smp=4, ktap=True,
+         log_has=[r"^ptcheck: checking page-table lifetime rules"],
+         log_lacks=[r"ptcheck: violation", r"ptbug"]),
+    # ptbug=NAME plants one of Linux's historic bugs; each suite runs a
+    # workload that passes without it (ptcheck-ktest) and expects ptcheck's
+    # report, or the failing test, with it.
+    #  - ipi-free (R5): an IPI round trip replaces the RCU grace period. A
+    #    walker inside rcu_read_lock() runs with interrupts on, answers the
+    #    IPI mid-walk, and reads the freed (poisoned) table.
+    dict(name="ptbug-ipi-free",
+         cmdline="ptbug=ipi-free ptcheck ktest=pgtable_not_freed_under_rcu_reader",
          status=1,
-         log_has=[r"expected !rr\.saw_dead",
+         log_has=[r"THIS KERNEL IS BROKEN ON PURPOSE",
+                  r"^ptcheck: violation R1: page-table page freed before a grace period",
+                  r"expected !rr\.saw_dead",
                   r"^not ok 1 pgtable_not_freed_under_rcu_reader$"]),
+    #  - no-r4: a PTE table installed where a reclaimed one's flush is owed.
+    dict(name="ptbug-no-r4", cmdline="ptbug=no-r4 ptcheck ktest=r4_*", status=1,
+         log_has=[r"^ptcheck: violation R4: PMD populated while its TLB flush is pending "
+                  r"at 0x30000000000$",
+                  r"^not ok \d r4_flush_before_reinstall_after_reclaim$"]),
+    #  - stale-scan (6.14-rc1): slow reclaim trusts the zap's "empty" after
+    #    a fault refilled the table; Linux saw "Bad rss-counter state", here
+    #    ptcheck reports R6 and the gather refuses the table (a panic).
+    dict(name="ptbug-stale-scan",
+         cmdline="ptbug=stale-scan ptcheck ktest=pt_reclaim_refilled_before_slow_path",
+         status=125,
+         log_has=[r"^ptcheck: violation R6: PTE table reclaimed with an entry in use "
+                  r"at 0x30000005000$", r"leaves its mm with 1 entries in use"]),
+    #  - ptlock-early (syzbot, Dec 2024): the split lock dies at the unhook,
+    #    while an R3 walker may still take it.
+    dict(name="ptbug-ptlock-early",
+         cmdline="ptbug=ptlock-early ptcheck ktest=pt_reclaim_whole_table", status=0,
+         log_has=[r"^ptcheck: violation R1: split PTE lock destroyed before its TLB flush"]),
 
     # R3: the boot option inject_delay.pte_map_lock widens the window
     # between pte_offset_map_lock's pmd read and its PTE lock; a reclaimer on
@@ -100,6 +145,16 @@ SUITES = [
          modules=["build/user/tests/tlb_batching=tlb_batching"], status=0,
          log_has=[r"DONTNEED of 256 pages with 3 other CPUs: 3 shootdown IPIs, "
                   r"local flushes: \d{4,} INVLPG, 0 full"]),
+    # Issue 9, bug 1: a thread on its way out must not keep the mm loaded.
+    # fault_inject=exit_delay holds each exiting thread after it left its
+    # process until its CPU drops the mm, so the main thread's exit_group
+    # always lands in that window (without the fix: __mmdrop panicked "still
+    # loaded"). The last run reads the point's counters: three holds, each
+    # ended by the mm being dropped.
+    dict(name="exit-race", cmdline="fault_inject=exit_delay:30000",
+         modules=["build/user/tests/exit_race=exit_race"] * 3
+         + ["build/user/tests/exit_race=exit_race check 3"], ktap=True,
+         log_lacks=[r"PANIC", r"KERNEL EXCEPTION", r"did not come"]),
     # A file that is not a program: a clear message, status 126, and the
     # kernel goes on to run the next program.
     dict(name="malformed-elf", cmdline="init.expect=notelf:126",
@@ -121,4 +176,12 @@ SUITES = [
     dict(name="no-long-mode", cpu="qemu32", tcg_only=True, status="nonzero",
          poweroff_line=False, timeout=60,
          log_has=[r"^Quiesce: boot error: CPU has no long mode$"]),
+
+    # On this Linux host, no QEMU: the runner's own unit tests, and every
+    # bundled program run directly (it must pass on Linux before Quiesce is
+    # asked to pass it). Both print KTAP, one result line per test.
+    dict(name="host-selftest", host=["tools/test-suite", "--selftest"],
+         ktap=True, timeout=120),
+    dict(name="host-user", host=["make", "--no-print-directory", "user-host-test"],
+         ktap=True, programs=True, timeout=600),
 ]

@@ -1,16 +1,18 @@
 """Unit tests for qemu_run.py and suite_runner.py that need no QEMU;
 run with `tools/test-suite --selftest`."""
 import io
+import sys
 import tempfile
 import time
 import unittest
 from pathlib import Path
 from unittest import mock
 
+import ktap
 import qemu_run
 import run_disk
 import suite_runner
-from ktap import FAIL, OK
+from ktap import FAIL, OK, SKIP
 from qemu_run import Console, Options, RunResult
 
 
@@ -201,6 +203,146 @@ class CheckTest(unittest.TestCase):
             suite_runner.show(suite(), results, run, 1.0)
         self.assertIn("FAIL t/status 0", out.getvalue())
         self.assertIn("| [c0   1.0] #UD", out.getvalue())
+
+
+# init's report of the bundled programs, as the user-* suites see it.
+USER_LOG = """
+[c0   0.2] KTAP version 1
+[c0   0.2] 1..2
+[c1   0.3] ok 1 hello
+[c0   0.4] ok 2 segfault
+[c0   0.5] quiesce: poweroff status=0
+"""
+
+
+class ProgramAccountingTest(unittest.TestCase):
+    def check(self, programs, log=USER_LOG):
+        return outcome(suite_runner.check(suite(ktap=True, programs=True),
+                                          fake_run(log, qemu_exit=1), programs))
+
+    def test_all_reported(self):
+        self.assertEqual(self.check(["hello", "segfault"]), [
+            ("t/hello", OK), ("t/segfault", OK), ("t/status 0", OK),
+            ("t/all 2 bundled programs reported", OK)])
+
+    def test_program_never_reported(self):
+        # The kernel took 2 modules of 3 and planned 2: KTAP alone is happy.
+        self.assertEqual(self.check(["hello", "segfault", "sigill"]), [
+            ("t/hello", OK), ("t/segfault", OK), ("t/status 0", OK),
+            ("t/sigill: never reported", FAIL)])
+
+    def test_program_not_bundled(self):
+        self.assertEqual(self.check(["hello"])[-1],
+                         ("t/segfault: reported but not bundled", FAIL))
+
+    def test_boot_died_early(self):
+        log = USER_LOG.replace("[c0   0.4] ok 2 segfault\n", "")
+        results = self.check(["hello", "segfault"], log)
+        self.assertIn(("t: plan says 2, got 1", FAIL), results)
+        self.assertIn(("t/segfault: never reported", FAIL), results)
+
+    def test_list_unreadable(self):
+        results = self.check(OSError("no such file"))
+        self.assertIn(("t/bundled programs", FAIL), results)
+
+    def test_only_programs_suites_are_accounted(self):
+        results = suite_runner.check(suite(ktap=True), fake_run(USER_LOG, qemu_exit=1))
+        self.assertEqual(len(results), 3)
+
+    def test_bundled_programs_reads_the_makefile_list(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            iso = Path(tmp) / "quiesce.iso"
+            self.assertIsInstance(suite_runner.bundled_programs(iso), OSError)
+            (Path(tmp) / "user").mkdir()
+            (Path(tmp) / "user" / "programs.txt").write_text(
+                "build/user/tests/hello 0\nbuild/user/tests/segfault 139\n")
+            self.assertEqual(suite_runner.bundled_programs(iso), ["hello", "segfault"])
+            # programs_with: every program as a module, init.expect from the statuses
+            cmdline, modules = suite_runner.programs_boot(iso, "ptcheck")
+            self.assertEqual(cmdline, "ptcheck init.expect=segfault:139")
+            self.assertEqual(modules, ["build/user/tests/hello=hello",
+                                       "build/user/tests/segfault=segfault"])
+
+
+def python_command(code):
+    return [sys.executable, "-c", code]
+
+
+class HostSuiteTest(unittest.TestCase):
+    def setUp(self):
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        patch = mock.patch.object(suite_runner, "LOG_DIR", Path(tmp.name))
+        patch.start()
+        self.addCleanup(patch.stop)
+
+    def test_exit_status_and_ktap(self):
+        code = ('print("KTAP version 1\\n1..2\\nok 1 a\\n# why\\nnot ok 2 b");'
+                'raise SystemExit(1)')
+        results, run, _ = suite_runner.run_host(suite(host=python_command(code), ktap=True))
+        self.assertEqual(outcome(results), [("t/a", OK), ("t/b", FAIL),
+                                            ("t/status nonzero", OK)])
+        self.assertEqual(results[1].diagnostics, ["why"])
+        self.assertIn("not ok 2 b", (suite_runner.LOG_DIR / "t.log").read_text())
+
+    def test_failure_must_show_in_the_status(self):
+        code = 'print("KTAP version 1\\n1..1\\nnot ok 1 b")'
+        results, _, _ = suite_runner.run_host(suite(host=python_command(code), ktap=True))
+        self.assertEqual(outcome(results), [("t/b", FAIL), ("t/status nonzero", FAIL)])
+
+    def test_wrong_status(self):
+        results, _, _ = suite_runner.run_host(
+            suite(host=python_command("raise SystemExit(3)")))
+        self.assertEqual(outcome(results), [("t/status 0", FAIL)])
+        self.assertEqual(results[0].diagnostics, ["got status 3 (exit status)"])
+
+    def test_hung_command_and_its_children_are_killed(self):
+        # The grandchild keeps our pipe open: only killing the group ends it.
+        command = ["sh", "-c", "echo started; sleep 60 & sleep 60"]
+        start = time.monotonic()
+        results, run, _ = suite_runner.run_host(suite(host=command, timeout=1))
+        self.assertLess(time.monotonic() - start, 10)
+        self.assertTrue(run.hung)
+        self.assertEqual(run.text_lines(), ["started"])
+        self.assertEqual(outcome(results), [("t/status 0", FAIL)])
+        self.assertIn("killed", results[0].diagnostics[0])
+
+    def test_missing_command(self):
+        results, run, _ = suite_runner.run_host(suite(host=["/nonexistent/tool"]))
+        self.assertEqual((outcome(results), run), ([("t/run", FAIL)], None))
+
+
+class KtapSelftestTest(unittest.TestCase):
+    def test_unittest_results_as_ktap(self):
+        class Sample(unittest.TestCase):
+            def test_a_passes(self):
+                pass
+
+            def test_b_fails(self):
+                print("printed by the test")
+                self.assertEqual(1, 2)
+
+            def test_c_errors(self):
+                raise RuntimeError("boom")
+
+            @unittest.skip("not here")
+            def test_d_skips(self):
+                pass
+
+        out = io.StringIO()
+        status = suite_runner.run_ktap(
+            unittest.defaultTestLoader.loadTestsFromTestCase(Sample), out)
+        lines = out.getvalue().splitlines()
+        self.assertEqual(status, 1)
+        self.assertEqual(lines[-1], "1 passed, 2 failed, 1 skipped")
+        results = ktap.parse(lines, "s")
+        self.assertEqual([(r.name.rsplit(".", 1)[-1], r.status) for r in results],
+                         [("test_a_passes", OK), ("test_b_fails", FAIL),
+                          ("test_c_errors", FAIL), ("test_d_skips", SKIP)])
+        self.assertTrue(any("1 != 2" in d for d in results[1].diagnostics))
+        self.assertTrue(any("printed by the test" in d for d in results[1].diagnostics))
+        self.assertTrue(any("boom" in d for d in results[2].diagnostics))
+        self.assertEqual(results[3].reason, "not here")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@
 #   make user-host-test   run each program directly on this Linux host
 #
 # The programs are static x86-64 Linux ELF files. They run unchanged on Linux
-# and on Quiesce (DESIGN.md, "User ABI"); running them on the host first
+# and on Quiesce (docs/design.md, section 8); running them on the host first
 # shows the tests themselves are right before Quiesce is asked to pass them.
 #
 # What is built, by naming convention, with no list to keep up to date:

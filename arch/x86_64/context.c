@@ -84,7 +84,13 @@ void use_mm(struct mm_struct *mm)
 	irq_restore(flags);
 }
 
-/* On each CPU that has mm loaded: if only lazily, go to swapper_pg_dir. */
+/*
+ * On each CPU that has mm loaded: if only lazily, go to swapper_pg_dir. A
+ * running thread whose own mm it is keeps it: it may go back to user mode
+ * in it. Such a thread holds an mm_users reference, so when the last one
+ * is gone (mmput) there is none -- a thread on its way out clears ->mm
+ * before it drops its reference (exit_mm, kernel/process.c).
+ */
 static void drop_lazy_mm(void *arg)
 {
 	struct mm_struct *mm = arg;

@@ -7,6 +7,7 @@
 #include "kernel/smp.h"
 #include "kernel/vmstat.h"
 #include "mm/mm.h"
+#include "mm/ptcheck.h"
 
 unsigned long tlb_single_page_flush_ceiling = 33;
 BOOT_OPTION_ULONG("tlb_single_page_flush_ceiling", tlb_single_page_flush_ceiling,
@@ -65,6 +66,8 @@ void flush_tlb_mm_range(struct mm_struct *mm, unsigned long start, unsigned long
 	struct flush_tlb_info info = { mm, start, end, stride_shift, freed_tables };
 	cpumask_t targets;
 
+	ptcheck_flushed(mm, start, end);          /* a checker's note, before anyone may free */
+
 	preempt_disable();
 	/*
 	 * The entry changes above must be visible before we read the mask: a
@@ -88,6 +91,73 @@ void flush_tlb_mm_range(struct mm_struct *mm, unsigned long start, unsigned long
 	if (nr_remote) {
 		count_vm_events(NR_TLB_REMOTE_FLUSH, nr_remote);
 		smp_call_function_many(&targets, flush_tlb_func_remote, &info, true);
+	}
+	preempt_enable();
+}
+
+/*
+ * Drop every translation of this CPU, global ones (the kernel half)
+ * included: clearing CR4.PGE flushes the whole TLB and every
+ * paging-structure cache, setting it again turns global pages back on.
+ */
+static void flush_tlb_local_global(void)
+{
+	u64 cr4 = read_cr4();
+
+	if (!(cr4 & CR4_PGE)) {
+		write_cr3(read_cr3());            /* no global pages: this drops all */
+		return;
+	}
+	write_cr4(cr4 & ~CR4_PGE);
+	write_cr4(cr4);
+}
+
+/*
+ * One CPU's part of flush_tlb_kernel_range(), interrupts off. INVLPG drops
+ * the page's translation even if it is global, and with it every
+ * paging-structure cache entry of this CPU (SDM 4.10.4.1), so a CPU cannot
+ * walk into a kernel table that was unhooked; beyond the ceiling, a global
+ * flush.
+ */
+static void flush_kernel_range_local(const struct flush_tlb_info *f)
+{
+	if ((f->end - f->start) >> PAGE_SHIFT > READ_ONCE(tlb_single_page_flush_ceiling)) {
+		flush_tlb_local_global();
+		return;
+	}
+	for (unsigned long addr = f->start; addr < f->end; addr += PAGE_SIZE)
+		invlpg(addr);
+}
+
+static void flush_kernel_range_remote(void *arg)
+{
+	count_vm_event(NR_TLB_KERNEL_FLUSH_RECEIVED);
+	flush_kernel_range_local(arg);
+}
+
+void flush_tlb_kernel_range(unsigned long start, unsigned long end)
+{
+	struct flush_tlb_info info = { .start = start, .end = end, .stride_shift = PAGE_SHIFT };
+	cpumask_t targets;
+
+	preempt_disable();
+	/*
+	 * The cleared entries are visible before any CPU flushes: one that
+	 * walks again after its flush finds them gone. Every online CPU is a
+	 * target, idle ones included: the kernel half is in every CR3, and a
+	 * CPU caches translations and table entries of it on its own
+	 * (speculation, prefetch), whatever it runs.
+	 */
+	smp_mb();
+	unsigned long flags = irq_save();
+	flush_kernel_range_local(&info);
+	irq_restore(flags);
+	cpumask_copy(&targets, &cpu_online_mask);
+	cpumask_clear_cpu(cpu_id(), &targets);
+	int nr_remote = cpumask_weight(&targets);
+	if (nr_remote) {
+		count_vm_events(NR_TLB_KERNEL_FLUSH, nr_remote);
+		smp_call_function_many(&targets, flush_kernel_range_remote, &info, true);
 	}
 	preempt_enable();
 }

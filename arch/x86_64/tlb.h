@@ -79,6 +79,17 @@ static inline void flush_tlb_mm(struct mm_struct *mm)
 }
 
 /*
+ * Flush the kernel-half addresses [start, end) (page aligned) from every
+ * online CPU, this one included, translations and paging-structure caches
+ * alike, and return when all have done it: after changing or removing a
+ * kernel mapping, before what it pointed to -- a page, or a page table
+ * unhooked from swapper_pg_dir -- is reused (rule R1, mm/kernel_pgtable.c).
+ * Counters: nr_tlb_kernel_flush (IPIs sent), nr_tlb_kernel_flush_received.
+ * Interrupts on (it waits for the other CPUs); never from an interrupt.
+ */
+void flush_tlb_kernel_range(unsigned long start, unsigned long end);
+
+/*
  * Load next's page tables on this CPU (NULL: swapper_pg_dir, the kernel
  * alone) and move this CPU from prev's mask to next's. prev must be the mm
  * loaded here now (this_cpu()->loaded_mm).

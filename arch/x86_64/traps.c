@@ -17,6 +17,7 @@
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
 #include "kernel/process.h"
+#include "kernel/thread.h"
 #include "mm/mm.h"
 
 struct idt_gate {
@@ -162,33 +163,42 @@ static __noreturn void die(struct trap_frame *tf)
  * opened user memory with STAC: with SMAP on, a fault with AC clear is an
  * SMAP violation on a page that may well be mapped, and handle_mm_fault
  * would find nothing to fix and let it fault again forever. And only where
- * handle_mm_fault may run: interrupts were on, not inside an interrupt
- * handler, no spinlock held (mmap_lock may sleep, and the fault may need a
- * PTE lock the interrupted code holds). Otherwise the fixup makes the copy
- * fail with -EFAULT, as under Linux's pagefault_disable().
+ * handle_mm_fault may run, for it sleeps (mmap_lock) and allocates:
+ * interrupts were on, and faults are not disabled -- not in an interrupt
+ * handler, no spinlock held (the fault may need a PTE lock the interrupted
+ * code holds), not inside rcu_read_lock() or with preemption off, not
+ * under pagefault_disable() (faulthandler_disabled). Otherwise the copy's
+ * fixup makes it fail with -EFAULT (Linux: bad_area_nosemaphore).
  */
 static bool kernel_fault_may_page_in(const struct trap_frame *tf, u64 addr)
 {
-	const struct cpu *c = this_cpu();
-
 	if (addr >= USER_TOP || !search_extable(tf->rip))
 		return false;
 	if (cpu_has.smap && !(tf->rflags & RFLAGS_AC))
 		return false;
-	return (tf->rflags & RFLAGS_IF) && !c->irq_depth && !c->locks_held;
+	return (tf->rflags & RFLAGS_IF) && !faulthandler_disabled();
 }
 
 /*
- * #PF on a user address: demand paging in the mm loaded on this CPU. Returns
- * true if the fault was resolved and the instruction may run again.
- * A user-mode fault handle_mm_fault refuses falls through to die() for now;
- * with processes it becomes SIGSEGV.
+ * #PF on a user address: demand paging in the running thread's own mm.
+ * Returns true if the fault was resolved and the instruction may run again.
+ * A user-mode fault handle_mm_fault refuses falls through to
+ * user_exception() (SIGSEGV); a kernel one to the extable fixup.
  */
 static bool do_page_fault(struct trap_frame *tf)
 {
 	u64 addr = read_cr2();      /* before interrupts are on: another fault would change it */
 
 	if (!from_user(tf) && !kernel_fault_may_page_in(tf, addr))
+		return false;
+	/*
+	 * current->mm, never the mm loaded on this CPU: a kernel thread has no
+	 * mm but may borrow whatever mm was loaded (lazy TLB), one that may be
+	 * on its way out, and must not fault pages into it (issue 9, bug 3).
+	 * No mm: nothing to page in, the fixup fails the copy with -EFAULT.
+	 */
+	struct mm_struct *mm = current->mm;
+	if (!mm)
 		return false;
 	/*
 	 * A uaccess copy faulted with AC set, and the CPU does not clear it on
@@ -200,7 +210,7 @@ static bool do_page_fault(struct trap_frame *tf)
 	/* Run the fault with interrupts as they were: it may wait for TLB-flush IPIs. */
 	if (tf->rflags & RFLAGS_IF)
 		irq_enable();
-	int err = mm_fault_from_trap(this_cpu()->loaded_mm, addr, tf->error, from_user(tf));
+	int err = mm_fault_from_trap(mm, addr, tf->error, from_user(tf));
 	irq_disable();
 	return err == 0;
 }

@@ -10,7 +10,10 @@
 #include "arch/x86_64/uaccess.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/extable.h"
+#include "kernel/printk.h"
+#include "kernel/sched.h"
 #include "kernel/string.h"
+#include "kernel/thread.h"
 
 /* Copy n bytes; returns the bytes NOT copied (0: all). Either side may be user memory. */
 static unsigned long raw_copy_user(void *dst, const void *src, unsigned long n)
@@ -91,4 +94,26 @@ long strncpy_from_user(char *dst, const char __user *src, long count)
 	if (i == max && max < count)
 		return -EFAULT;       /* ran into the end of user space without a NUL */
 	return i;
+}
+
+void pagefault_disable(void)
+{
+	current->pagefault_disabled++;
+	barrier();                /* the count is up before the accesses it covers */
+}
+
+void pagefault_enable(void)
+{
+	barrier();
+	if (current->pagefault_disabled <= 0)
+		panic("pagefault_enable without pagefault_disable in thread %s", current->name);
+	current->pagefault_disabled--;
+}
+
+bool faulthandler_disabled(void)
+{
+	struct thread *t = current;
+
+	/* No thread yet (early boot, before sched_init_cpu): nothing to page in for. */
+	return !t || t->pagefault_disabled || sched_atomic_context();
 }

@@ -9,13 +9,16 @@
  *     closes it with CLAC (SMAP, when the CPU has it, makes any other kernel
  *     access to a user page fault);
  *   - lets the copy fault: a fault on a not-yet-touched page is demand
- *     paging (the #PF handler calls handle_mm_fault for the mm loaded on
- *     this CPU and the copy goes on); a fault that handle_mm_fault refuses
- *     (no VMA, PROT_NONE, read-only) resumes at the instruction's exception
- *     fixup (extable.h), and the call returns -EFAULT.
- * They work on the address space loaded on this CPU (switch_mm). They may
- * sleep (mmap_lock): call them with interrupts on and no spinlock held;
- * otherwise a fault is not handled and they return -EFAULT.
+ *     paging (the #PF handler calls handle_mm_fault for current->mm and
+ *     the copy goes on); a fault that handle_mm_fault refuses (no VMA,
+ *     PROT_NONE, read-only) resumes at the instruction's exception fixup
+ *     (extable.h), and the call returns -EFAULT.
+ * They work on the running thread's own address space (current->mm, which
+ * is loaded while it runs). A kernel thread has none: its copies of user
+ * addresses fail with -EFAULT, whatever mm its CPU has loaded lazily. They
+ * may sleep (mmap_lock) when they fault; where that is not allowed --
+ * faulthandler_disabled() -- a fault is not handled and they return
+ * -EFAULT, so a copy of memory that is not mapped yet fails there.
  */
 #pragma once
 #include "arch/x86_64/cpu.h"
@@ -71,3 +74,21 @@ long strncpy_from_user(char *dst, const char __user *src, long count);
 #define put_user(x, uptr) ({                                                  \
 	__typeof__(*(uptr)) __pu_val = (x);                                   \
 	copy_to_user((uptr), &__pu_val, sizeof(__pu_val)); })
+
+/*
+ * Faults on user addresses are not handled between these (they nest): a
+ * copy that faults fails with -EFAULT at once instead of sleeping in the
+ * fault handler. For code that may not sleep, or holds a lock the fault
+ * path takes (mmap_lock): try the copy this way, and on -EFAULT drop the
+ * lock and retry with faults allowed. Per thread, as in Linux.
+ */
+void pagefault_disable(void);
+void pagefault_enable(void);
+
+/*
+ * True where a user-address fault must not be handled, because its handler
+ * could sleep: under pagefault_disable(), or in any context that must not
+ * sleep (sched_atomic_context: an interrupt handler, a spinlock held,
+ * inside rcu_read_lock(), preemption off). Linux's faulthandler_disabled().
+ */
+bool faulthandler_disabled(void);

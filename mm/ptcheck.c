@@ -1,0 +1,284 @@
+/*
+ * ptcheck, the page-table lifetime checker, and ptbug, the bugs it exists
+ * to catch (see ptcheck.h for what each check means).
+ *
+ * State:
+ *  - for every page frame, one word (pt_meta[pfn]): the table's stage of
+ *    life in the low bits, and, once flushed, the RCU cookie of the grace
+ *    period that must end before it may be freed;
+ *  - a list of tables unhooked and not yet flushed, with their mm and the
+ *    address they mapped. A flush of (mm, range) takes the entries it
+ *    covers off the list: that list *is* "the PMD slots whose flush is
+ *    pending", which is what R4 asks about.
+ * Both under ptcheck_lock, with interrupts off (flushes run anywhere).
+ */
+#include "mm/ptcheck.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/idt.h"
+#include "kernel/bootopt.h"
+#include "kernel/list.h"
+#include "kernel/printk.h"
+#include "kernel/rcu.h"
+#include "kernel/spinlock.h"
+#include "kernel/string.h"
+#include "kernel/vmstat.h"
+#include "mm/mm.h"
+#include "mm/page_alloc.h"
+#include "mm/slab.h"
+#include "mm/tlb.h"
+
+bool ptcheck_enabled;
+BOOT_OPTION_BOOL("ptcheck", ptcheck_enabled,
+		 "check the page-table lifetime rules R1-R6 at run time, report violations");
+
+enum pt_stage { PT_LIVE, PT_UNHOOKED, PT_FLUSHED };
+#define STAGE_BITS 2
+#define STAGE_MASK ((1ul << STAGE_BITS) - 1)
+
+static unsigned long *pt_meta;          /* one word per pfn below max_pfn */
+static unsigned long pt_meta_pfns;
+
+/* A table unhooked and not flushed yet. */
+struct pt_pending {
+	struct list_head node;
+	struct mm_struct *mm;
+	unsigned long addr;              /* an address the table mapped */
+	struct page *table;
+	bool pte_table;                  /* its PMD slot (addr's) is what R4 guards */
+};
+
+static spinlock_t ptcheck_lock = SPINLOCK_INIT("ptcheck");
+static LIST_HEAD(pt_pending_list);
+
+void ptcheck_init(void)
+{
+	if (!ptcheck_enabled)
+		return;
+	unsigned long bytes = max_pfn * sizeof(unsigned long);
+	unsigned int order = 0;
+
+	while ((PAGE_SIZE << order) < bytes)
+		order++;
+	struct page *page = order <= MAX_ORDER ? alloc_pages(order) : NULL;
+	if (!page) {
+		printk("ptcheck: cannot allocate %lu KiB of state: checker off\n", bytes >> 10);
+		ptcheck_enabled = false;
+		return;
+	}
+	pt_meta = page_address(page);
+	pt_meta_pfns = max_pfn;
+	memset(pt_meta, 0, PAGE_SIZE << order);
+	printk("ptcheck: checking page-table lifetime rules (R1-R6)\n");
+}
+
+static void violation(int rule, const char *what, unsigned long addr)
+{
+	count_vm_event(PTCHECK_VIOLATIONS);
+	printk("ptcheck: violation R%d: %s at %#lx\n", rule, what, addr);
+	dump_backtrace(read_rbp(), 0);
+}
+
+static unsigned long *meta(struct page *table)
+{
+	unsigned long pfn = page_to_pfn(table);
+	return pfn < pt_meta_pfns ? &pt_meta[pfn] : NULL;
+}
+
+static enum pt_stage stage(unsigned long m)
+{
+	return m & STAGE_MASK;
+}
+
+void __ptcheck_table_alloc(struct page *table)
+{
+	unsigned long *m = meta(table);
+	if (m)
+		WRITE_ONCE(*m, PT_LIVE);
+}
+
+void __ptcheck_table_unhooked(struct mm_struct *mm, struct page *table, unsigned long addr,
+			      bool pte_table)
+{
+	struct pt_pending *p = kmalloc(sizeof(*p));
+	unsigned long *m = meta(table);
+
+	if (!p || !m) {
+		kfree(p);
+		return;                       /* unchecked: no memory, or beyond the table */
+	}
+	*p = (struct pt_pending){ .mm = mm, .addr = addr, .table = table, .pte_table = pte_table };
+	unsigned long flags = spin_lock_irqsave(&ptcheck_lock);
+	if (stage(*m) != PT_LIVE)
+		violation(1, "table unhooked twice", addr);
+	WRITE_ONCE(*m, PT_UNHOOKED);
+	list_add_tail(&p->node, &pt_pending_list);
+	spin_unlock_irqrestore(&ptcheck_lock, flags);
+}
+
+/* R1 step 2 happened for these tables: from now a grace period is what they wait for. */
+void __ptcheck_flushed(struct mm_struct *mm, unsigned long start, unsigned long end)
+{
+	struct pt_pending *p, *tmp;
+	LIST_HEAD(done);
+	unsigned long cookie = get_state_synchronize_rcu();
+
+	unsigned long flags = spin_lock_irqsave(&ptcheck_lock);
+	list_for_each_entry_safe(p, tmp, &pt_pending_list, node) {
+		if (p->mm != mm || p->addr < start || p->addr >= end)
+			continue;
+		unsigned long *m = meta(p->table);
+		if (stage(*m) == PT_UNHOOKED)
+			WRITE_ONCE(*m, (cookie << STAGE_BITS) | PT_FLUSHED);
+		list_del_init(&p->node);
+		list_add(&p->node, &done);
+	}
+	spin_unlock_irqrestore(&ptcheck_lock, flags);
+	list_for_each_entry_safe(p, tmp, &done, node)
+		kfree(p);
+}
+
+void __ptcheck_pmd_populate(struct mm_struct *mm, unsigned long addr)
+{
+	struct pt_pending *p;
+	unsigned long slot = addr & PMD_MASK;
+	bool owed = false;
+
+	unsigned long flags = spin_lock_irqsave(&ptcheck_lock);
+	list_for_each_entry(p, &pt_pending_list, node)
+		owed |= p->mm == mm && p->pte_table && (p->addr & PMD_MASK) == slot;
+	spin_unlock_irqrestore(&ptcheck_lock, flags);
+	if (owed)
+		violation(4, "PMD populated while its TLB flush is pending", slot);
+}
+
+/* Has this unhooked table been flushed, and has a grace period passed since? */
+static bool past_grace_period(struct page *table, unsigned long *addr_out, const char **why)
+{
+	unsigned long *m = meta(table);
+
+	*addr_out = page_to_phys(table);
+	if (!m || stage(*m) == PT_LIVE)
+		return true;                  /* never hooked (a lost install race), or unchecked */
+	if (stage(*m) == PT_UNHOOKED) {
+		*why = "before its TLB flush";
+		return false;
+	}
+	if (!poll_state_synchronize_rcu(*m >> STAGE_BITS)) {
+		*why = "before a grace period after its flush";
+		return false;
+	}
+	return true;
+}
+
+void __ptcheck_table_free(struct page *table)
+{
+	unsigned long addr;
+	const char *why;
+	char what[80];
+
+	if (!past_grace_period(table, &addr, &why)) {
+		snprintf(what, sizeof(what), "page-table page freed %s (phys)", why);
+		violation(1, what, addr);
+	}
+	unsigned long *m = meta(table);
+	if (m)
+		WRITE_ONCE(*m, PT_LIVE);      /* a free page: no stage until reused */
+}
+
+void __ptcheck_lock_destroy(struct page *table)
+{
+	unsigned long addr;
+	const char *why;
+	char what[80];
+
+	if (!past_grace_period(table, &addr, &why)) {
+		snprintf(what, sizeof(what), "split PTE lock destroyed %s (phys)", why);
+		violation(1, what, addr);
+	}
+}
+
+void __ptcheck_walk_locked(struct page *table, unsigned long addr)
+{
+	unsigned long *m = meta(table);
+
+	if (m && stage(READ_ONCE(*m)) != PT_LIVE)
+		violation(3, "walker holds the lock of an unhooked PTE table (no PMD recheck)", addr);
+}
+
+void __ptcheck_reclaim(struct page *table, unsigned long addr)
+{
+	const pte_t *pte = page_address(table);
+
+	for (int i = 0; i < PTRS_PER_PTE; i++) {
+		if (!pte_none(pte[i])) {
+			violation(6, "PTE table reclaimed with an entry in use",
+				  (addr & PMD_MASK) + ((unsigned long)i << PAGE_SHIFT));
+			return;
+		}
+	}
+}
+
+void __ptcheck_pages_free(struct mmu_gather *tlb)
+{
+	if (tlb->start < tlb->end && tlb->local.nr)
+		violation(2, "data pages freed before their TLB flush", tlb->start);
+}
+
+void __ptcheck_mm_exit(struct mm_struct *mm)
+{
+	struct pt_pending *p, *tmp;
+	LIST_HEAD(stale);
+
+	unsigned long flags = spin_lock_irqsave(&ptcheck_lock);
+	list_for_each_entry_safe(p, tmp, &pt_pending_list, node) {
+		if (p->mm == mm) {
+			list_del_init(&p->node);
+			list_add(&p->node, &stale);
+		}
+	}
+	spin_unlock_irqrestore(&ptcheck_lock, flags);
+	list_for_each_entry_safe(p, tmp, &stale, node) {
+		violation(1, "mm destroyed with a table never flushed", p->addr);
+		kfree(p);
+	}
+}
+
+/* ---- ptbug ---- */
+
+enum ptbug ptbug;
+static const char *ptbug_name = "";
+BOOT_OPTION_STR("ptbug", ptbug_name, "ptlock-early|stale-scan|ipi-free|no-r4: plant one "
+		"of Linux's historic page-table bugs ON PURPOSE (for ptcheck and the labs)");
+
+static const char *const ptbug_names[] = {
+	[PTBUG_PTLOCK_EARLY] = "ptlock-early",
+	[PTBUG_STALE_SCAN] = "stale-scan",
+	[PTBUG_IPI_FREE] = "ipi-free",
+	[PTBUG_NO_R4] = "no-r4",
+};
+
+static const char *const ptbug_what[] = {
+	[PTBUG_PTLOCK_EARLY] = "the split PTE lock is destroyed when its table is unhooked, "
+			       "not after the grace period (syzbot, Dec 2024)",
+	[PTBUG_STALE_SCAN] = "the reclaim slow path trusts an emptiness check made before "
+			     "the PTE lock was dropped (Linux 6.14-rc1)",
+	[PTBUG_IPI_FREE] = "page tables are freed after an IPI round trip instead of a "
+			   "grace period (R5)",
+	[PTBUG_NO_R4] = "a PMD whose TLB flush is pending is populated without the flush (R4)",
+};
+
+void ptbug_init(void)
+{
+	if (!ptbug_name[0])
+		return;
+	for (unsigned int i = 1; i < ARRAY_SIZE(ptbug_names); i++) {
+		if (!strcmp(ptbug_name, ptbug_names[i])) {
+			ptbug = i;
+			printk("!!! ptbug=%s: THIS KERNEL IS BROKEN ON PURPOSE !!!\n", ptbug_name);
+			printk("!!! %s\n", ptbug_what[i]);
+			return;
+		}
+	}
+	printk("ptbug: unknown bug '%s' (known: ptlock-early, stale-scan, ipi-free, no-r4)\n",
+	       ptbug_name);
+}
