@@ -32,8 +32,5 @@ long futex_wait(struct mm_struct *mm, unsigned long uaddr, u32 val, u64 timeout_
 long futex_wake(struct mm_struct *mm, unsigned long uaddr, int n);
 long futex_wake_bitset(struct mm_struct *mm, unsigned long uaddr, int n, u32 bitset);
 
-/* Boot option inject_delay.futex_wait: microseconds between reading the word and queueing (tests). */
-extern unsigned long futex_wait_delay_us;
-
 /* Set up the hash buckets; once, at boot, before any process runs. */
 void futex_init(void);

@@ -11,8 +11,8 @@
  *  - the lost wake-up: a waker that changes the word and wakes while the
  *    waiter is between reading the word and queueing itself. The bucket
  *    lock, held across both, makes the waker wait for the queueing and
- *    find the waiter. The window is widened by inject_delay.futex_wait,
- *    and each round is classified by what happened, so the test counts
+ *    find the waiter. The window is widened by the fault-injection point
+ *    futex_wait (switched on here if the boot did not), and each round is classified by what happened, so the test counts
  *    rounds where the wake really came inside it.
  *
  * A sleeper counts as queued once its state is TASK_INTERRUPTIBLE: futex_wait
@@ -20,6 +20,7 @@
  * here does sleeps interruptibly (mutexes sleep uninterruptibly, and the
  * word is faulted in beforehand).
  */
+#include "kernel/fault_inject.h"
 #include "kernel/futex.h"
 #include "kernel/ktest.h"
 #include "kernel/sched.h"
@@ -180,12 +181,13 @@ KTEST(futex_wait_value_mismatch)
 
 /* --- the lost wake-up ----------------------------------------------------- */
 
-#define FX_DELAY_US 2000       /* the window, when the boot set none */
+#define FX_HOLD_MS  2          /* the window, when the boot set none */
 #define FX_RACED    5          /* rounds whose wake came inside the window */
 #define FX_ROUNDS   200
 
 static struct {
 	int waiter_cpu;
+	unsigned long hold_ms;        /* fault_inject point futex_wait */
 	struct thread *waiter;
 	int go, calling, returned;    /* atomic: round numbers */
 	long ret;                     /* the waiter's futex_wait() this round */
@@ -229,7 +231,7 @@ static void lw_round(int round)
 	copy_to_user((void *)FX_WORD, &zero, sizeof(zero));
 	__atomic_store_n(&lw.go, round, __ATOMIC_RELEASE);
 	lw_wait(&lw.calling, round);
-	udelay(futex_wait_delay_us / 2);
+	udelay(lw.hold_ms * 1000 / 2);
 	copy_to_user((void *)FX_WORD, &one, sizeof(one));
 	int state = READ_ONCE(lw.waiter->state);
 	long woken = futex_wake(fx_mm, FX_WORD, 1);
@@ -267,7 +269,8 @@ static void lw_work(void *unused)
 
 KTEST(futex_wake_races_waiter)
 {
-	unsigned long saved_delay = futex_wait_delay_us;
+	struct fault_inject *fi = fault_inject_find("futex_wait");
+	unsigned long hold = fi->ms;
 	cpumask_t both;
 	int me = cpu_id();
 
@@ -276,13 +279,13 @@ KTEST(futex_wake_races_waiter)
 	struct mm_struct *prev = fx_setup(0);
 	KT_ASSERT(fx_mm != NULL);
 	lw = (__typeof__(lw)){ .waiter_cpu = me == 1 ? 0 : 1 };
-	if (!saved_delay)
-		futex_wait_delay_us = FX_DELAY_US;
+	lw.hold_ms = hold ? hold : FX_HOLD_MS;
+	fault_inject_set(fi, lw.hold_ms);
 	cpumask_clear(&both);
 	cpumask_set_cpu(me, &both);
 	cpumask_set_cpu(lw.waiter_cpu, &both);
 	run_on_cpus(&both, lw_work, NULL);
-	futex_wait_delay_us = saved_delay;
+	fault_inject_set(fi, hold);
 
 	printk("# futex_wake_races_waiter: %d rounds: the wake came before the waiter read "
 	       "the word in %d, while it was between reading and queueing in %d, after in %d\n",

@@ -7,18 +7,6 @@ u64 ktime_ns(void);
 void udelay(u64 us);
 void mdelay(u64 ms);
 
-/*
- * A fault-injection delay point: spin `us` microseconds, nothing if 0. The
- * variables passed in are boot options (inject_delay.*, set with
- * BOOT_OPTION beside them) that widen one race window so a test can make
- * the race happen on purpose; a counter then proves it did.
- */
-static inline void inject_delay(unsigned long us)
-{
-	if (us)
-		udelay(us);
-}
-
 /* Calibrate the TSC against PIT channel 2 (arch/x86_64/time.c). */
 void tsc_calibrate(void);
 extern u64 tsc_khz;

@@ -10,7 +10,7 @@
 #include "kernel/printk.h"
 #include "kernel/smp.h"
 #include "kernel/string.h"
-#include "kernel/time.h"
+#include "kernel/fault_inject.h"
 #include "kernel/vmstat.h"
 #include "mm/ptcheck.h"
 
@@ -242,13 +242,13 @@ pte_t *pte_offset_map(pmd_t *pmd, unsigned long addr, pmd_t *pmdvalp)
 }
 
 /*
- * Fault injection for rule R3's test: spin this long between the lockless
- * pmd read and taking the PTE lock, so that another CPU can reclaim the
- * table inside the window. mm/pgtable_test.c sets it itself when it is 0.
+ * Fault injection for rule R3's test (mm/pgtable_test.c, which switches it
+ * on itself): hold the walker between the lockless pmd read and taking
+ * the PTE lock, so that a DONTNEED on another CPU can reclaim the table
+ * inside the window. pte_map_retry counts the retries that follow.
  */
-unsigned long pte_map_lock_delay_us;
-BOOT_OPTION_ULONG("inject_delay.pte_map_lock", pte_map_lock_delay_us,
-		  "US: spin between pte_offset_map's pmd read and the PTE lock (R3 window)");
+DEFINE_FAULT_INJECT(fi_pte_map_lock, "pte_map_lock",
+		    "hold pte_offset_map_lock between its pmd read and the PTE lock (R3)");
 
 pte_t *pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd, unsigned long addr,
 			   spinlock_t **ptlp)
@@ -260,7 +260,7 @@ pte_t *pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd, unsigned long addr,
 		pte_t *pte = pte_offset_map(pmd, addr, &pmdval);
 		if (!pte)
 			return NULL;
-		inject_delay(pte_map_lock_delay_us);   /* fault injection: widen R3's window */
+		fault_inject_delay(&fi_pte_map_lock);   /* fault injection: widen R3's window */
 		spinlock_t *ptl = pte_lockptr(pmdval);
 		spin_lock(ptl);
 		/*

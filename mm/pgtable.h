@@ -89,8 +89,6 @@ static inline void pte_unmap(pte_t *pte) { rcu_read_unlock(); }
  */
 pte_t *pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd, unsigned long addr,
 			   spinlock_t **ptlp);
-/* Boot option inject_delay.pte_map_lock: microseconds spent between the two (tests). */
-extern unsigned long pte_map_lock_delay_us;
 
 static inline void pte_unmap_unlock(pte_t *pte, spinlock_t *ptl)
 {

@@ -3,25 +3,27 @@
  *
  * A walker maps a PTE table holding only rcu_read_lock(), reads the pmd
  * once, and then takes the table's PTE lock. Between the read and the lock
- * another CPU may reclaim the table: clear the pmd under the PMD lock and
- * the table's own PTE lock (R6), and queue it to be freed after a grace
- * period. The walker then holds the lock of a table nobody reaches any
- * more; anything it writes there is lost. R3: under the lock, compare the
- * pmd with the value read; if it changed, unlock and walk again.
+ * a MADV_DONTNEED on another CPU may empty the table and reclaim it: clear
+ * the pmd holding the PMD lock and the table's own PTE lock (R6,
+ * mm/pt_reclaim.c), and queue it to be freed after a grace period. The
+ * walker then holds the lock of a table nobody reaches any more; anything
+ * it writes there is lost. R3: under the lock, compare the pmd with the
+ * value read; if it changed, unlock and walk again.
  *
  * The window is a few instructions wide, so the test widens it with the
- * fault-injection delay inject_delay.pte_map_lock (set here for the test's
- * duration if the boot did not set it) and counts pte_map_retry to prove
- * the retry ran. Suite r3-recheck (tools/suites.py) boots with the option.
+ * fault-injection point pte_map_lock (switched on here for the test's
+ * duration if the boot did not) and counts pte_map_retry to prove the
+ * retry ran. Suite r3-recheck (tools/suites.py) boots with the point on.
  */
+#include "kernel/fault_inject.h"
 #include "kernel/ktest.h"
 #include "kernel/rwsem.h"
 #include "kernel/smp.h"
 #include "mm/mm_ktest.h"
-#include "mm/tlb.h"
+#include "mm/pt_reclaim.h"
 
 #define R3_BASE       0x30000000000ul   /* 3 TiB: a PGD slot of its own */
-#define R3_DELAY_US   200               /* the window, when the boot set none */
+#define R3_HOLD_MS    1                 /* the window, when the boot set none */
 #define R3_RETRIES    8                 /* retries to see before we stop */
 #define R3_MAX_CYCLES 4000              /* reclaims without a retry: give up */
 
@@ -30,10 +32,11 @@ static struct {
 	struct mm_struct *mm;
 	pmd_t *pmd;                   /* the pmd whose PTE table comes and goes */
 	unsigned long retry0;         /* PTE_MAP_RETRY before the test */
+	unsigned long reclaim0;       /* PT_RECLAIM_FAST + _SLOW before */
 	int stop;                     /* atomic: the walker has seen enough */
 	int reclaimer_done;           /* atomic */
 	long walks, locked, wrong;    /* the walker's tally */
-	long cycles, reclaimed;       /* the reclaimer's */
+	long cycles;                  /* the reclaimer's */
 	long fault_err;
 } r3;
 
@@ -42,37 +45,9 @@ static unsigned long r3_retries(void)
 	return vm_event_sum(PTE_MAP_RETRY) - r3.retry0;
 }
 
-/*
- * What MADV_DONTNEED's reclaim does once a table is empty (R6, slow path):
- * PMD lock, then the PTE lock, check the table is still the pmd's and
- * empty, clear the pmd, and hand the table to a gather (flush, then free
- * after a grace period). mmap_lock is held for reading, as by DONTNEED:
- * walkers run meanwhile. Returns true if the table went.
- */
-static bool reclaim_pte_table(struct mm_struct *mm, pmd_t *pmd, unsigned long addr)
+static unsigned long r3_reclaimed(void)
 {
-	struct mmu_gather tlb;
-	struct page *table = NULL;
-
-	tlb_gather_mmu(&tlb, mm);
-	spinlock_t *pml = pmd_lock(pmd);
-	pmd_t pmdval = pmdp_get(pmd);
-	if (pmd_present(pmdval) && !pmd_leaf(pmdval)) {
-		struct page *t = pmd_pgtable(pmdval);
-		spin_lock(&t->ptl);
-		if (t->pt_count == 0) {
-			pmd_clear(pmd);       /* an R3 walker may hold pmdval right now */
-			table = t;
-		}
-		spin_unlock(&t->ptl);
-	}
-	spin_unlock(pml);
-	if (table) {
-		mm_add_pgtable(mm, -1);
-		pte_free_tlb(&tlb, table, addr);
-	}
-	tlb_finish_mmu(&tlb);
-	return table != NULL;
+	return vm_event_sum(PT_RECLAIM_FAST) + vm_event_sum(PT_RECLAIM_SLOW) - r3.reclaim0;
 }
 
 /*
@@ -97,13 +72,16 @@ static void r3_walker(void)
 		}
 		up_read(&r3.mm->mmap_lock);
 		r3.walks++;
-		if (r3_retries() >= R3_RETRIES ||
+		if (r3_retries() >= R3_RETRIES || r3.wrong ||
 		    __atomic_load_n(&r3.reclaimer_done, __ATOMIC_ACQUIRE))
 			__atomic_store_n(&r3.stop, 1, __ATOMIC_RELEASE);
 	}
 }
 
-/* The reclaimer: fault a page in (a table appears), DONTNEED it, reclaim the table. */
+/*
+ * The reclaimer: fault a page in (a table appears), DONTNEED it: the zap
+ * leaves the table empty and the DONTNEED reclaims it (the pmd goes none).
+ */
 static void r3_reclaimer(void)
 {
 	while (!__atomic_load_n(&r3.stop, __ATOMIC_ACQUIRE) && r3.cycles < R3_MAX_CYCLES) {
@@ -112,9 +90,6 @@ static void r3_reclaimer(void)
 			r3.fault_err++;
 			break;
 		}
-		down_read(&r3.mm->mmap_lock);
-		r3.reclaimed += reclaim_pte_table(r3.mm, r3.pmd, R3_BASE);
-		up_read(&r3.mm->mmap_lock);
 		r3.cycles++;
 	}
 	__atomic_store_n(&r3.reclaimer_done, 1, __ATOMIC_RELEASE);
@@ -130,12 +105,15 @@ static void r3_work(void *unused)
 
 KTEST(r3_pte_map_lock_recheck)
 {
-	unsigned long saved_delay = pte_map_lock_delay_us;
+	struct fault_inject *fi = fault_inject_find("pte_map_lock");
+	unsigned long hold = fi->ms;
 	cpumask_t both;
 	int me = cpu_id();
 
 	if (nr_cpus < 2)
 		KT_SKIP("needs 2 CPUs");
+	if (!reclaim_pt_enabled())
+		KT_SKIP("ptreclaim=off: nothing clears the pmd under the walker");
 	r3 = (__typeof__(r3)){ .walker_cpu = me == 1 ? 0 : 1 };
 	r3.mm = mm_create();
 	KT_ASSERT(r3.mm != NULL);
@@ -144,23 +122,24 @@ KTEST(r3_pte_map_lock_recheck)
 	r3.pmd = mm_find_pmd(r3.mm, R3_BASE);      /* the PMD table stays: only PTE tables go */
 	KT_ASSERT(r3.pmd != NULL);
 
-	if (!saved_delay)
-		pte_map_lock_delay_us = R3_DELAY_US;
+	if (!hold)
+		fault_inject_set(fi, R3_HOLD_MS);
 	r3.retry0 = vm_event_sum(PTE_MAP_RETRY);
+	r3.reclaim0 = vm_event_sum(PT_RECLAIM_FAST) + vm_event_sum(PT_RECLAIM_SLOW);
 	cpumask_clear(&both);
 	cpumask_set_cpu(me, &both);
 	cpumask_set_cpu(r3.walker_cpu, &both);
 	run_on_cpus(&both, r3_work, NULL);
-	pte_map_lock_delay_us = saved_delay;
+	fault_inject_set(fi, hold);
 
-	printk("# r3_pte_map_lock_recheck: window %lu us, %ld walks (%ld locked), "
-	       "%ld tables reclaimed, pte_map_retry +%lu\n", saved_delay ? saved_delay : R3_DELAY_US,
-	       r3.walks, r3.locked, r3.reclaimed, r3_retries());
+	printk("# r3_pte_map_lock_recheck: window %lu ms, %ld walks (%ld locked), "
+	       "%lu tables reclaimed, pte_map_retry +%lu\n", hold ? hold : R3_HOLD_MS,
+	       r3.walks, r3.locked, r3_reclaimed(), r3_retries());
 	KT_EXPECT_EQ(r3.fault_err, 0);
 	/* R3: never a lock on a table the pmd no longer points to... */
 	KT_EXPECT_EQ(r3.wrong, 0);
 	/* ...because the walk saw the pmd change and retried (proof the race was run). */
 	KT_EXPECT(r3_retries() >= R3_RETRIES);
-	KT_EXPECT(r3.reclaimed > 0);
+	KT_EXPECT(r3_reclaimed() > 0);
 	mmput(r3.mm);
 }

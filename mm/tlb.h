@@ -68,9 +68,6 @@ struct mmu_gather {
 	struct list_head tables;         /* unhooked page-table pages, by page->pt_list */
 };
 
-/* Boot option inject_delay.tlb_flush: microseconds before each gather's flush (tests). */
-extern unsigned long tlb_flush_delay_us;
-
 /* Start a gather on mm (raises mm->tlb_flush_pending). */
 void tlb_gather_mmu(struct mmu_gather *tlb, struct mm_struct *mm);
 /* The same for tearing the whole mm down. */

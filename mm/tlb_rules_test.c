@@ -3,7 +3,8 @@
  *
  *  - R2: a page a zap took away is freed only after the flush. A reader on
  *    another CPU goes on reading it through its stale TLB entry while the
- *    flush is pending (the window widened by inject_delay.tlb_flush); it
+ *    flush is pending (the window widened by the fault-injection point
+ *    tlb_flush, switched on here if the boot did not); it
  *    must see the old data, or once flushed the new zeroes, never the
  *    poison of a free page (page_poison) or another owner's data.
  *  - R4: while a gather on the mm may still owe a flush
@@ -13,6 +14,7 @@
  *    running flushes the whole mm, even if it cleared nothing itself; alone,
  *    an empty gather flushes nothing.
  */
+#include "kernel/fault_inject.h"
 #include "kernel/ktest.h"
 #include "kernel/smp.h"
 #include "mm/mm_ktest.h"
@@ -72,7 +74,7 @@ KTEST(r7_nested_gather_flushes_whole_mm)
 
 /* --- R2: data pages are freed after the flush ----------------------------- */
 
-#define R2_DELAY_US     1000     /* the window, when the boot set none */
+#define R2_HOLD_MS      1        /* the window, when the boot set none */
 #define R2_STALE_ROUNDS 8        /* rounds whose page was read through a stale entry */
 #define R2_MAX_ROUNDS   400
 
@@ -204,7 +206,8 @@ static void r2_work(void *unused)
 
 KTEST(r2_page_freed_after_flush)
 {
-	unsigned long saved_delay = tlb_flush_delay_us;
+	struct fault_inject *fi = fault_inject_find("tlb_flush");
+	unsigned long hold = fi->ms;
 	cpumask_t both;
 	int me = cpu_id();
 
@@ -214,13 +217,13 @@ KTEST(r2_page_freed_after_flush)
 	r2.mm = mm_create();
 	KT_ASSERT(r2.mm != NULL);
 	KT_ASSERT_EQ(tmap(r2.mm, RULES_BASE, PG, RW, ANON | MAP_FIXED), (long)RULES_BASE);
-	if (!saved_delay)
-		tlb_flush_delay_us = R2_DELAY_US;
+	if (!hold)
+		fault_inject_set(fi, R2_HOLD_MS);
 	cpumask_clear(&both);
 	cpumask_set_cpu(me, &both);
 	cpumask_set_cpu(r2.reader_cpu, &both);
 	run_on_cpus(&both, r2_work, NULL);
-	tlb_flush_delay_us = saved_delay;
+	fault_inject_set(fi, hold);
 
 	printk("# r2_page_freed_after_flush: %d rounds, %ld reads; in %ld rounds the reader "
 	       "read the zapped page through its stale TLB entry (poison: %s)\n", r2.rounds,

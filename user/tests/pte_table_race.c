@@ -17,7 +17,7 @@
  * Half the DONTNEEDs aim at a page another thread is "watching": reading
  * over and over, so its CPU holds the translation while the zap's flush is
  * on its way (R2: until then the old page must still hold the old data;
- * suite race-r2-window widens that window with inject_delay.tlb_flush).
+ * suite race-r2-window widens that window with fault_inject=tlb_flush).
  *
  * So an owner knows what each byte of its pages may hold: what it wrote
  * last, or zero where a zap took the page; exactly zero after it mapped
@@ -324,6 +324,10 @@ int main(void)
 		       w->ops[OP_REMAP], w->ops[OP_READONLY], w->ops[OP_PROTNONE], w->zapped_bytes,
 		       w->watch_zapped);
 	}
+	/* On Quiesce under fault_inject=tlb_flush: how many flushes were held. */
+	long held = vmstat("fault_inject_tlb_flush_hits");
+	if (held >= 0)
+		printf("# fault_inject_tlb_flush_hits %ld\n", held);
 	check_balance();
 	return check_pass();
 }
