@@ -114,6 +114,30 @@ SUITES = [
          cmdline="ptbug=ptlock-early ptcheck ktest=pt_reclaim_whole_table", status=0,
          log_has=[r"^ptcheck: violation R1: split PTE lock destroyed before its TLB flush"]),
 
+    # R3: the fault-injection point pte_map_lock widens the window
+    # between pte_offset_map_lock's pmd read and its PTE lock; a DONTNEED on
+    # another CPU reclaims the table inside it, and the counter pte_map_retry
+    # proves the locked recheck saw it and walked again.
+    dict(name="r3-recheck", cmdline="fault_inject=pte_map_lock:2 ktest=r3_*", ktap=True,
+         log_has=[r"r3_pte_map_lock_recheck: window 2 ms, .* pte_map_retry \+[1-9]",
+                  r"^ok 1 r3_pte_map_lock_recheck$"]),
+
+    # R2: with page_poison every word of a freed page holds the poison, so
+    # a reader that could still reach a page freed before its flush would
+    # read it wherever it looked; it must only ever see old data or zeroes.
+    dict(name="r2-page-poison", cmdline="page_poison fault_inject=tlb_flush:2 ktest=r2_*",
+         ktap=True,
+         log_has=[r"r2_page_freed_after_flush: .* in [1-9]\d* rounds the reader read the zapped "
+                  r"page through its stale TLB entry \(poison: every word\)",
+                  r"^ok 1 r2_page_freed_after_flush$"]),
+
+    # The same rule under load: pte_table_race's threads fault, write and
+    # DONTNEED one PTE table on 4 CPUs while every gather's flush is
+    # delayed; with page_poison any page freed before its flush shows.
+    dict(name="race-r2-window", cmdline="init=exit page_poison fault_inject=tlb_flush:1",
+         modules=["build/user/tests/pte_table_race=pte_table_race"], status=0,
+         log_has=[r"^# fault_inject_tlb_flush_hits \+[1-9]\d*$", r"^# PASS: \d+ checks$"]),
+
     # tlb_single_page_flush_ceiling: above it a range flush reloads CR3
     # (the user suite sees "0 INVLPG, 4 full" at the default 33); raised to
     # 1000, the same 256-page DONTNEED is flushed page by page on each CPU.
