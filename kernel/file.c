@@ -60,15 +60,14 @@ static const struct file_ops proc_ops = {
 	.release = proc_release,
 };
 
-#define PROC_FILE_MAX 8192
-
 int proc_open(const char *path, struct file **out)
 {
-	proc_show_fn show = procfs_lookup(path);
+	size_t max;
+	proc_show_fn show = procfs_lookup(path, &max);
 	if (!show)
 		return -ENOENT;
 	struct file *f = kzalloc(sizeof(*f));
-	char *data = kmalloc(PROC_FILE_MAX);
+	char *data = kmalloc(max);
 	if (!f || !data) {
 		kfree(f);
 		kfree(data);
@@ -78,7 +77,7 @@ int proc_open(const char *path, struct file **out)
 	f->refcount = 1;
 	spin_lock_init(&f->lock, "proc_file");
 	f->data = data;
-	f->size = MIN(show(data, PROC_FILE_MAX), PROC_FILE_MAX - 1);
+	f->size = MIN(show(data, max), max - 1);
 	*out = f;
 	return 0;
 }

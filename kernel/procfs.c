@@ -4,6 +4,7 @@
 #include "kernel/string.h"
 #include "kernel/vmstat.h"
 #include "mm/page_alloc.h"
+#include "mm/ptdump.h"
 
 /* Append to buf like snprintf, never past size; returns the new length. */
 static __printf(4, 5) size_t append(char *buf, size_t size, size_t len, const char *fmt, ...)
@@ -54,12 +55,44 @@ static const struct {
 	{ "/proc/thread-self/status", process_status_show },
 	{ "/proc/meminfo", proc_meminfo_show },
 	{ "/proc/vmstat", vmstat_show },
+	{ "/proc/self/pagetable", process_pagetable_show },
 };
 
-proc_show_fn procfs_lookup(const char *path)
+/*
+ * "/proc/<pid>/NAME" with the caller's own pid is "/proc/self/NAME". No
+ * other pid can be named: init runs one program at a time and there is no
+ * fork, so the caller is the only user process there is (-ENOENT for the
+ * rest, as Linux for a pid that does not exist). Returns the path to look
+ * up: path itself, or self_path filled in.
+ */
+static const char *resolve_pid(const char *path, char *self_path, size_t size)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(proc_files); i++)
-		if (!strcmp(path, proc_files[i].path))
-			return proc_files[i].show;
+	const char *p = path + 6;          /* after "/proc/" */
+	int pid = 0;
+
+	if (strncmp(path, "/proc/", 6) || *p < '1' || *p > '9')
+		return path;
+	for (; *p >= '0' && *p <= '9' && pid < 1000000000; p++)
+		pid = pid * 10 + (*p - '0');
+	struct process *self = current_process();
+	if (*p != '/' || !self || pid != self->pid)
+		return NULL;
+	snprintf(self_path, size, "/proc/self%s", p);
+	return self_path;
+}
+
+proc_show_fn procfs_lookup(const char *path, size_t *max)
+{
+	char self_path[64];
+
+	path = resolve_pid(path, self_path, sizeof(self_path));
+	for (size_t i = 0; path && i < ARRAY_SIZE(proc_files); i++) {
+		if (!strcmp(path, proc_files[i].path)) {
+			proc_show_fn show = proc_files[i].show;
+			/* Every file fits in PROC_FILE_MAX but the page-table dump. */
+			*max = show == process_pagetable_show ? PTDUMP_MAX : PROC_FILE_MAX;
+			return show;
+		}
+	}
 	return NULL;
 }

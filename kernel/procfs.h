@@ -21,6 +21,12 @@ struct proc_status_info {
 size_t proc_status_show(char *buf, size_t size, const struct proc_status_info *info);
 size_t proc_meminfo_show(char *buf, size_t size);
 
-/* The generator of a /proc path, or NULL if there is no such file. */
+/* Room for a /proc file's text, unless its entry says more (the page-table dump). */
+#define PROC_FILE_MAX 8192
+
+/*
+ * The generator of a /proc path, or NULL if there is no such file; *max
+ * gets the room its text needs. "/proc/<own pid>/..." is "/proc/self/...".
+ */
 typedef size_t (*proc_show_fn)(char *buf, size_t size);
-proc_show_fn procfs_lookup(const char *path);
+proc_show_fn procfs_lookup(const char *path, size_t *max);

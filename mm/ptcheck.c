@@ -9,8 +9,11 @@
  *  - a list of tables unhooked and not yet flushed, with their mm and the
  *    address they mapped. A flush of (mm, range) takes the entries it
  *    covers off the list: that list *is* "the PMD slots whose flush is
- *    pending", which is what R4 asks about.
- * Both under ptcheck_lock, with interrupts off (flushes run anywhere).
+ *    pending", which is what R4 asks about;
+ *  - the records the flush took off, kept on a second list until their
+ *    table is freed: not for any check, but so that the page-table dump
+ *    (mm/ptdump.c) can show which tables of an mm await a grace period.
+ * All under ptcheck_lock, with interrupts off (flushes run anywhere).
  */
 #include "mm/ptcheck.h"
 #include "arch/x86_64/cpu.h"
@@ -38,17 +41,24 @@ enum pt_stage { PT_LIVE, PT_UNHOOKED, PT_FLUSHED };
 static unsigned long *pt_meta;          /* one word per pfn below max_pfn */
 static unsigned long pt_meta_pfns;
 
-/* A table unhooked and not flushed yet. */
+/* A table unhooked and not flushed yet (pt_pending_list), or flushed and not freed yet. */
 struct pt_pending {
 	struct list_head node;
 	struct mm_struct *mm;
 	unsigned long addr;              /* an address the table mapped */
 	struct page *table;
 	bool pte_table;                  /* its PMD slot (addr's) is what R4 guards */
+	unsigned long gp;                /* on pt_flushed_list: the grace period it waits for */
 };
 
 static spinlock_t ptcheck_lock = SPINLOCK_INIT("ptcheck");
 static LIST_HEAD(pt_pending_list);
+/*
+ * Tables flushed and waiting for their grace period, kept only so that the
+ * page-table dump (mm/ptdump.c) can show them beside their mm; the checks
+ * use pt_meta. A record leaves when its table is freed or its mm dies.
+ */
+static LIST_HEAD(pt_flushed_list);
 
 void ptcheck_init(void)
 {
@@ -119,7 +129,6 @@ void __ptcheck_table_unhooked(struct mm_struct *mm, struct page *table, unsigned
 void __ptcheck_flushed(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
 	struct pt_pending *p, *tmp;
-	LIST_HEAD(done);
 	unsigned long cookie = get_state_synchronize_rcu();
 
 	unsigned long flags = spin_lock_irqsave(&ptcheck_lock);
@@ -130,11 +139,10 @@ void __ptcheck_flushed(struct mm_struct *mm, unsigned long start, unsigned long 
 		if (stage(*m) == PT_UNHOOKED)
 			WRITE_ONCE(*m, (cookie << STAGE_BITS) | PT_FLUSHED);
 		list_del_init(&p->node);
-		list_add(&p->node, &done);
+		p->gp = cookie;
+		list_add_tail(&p->node, &pt_flushed_list);   /* for the dump, until freed */
 	}
 	spin_unlock_irqrestore(&ptcheck_lock, flags);
-	list_for_each_entry_safe(p, tmp, &done, node)
-		kfree(p);
 }
 
 void __ptcheck_pmd_populate(struct mm_struct *mm, unsigned long addr)
@@ -170,6 +178,23 @@ static bool past_grace_period(struct page *table, unsigned long *addr_out, const
 	return true;
 }
 
+/* The table is freed: forget its flushed record (the dump's), if it has one. */
+static void forget_flushed(struct page *table)
+{
+	struct pt_pending *p, *found = NULL;
+
+	unsigned long flags = spin_lock_irqsave(&ptcheck_lock);
+	list_for_each_entry(p, &pt_flushed_list, node) {
+		if (p->table == table) {
+			found = p;
+			list_del_init(&p->node);
+			break;
+		}
+	}
+	spin_unlock_irqrestore(&ptcheck_lock, flags);
+	kfree(found);
+}
+
 void __ptcheck_table_free(struct page *table)
 {
 	unsigned long addr;
@@ -183,6 +208,7 @@ void __ptcheck_table_free(struct page *table)
 	unsigned long *m = meta(table);
 	if (m)
 		WRITE_ONCE(*m, PT_LIVE);      /* a free page: no stage until reused */
+	forget_flushed(table);
 }
 
 void __ptcheck_lock_destroy(struct page *table)
@@ -228,6 +254,7 @@ void __ptcheck_mm_exit(struct mm_struct *mm)
 {
 	struct pt_pending *p, *tmp;
 	LIST_HEAD(stale);
+	LIST_HEAD(forget);
 
 	unsigned long flags = spin_lock_irqsave(&ptcheck_lock);
 	list_for_each_entry_safe(p, tmp, &pt_pending_list, node) {
@@ -236,11 +263,44 @@ void __ptcheck_mm_exit(struct mm_struct *mm)
 			list_add(&p->node, &stale);
 		}
 	}
+	/* Flushed ones are in order; their records only named the mm for the dump. */
+	list_for_each_entry_safe(p, tmp, &pt_flushed_list, node) {
+		if (p->mm == mm) {
+			list_del_init(&p->node);
+			list_add(&p->node, &forget);
+		}
+	}
 	spin_unlock_irqrestore(&ptcheck_lock, flags);
 	list_for_each_entry_safe(p, tmp, &stale, node) {
 		violation(1, "mm destroyed with a table never flushed", p->addr);
 		kfree(p);
 	}
+	list_for_each_entry_safe(p, tmp, &forget, node)
+		kfree(p);
+}
+
+int ptcheck_pending_walk(struct mm_struct *mm,
+			 void (*fn)(void *arg, const struct ptcheck_pending_info *info), void *arg)
+{
+	const struct list_head *lists[] = { &pt_pending_list, &pt_flushed_list };
+	struct pt_pending *p;
+	int n = 0;
+
+	unsigned long flags = spin_lock_irqsave(&ptcheck_lock);
+	for (unsigned int i = 0; i < ARRAY_SIZE(lists); i++) {
+		list_for_each_entry(p, lists[i], node) {
+			if (p->mm != mm)
+				continue;
+			struct ptcheck_pending_info info = {
+				.addr = p->addr, .pte_table = p->pte_table, .gp = i ? p->gp : 0,
+				.phys = p->table ? page_to_phys(p->table) : 0,
+			};
+			fn(arg, &info);
+			n++;
+		}
+	}
+	spin_unlock_irqrestore(&ptcheck_lock, flags);
+	return n;
 }
 
 /* ---- ptbug ---- */

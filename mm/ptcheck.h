@@ -55,6 +55,24 @@ void __ptcheck_reclaim(struct page *table, unsigned long addr);
 void __ptcheck_pages_free(struct mmu_gather *tlb);
 void __ptcheck_mm_exit(struct mm_struct *mm);
 
+/* A table unhooked from an mm and not freed yet, as the checker knows it. */
+struct ptcheck_pending_info {
+	unsigned long addr;              /* an address it mapped */
+	unsigned long phys;              /* the table page's physical address */
+	bool pte_table;                  /* a PTE table (else a PMD or PUD table) */
+	unsigned long gp;                /* 0: its TLB flush is still owed; else flushed, and
+					    freed once this grace period has completed */
+};
+
+/*
+ * Call fn for each table unhooked from mm that is not freed yet (the
+ * page-table dump, mm/ptdump.c); returns how many. fn runs with the
+ * checker's lock held and interrupts off: it must not sleep or lock.
+ * Only meaningful when ptcheck_enabled.
+ */
+int ptcheck_pending_walk(struct mm_struct *mm,
+			 void (*fn)(void *arg, const struct ptcheck_pending_info *info), void *arg);
+
 #define PTCHECK_HOOK(name, ...) do { if (ptcheck_enabled) __ptcheck_##name(__VA_ARGS__); } while (0)
 
 /* A new page-table page: live. */

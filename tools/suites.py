@@ -226,4 +226,19 @@ SUITES = [
          status=1, timeout=300,
          log_has=[r"^ptcheck: violation R4: PMD populated while its TLB flush is pending",
                   r"tlb_flush_before_set_pmd did not move in \d+ attempts"]),
+
+    # The page-table dump (/proc/self/pagetable, mm/ptdump.c) walks like any
+    # lockless walker. ptdump_race dumps while a dropper's DONTNEEDs reclaim
+    # its table; fault_inject=ptdump_walk holds the dump between its PMD read
+    # and its PTE lock until that PMD changes, so the reclaim lands inside
+    # the window: the dump must walk again (raced > 0), ptcheck sees no R3
+    # violation, and every dump parses.
+    dict(name="ptdump-race", cmdline="init=exit ptcheck fault_inject=ptdump_walk:200",
+         modules=["build/user/tests/ptdump_race=ptdump_race --injected"], status=0,
+         timeout=300,
+         log_has=[r"^ptcheck: checking page-table lifetime rules",
+                  r"^# \d+ dumps while .*: [1-9]\d* walked again after a reclaim \(raced\)$",
+                  r"^# fault injection: ptdump_walk ended [1-9]\d* holds on a PMD change$",
+                  r"^# PASS: \d+ checks$"],
+         log_lacks=[r"ptcheck: violation", r"PANIC", r"KERNEL EXCEPTION"]),
 ]

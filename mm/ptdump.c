@@ -1,0 +1,250 @@
+/*
+ * The page-table dump (format in ptdump.h): every populated table of one
+ * address space, read while other threads of that address space fault,
+ * DONTNEED and reclaim tables on other CPUs.
+ *
+ * The dump is a walker like any other, and it must be exactly as careful.
+ * It holds mmap_lock for reading, which keeps the VMA set and the PUD and
+ * PMD *tables* (those leave an mm only in free_pgtables, under the write
+ * lock). It does not keep a PMD *entry* still, nor the PTE table behind
+ * it: MADV_DONTNEED reclaims empty PTE tables under the read lock (R6).
+ * So the PTE level is entered as pte_offset_map_lock() does it: inside
+ * rcu_read_lock(), the PMD read once, the PTE lock taken, the PMD read
+ * again, and the walk repeated if it changed (R3).
+ */
+#include "mm/ptdump.h"
+#include "kernel/fault_inject.h"
+#include "kernel/process.h"
+#include "kernel/rcu.h"
+#include "kernel/string.h"
+#include "kernel/thread.h"
+#include "mm/mm.h"
+#include "mm/pgtable.h"
+#include "mm/ptcheck.h"
+
+/*
+ * Fault injection for the dump's race test (suite ptdump-race): hold the
+ * dump between its lockless PMD read and the PTE lock, inside
+ * rcu_read_lock(), until that PMD changes (a DONTNEED on another CPU
+ * reclaimed the table) or the point's time runs out.
+ */
+DEFINE_FAULT_INJECT(fi_ptdump_walk, "ptdump_walk",
+		    "hold the page-table dump between its PMD read and the PTE lock (R3) "
+		    "until the PMD changes");
+
+/* Room kept at the end of the buffer for the pending lines' note and the end line. */
+#define TAIL_RESERVE 256
+
+struct ptdump {
+	struct mm_struct *mm;
+	char *buf;
+	size_t size, len;
+	unsigned long tables, huge, pending, raced, truncated;
+	unsigned long gp_completed;      /* the last grace period that ended, at the start */
+};
+
+/* Append one line, unless it would eat into the room kept for the tail (then count it). */
+static __printf(3, 4) void line(struct ptdump *d, bool tail, const char *fmt, ...)
+{
+	size_t limit = tail || d->size < TAIL_RESERVE ? d->size : d->size - TAIL_RESERVE;
+	va_list ap;
+
+	va_start(ap, fmt);
+	size_t n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (d->len + n >= limit) {
+		d->truncated++;
+		return;
+	}
+	va_start(ap, fmt);
+	d->len += vsnprintf(d->buf + d->len, d->size - d->len, fmt, ap);
+	va_end(ap);
+}
+
+/* Entries of a table that are not none, read without a lock (a moment's picture). */
+static int entries_used(const u64 *table)
+{
+	int used = 0;
+
+	for (int i = 0; i < PTRS_PER_TABLE; i++)
+		used += READ_ONCE(table[i]) != 0;
+	return used;
+}
+
+static void dump_huge(struct ptdump *d, pmd_t pmdval, unsigned long va)
+{
+	d->huge++;
+	line(d, false, "        huge phys=%#lx va=%#lx %s%s\n", pmd_phys(pmdval) & PMD_MASK, va,
+	     pmd_val(pmdval) & _PAGE_RW ? "rw" : "ro", pmd_present(pmdval) ? "" : " invalid");
+}
+
+struct pmd_watch {
+	pmd_t *pmd;
+	pmd_t seen;
+};
+
+static bool pmd_changed(void *arg)
+{
+	const struct pmd_watch *w = arg;
+	return !pmd_same(pmdp_get(w->pmd), w->seen);
+}
+
+/*
+ * The PTE table under pmd, if there still is one. These are the steps of
+ * pte_offset_map_lock(), written out so that the dump can count the times
+ * it lost the race and a test can hold it inside the window.
+ */
+static void dump_pte_table(struct ptdump *d, pmd_t *pmd, unsigned long va)
+{
+	for (;;) {
+		pmd_t pmdval;
+		/* R3: rcu_read_lock, the PMD read once: the table cannot be freed under us. */
+		pte_t *pte = pte_offset_map(pmd, va, &pmdval);
+		if (!pte) {
+			if (pmd_val(pmdval) & _PAGE_PSE)
+				dump_huge(d, pmdval, va);   /* became (or was) a huge PMD */
+			return;                         /* none: reclaimed before we looked */
+		}
+		struct pmd_watch w = { pmd, pmdval };
+		fault_inject_hold_until(&fi_ptdump_walk, pmd_changed, &w);   /* fault injection */
+		spinlock_t *ptl = pte_lockptr(pmdval);
+		spin_lock(ptl);
+		/*
+		 * R3: mmap_lock held for reading did not stop a DONTNEED on
+		 * another CPU from reclaiming this table since we read the PMD.
+		 * (Linux's own page-table dumper once assumed that the mmap lock
+		 * kept every table still, while tables were freed under a weaker
+		 * lock.) Only the PMD, read again under the PTE lock, says
+		 * whether the table we hold is still this mm's.
+		 */
+		if (!pmd_same(pmdval, pmdp_get(pmd))) {
+			pte_unmap_unlock(pte, ptl);
+			d->raced++;
+			continue;
+		}
+		struct page *table = pmd_pgtable(pmdval);
+		ptcheck_walk_locked(table, va);
+		int used = entries_used(page_address(table));
+		int count = table->pt_count;          /* exact under the PTE lock */
+		pte_unmap_unlock(pte, ptl);
+		d->tables++;
+		if (used == count)
+			line(d, false, "        pte phys=%#lx va=%#lx used=%d\n",
+			     pmd_phys(pmdval), va, used);
+		else
+			line(d, false, "        pte phys=%#lx va=%#lx used=%d count=%d MISMATCH\n",
+			     pmd_phys(pmdval), va, used, count);
+		return;
+	}
+}
+
+/*
+ * A PMD table: walked without its lock. The table itself stays (mmap_lock),
+ * each entry is read once and then trusted only as far as dump_pte_table's
+ * recheck allows.
+ */
+static void dump_pmd_table(struct ptdump *d, pud_t pudval, unsigned long base)
+{
+	pmd_t *pmd = phys_to_virt(pud_phys(pudval));
+
+	d->tables++;
+	line(d, false, "    pmd phys=%#lx va=%#lx used=%d\n", pud_phys(pudval), base,
+	     entries_used((const u64 *)pmd));
+	for (int i = 0; i < PTRS_PER_PMD; i++) {
+		pmd_t pmdval = pmdp_get(&pmd[i]);
+		unsigned long va = base + (unsigned long)i * PMD_SIZE;
+		if (pmd_none(pmdval))
+			continue;
+		if (pmd_val(pmdval) & _PAGE_PSE)
+			dump_huge(d, pmdval, va);
+		else
+			dump_pte_table(d, &pmd[i], va);
+	}
+}
+
+static void dump_pud_table(struct ptdump *d, pgd_t pgdval, unsigned long base)
+{
+	pud_t *pud = phys_to_virt(pgd_phys(pgdval));
+
+	d->tables++;
+	line(d, false, "  pud phys=%#lx va=%#lx used=%d\n", pgd_phys(pgdval), base,
+	     entries_used((const u64 *)pud));
+	for (int i = 0; i < PTRS_PER_PUD; i++) {
+		pud_t pudval = pudp_get(&pud[i]);
+		unsigned long va = base + (unsigned long)i * PUD_SIZE;
+		if (pud_none(pudval))
+			continue;
+		if (pud_leaf(pudval))          /* no user 1 GiB pages today; shown if ever */
+			line(d, false, "    huge1g phys=%#lx va=%#lx\n", pud_phys(pudval), va);
+		else
+			dump_pmd_table(d, pudval, va);
+	}
+}
+
+static void dump_pgd(struct ptdump *d)
+{
+	pgd_t *pgd = d->mm->pgd;
+	int used = 0;
+
+	for (int i = 0; i < KERNEL_PGD_FIRST; i++)
+		used += !pgd_none(pgdp_get(&pgd[i]));
+	d->tables++;
+	line(d, false, "pgd phys=%#lx used=%d kernel=%d\n", virt_to_phys(pgd), used,
+	     entries_used((const u64 *)pgd) - used);
+	for (int i = 0; i < KERNEL_PGD_FIRST; i++) {
+		pgd_t pgdval = pgdp_get(&pgd[i]);
+		if (!pgd_none(pgdval))
+			dump_pud_table(d, pgdval, (unsigned long)i * PGD_SIZE);
+	}
+}
+
+/*
+ * One table that left this mm and is not freed yet (ptcheck's records):
+ * its flush still owed, its grace period still running, or the grace
+ * period over and the RCU callback that frees it not run yet.
+ */
+static void dump_pending_one(void *arg, const struct ptcheck_pending_info *p)
+{
+	struct ptdump *d = arg;
+	unsigned long va = p->pte_table ? p->addr & PMD_MASK : p->addr;
+	const char *level = !p->phys ? "huge" : p->pte_table ? "pte" : "upper";
+	const char *wait = !p->gp ? "flush" : p->gp > d->gp_completed ? "gp" : "callback";
+
+	char gp[32] = "";
+
+	if (p->gp)
+		snprintf(gp, sizeof(gp), " gp=%lu", p->gp);
+	d->pending++;
+	line(d, false, "pending %s phys=%#lx va=%#lx wait=%s%s\n", level, p->phys, va, wait, gp);
+}
+
+size_t ptdump_show(struct mm_struct *mm, int pid, const char *comm, char *buf, size_t size)
+{
+	struct ptdump d = { .mm = mm, .buf = buf, .size = size, .gp_completed = rcu_gp_completed() };
+
+	if (!size)
+		return 0;
+	buf[0] = '\0';
+	line(&d, false, "ptdump: begin pid=%d comm=%s ptcheck=%s rcu_gp=%lu\n", pid, comm,
+	     ptcheck_enabled ? "on" : "off", d.gp_completed);
+	down_read(&mm->mmap_lock);             /* keeps PUD and PMD tables, not PTE tables */
+	dump_pgd(&d);
+	up_read(&mm->mmap_lock);
+	if (ptcheck_enabled)
+		ptcheck_pending_walk(mm, dump_pending_one, &d);
+	else
+		line(&d, true, "pending untracked (boot with ptcheck to see tables awaiting "
+		     "a flush or a grace period)\n");
+	line(&d, true, "ptdump: end tables=%lu huge=%lu pending=%lu raced=%lu truncated=%lu\n",
+	     d.tables, d.huge, d.pending, d.raced, d.truncated);
+	return d.len;
+}
+
+size_t process_pagetable_show(char *buf, size_t size)
+{
+	struct process *p = current_process();
+
+	if (!p || !current->mm)
+		return 0;
+	return ptdump_show(current->mm, p->pid, p->name, buf, size);
+}

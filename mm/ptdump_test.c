@@ -1,0 +1,88 @@
+/*
+ * Tests of the page-table dump (mm/ptdump.c) on an mm of its own: it shows
+ * each table once, in order, with the entries it holds, and it always
+ * ends with its end line, however small the buffer.
+ * (user/tests/ptdump_race.c dumps while other CPUs fault and reclaim.)
+ */
+#include "kernel/ktest.h"
+#include "mm/mm_ktest.h"
+#include "mm/ptdump.h"
+
+#define DUMP_BASE 0x50000000000ul        /* 5 TiB: a PGD slot of its own */
+
+static char dump_buf[8192];
+
+/* The first occurrence of needle in s, or NULL. */
+static const char *find(const char *s, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (; *s; s++)
+		if (!strncmp(s, needle, n))
+			return s;
+	return NULL;
+}
+
+/* How many lines of buf start with word (after the indentation). */
+static int count_lines(const char *buf, const char *word)
+{
+	int n = 0;
+	size_t len = strlen(word);
+
+	for (const char *l = buf; *l; l = strchr(l, '\n') + 1) {
+		while (*l == ' ')
+			l++;
+		n += !strncmp(l, word, len);
+		if (!strchr(l, '\n'))
+			break;
+	}
+	return n;
+}
+
+/* Three PTE tables: 1, 2 and 3 pages written; the dump names each with its count. */
+KTEST(ptdump_shows_every_table)
+{
+	struct mm_struct *mm = mm_create();
+	KT_ASSERT(mm != NULL);
+	struct mm_struct *prev = test_use_mm(mm);
+	char want[96];
+
+	KT_ASSERT_EQ(tmap(mm, DUMP_BASE, 3 * PMD_SIZE, RW, ANON | MAP_FIXED), (long)DUMP_BASE);
+	for (int table = 0; table < 3; table++)
+		for (int pg = 0; pg <= table; pg++)
+			KT_ASSERT_EQ(handle_mm_fault(mm, DUMP_BASE + table * PMD_SIZE + pg * PG,
+						     FAULT_FLAG_WRITE), 0);
+	size_t len = ptdump_show(mm, 42, "ktest", dump_buf, sizeof(dump_buf));
+	KT_EXPECT(len == strlen(dump_buf));
+	KT_EXPECT(!strncmp(dump_buf, "ptdump: begin pid=42 comm=ktest ", 32));
+	KT_EXPECT_EQ(count_lines(dump_buf, "pgd "), 1);
+	KT_EXPECT_EQ(count_lines(dump_buf, "pud "), 1);
+	KT_EXPECT_EQ(count_lines(dump_buf, "pmd "), 1);
+	KT_EXPECT_EQ(count_lines(dump_buf, "pte "), 3);
+	for (int table = 0; table < 3; table++) {
+		snprintf(want, sizeof(want), " va=%#lx used=%d\n", DUMP_BASE + table * PMD_SIZE,
+			 table + 1);
+		KT_EXPECT(find(dump_buf, want) != NULL);
+	}
+	KT_EXPECT(find(dump_buf, "\nptdump: end tables=6 huge=0 ") != NULL);
+	test_mm_release(mm, prev);
+}
+
+/* A buffer too small for the tables still ends with the end line, which counts what is missing. */
+KTEST(ptdump_truncates_cleanly)
+{
+	struct mm_struct *mm = mm_create();
+	KT_ASSERT(mm != NULL);
+	struct mm_struct *prev = test_use_mm(mm);
+
+	KT_ASSERT_EQ(tmap(mm, DUMP_BASE, 8 * PMD_SIZE, RW, ANON | MAP_FIXED), (long)DUMP_BASE);
+	for (int table = 0; table < 8; table++)
+		KT_ASSERT_EQ(handle_mm_fault(mm, DUMP_BASE + table * PMD_SIZE, 0), 0);
+	size_t len = ptdump_show(mm, 1, "ktest", dump_buf, 400);
+	KT_EXPECT(len < 400);
+	const char *end = find(dump_buf, "ptdump: end tables=11 ");
+	KT_EXPECT(end != NULL);
+	KT_EXPECT(end && find(end, " truncated=0\n") == NULL);     /* some lines were left out */
+	KT_EXPECT(len > 0 && dump_buf[len - 1] == '\n');
+	test_mm_release(mm, prev);
+}
