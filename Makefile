@@ -6,6 +6,8 @@
 #                 the user programs, the runner's own tests, user-host-test)
 #   make gdb      QEMU halted with a gdb stub, gdb attached with symbols
 #   make deps     install the Debian packages the build and tests need
+#   make lab LAB=walk     coursework: prepare build/labs/walk/ (docs/labs/)
+#   make grade LAB=walk   in a lab's tree: build and grade it
 #
 # The kernel is built with the host compiler used as a freestanding one.
 # Override with CC=clang, or CROSS_COMPILE=x86_64-elf- where such a tool exists.
@@ -44,7 +46,7 @@ CSRCS := $(sort $(foreach d,$(KDIRS),$(wildcard $(d)/*.c)))
 ASRCS := $(sort $(foreach d,$(KDIRS),$(wildcard $(d)/*.asm)))
 OBJS  := $(CSRCS:%.c=$(B)/%.o) $(ASRCS:%.asm=$(B)/%.o)
 
-.PHONY: all deps run test gdb clean iso
+.PHONY: all deps run test gdb clean iso lab grade
 all: $(B)/quiesce.iso
 
 # The user programs (user/user.mk): before the ISO rule, which lists them.
@@ -131,10 +133,22 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	tools/test-suite
 
+# PROG=name boots that one user program (init=exit unless CMDLINE says otherwise).
 gdb: deps
 	$(Q)$(MAKE) --no-print-directory all
-	tools/qemu-run --smp 4 --gdb $(if $(CMDLINE),--cmdline "$(CMDLINE)") & \
+	tools/qemu-run --smp 4 --gdb $(if $(or $(CMDLINE),$(PROG)),--cmdline "$(or $(CMDLINE),init=exit)") \
+		$(if $(PROG),--module "$(B)/user/tests/$(PROG)=$(PROG)") & \
 	gdb -q -x tools/gdbinit $(B)/quiesce.elf; kill %1 2>/dev/null; wait
+
+# Coursework (docs/labs/README.md): a student's tree for one lab, and its grader.
+lab:
+	@test -n "$(LAB)" || { echo "usage: make lab LAB=name (tools/lab list)" >&2; exit 2; }
+	$(PYTHON) tools/lab prepare $(LAB)
+
+grade: deps
+	@test -n "$(LAB)" || { echo "usage: make grade LAB=name (tools/lab list)" >&2; exit 2; }
+	$(Q)$(MAKE) --no-print-directory all
+	$(PYTHON) tools/lab grade $(LAB)
 
 clean:
 	rm -rf $(B)

@@ -42,16 +42,36 @@ static void ktest_report(const struct ktest_ctx *t, int number)
 		printk("ok %d %s\n", number, t->name);
 }
 
+/* Does name match glob, or one of the globs of a comma-separated list ("fault_*,r4_*")? */
+static bool ktest_selected(const char *glob, const char *name)
+{
+	char one[64];
+
+	while (*glob) {
+		size_t n = 0;
+		while (glob[n] && glob[n] != ',')
+			n++;
+		if (n < sizeof(one)) {
+			memcpy(one, glob, n);
+			one[n] = '\0';
+			if (glob_match(one, name))
+				return true;
+		}
+		glob += n + (glob[n] == ',');
+	}
+	return false;
+}
+
 int ktest_run(const char *glob)
 {
 	int planned = 0, number = 0, failed = 0, skipped = 0;
 
 	for (const struct ktest *k = __ktests_start; k < __ktests_end; k++)
-		planned += glob_match(glob, k->name);
+		planned += ktest_selected(glob, k->name);
 	printk("KTAP version 1\n");
 	printk("1..%d\n", planned);
 	for (const struct ktest *k = __ktests_start; k < __ktests_end; k++) {
-		if (!glob_match(glob, k->name))
+		if (!ktest_selected(glob, k->name))
 			continue;
 		struct ktest_ctx t = { .name = k->name };
 		u64 start = ktime_ns();

@@ -66,5 +66,5 @@ void ktest_skip(struct ktest_ctx *t, const char *fmt, ...) __printf(2, 3);
 #define KT_ASSERT(cond)     do { if (!KT_EXPECT(cond)) return; } while (0)
 #define KT_ASSERT_EQ(a, b)  do { if (!KT_EXPECT_EQ(a, b)) return; } while (0)
 
-/* Run the tests whose name matches glob; returns the number that failed. */
+/* Run the tests whose name matches glob (or a comma-separated list of globs); returns the number that failed. */
 int ktest_run(const char *glob);

@@ -221,10 +221,12 @@ static bool rcu_gp_scan(void)
 	 * an acknowledged IPI would not, the walker runs with interrupts on.
 	 */
 	for_each_cpu(cpu, &rcu_state.qs_pending) {
+		/* LAB rcu: begin */
 		struct rcu_data *rdp = per_cpu_ptr(&rcu_data, cpu);
 		if (READ_ONCE(rdp->qs_seq) != rdp->qs_snap ||
 		    (READ_ONCE(per_cpu(rcu_idle_seq, cpu)) & 1))
 			cpumask_clear_cpu(cpu, &rcu_state.qs_pending);
+		/* LAB rcu: end */
 	}
 	if (cpumask_weight(&rcu_state.qs_pending)) {
 		rcu_check_stall();

@@ -62,6 +62,7 @@ void tlb_flush_mmu_tlbonly(struct mmu_gather *tlb)
 	tlb_reset_range(tlb);
 }
 
+/* LAB gather: begin */
 /*
  * Move to the next batch: one kept from an earlier round, or a new page.
  * The zapper holds a PTE spinlock here, so the page allocator must not
@@ -92,6 +93,7 @@ bool __tlb_remove_page(struct mmu_gather *tlb, struct page *page)
 	batch->pages[batch->nr++] = page;
 	return batch->nr == batch->max && !tlb_next_batch(tlb);
 }
+/* LAB gather: end */
 
 /* R2: only called after tlb_flush_mmu_tlbonly(): no CPU can reach these pages any more. */
 static void tlb_batch_pages_flush(struct mmu_gather *tlb)
@@ -142,12 +144,14 @@ static void tlb_table_flush(struct mmu_gather *tlb)
 	}
 }
 
+/* LAB gather: begin */
 void tlb_flush_mmu(struct mmu_gather *tlb)
 {
 	tlb_flush_mmu_tlbonly(tlb);
 	tlb_batch_pages_flush(tlb);
 	tlb_table_flush(tlb);
 }
+/* LAB gather: end */
 
 /*
  * R7: another gather on this mm is running too (two MADV_DONTNEEDs hold

@@ -189,6 +189,7 @@ int __pmd_alloc(struct mm_struct *mm, pud_t *pud)
 	return 0;
 }
 
+/* LAB walk: begin */
 void pmd_install(struct mm_struct *mm, pmd_t *pmd, struct page **new, unsigned long addr)
 {
 	spinlock_t *ptl = pmd_lock(pmd);
@@ -200,11 +201,13 @@ void pmd_install(struct mm_struct *mm, pmd_t *pmd, struct page **new, unsigned l
 		 * translations through the old table. Flush them before a new
 		 * table can give the same addresses a second translation.
 		 */
+		/* LAB r4: begin */
 		if (mm_tlb_flush_pending(mm) && !ptbug_is(PTBUG_NO_R4)) {
 			flush_tlb_mm_range(mm, addr & PMD_MASK, (addr & PMD_MASK) + PMD_SIZE,
 					   PAGE_SHIFT, true);
 			count_vm_event(TLB_FLUSH_BEFORE_SET_PMD);
 		}
+		/* LAB r4: end */
 		ptcheck_pmd_populate(mm, addr);
 		mm_add_pgtable(mm, 1);
 		smp_wmb();                    /* the zeroed table before the entry (see above) */
@@ -213,6 +216,7 @@ void pmd_install(struct mm_struct *mm, pmd_t *pmd, struct page **new, unsigned l
 	}
 	spin_unlock(ptl);
 }
+/* LAB walk: end */
 
 int __pte_alloc(struct mm_struct *mm, pmd_t *pmd, unsigned long addr)
 {
@@ -261,7 +265,7 @@ pte_t *pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd, unsigned long addr,
 		if (!pte)
 			return NULL;
 		fault_inject_delay(&fi_pte_map_lock);   /* fault injection: widen R3's window */
-		spinlock_t *ptl = pte_lockptr(pmdval);
+		spinlock_t *ptl = pte_lockptr(mm, pmdval);
 		spin_lock(ptl);
 		/*
 		 * R3: lockless map, locked recheck. The table we locked is the
@@ -279,6 +283,7 @@ pte_t *pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd, unsigned long addr,
 	}
 }
 
+/* LAB walk: begin */
 pmd_t *mm_find_pmd(struct mm_struct *mm, unsigned long addr)
 {
 	pgd_t *pgd = pgd_offset(mm, addr);
@@ -290,6 +295,7 @@ pmd_t *mm_find_pmd(struct mm_struct *mm, unsigned long addr)
 		return NULL;
 	return pmd_offset(pud, addr);
 }
+/* LAB walk: end */
 
 pte_t mm_get_pte(struct mm_struct *mm, unsigned long addr)
 {

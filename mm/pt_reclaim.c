@@ -37,6 +37,7 @@ bool reclaim_pt_enabled(void)
 	return ptreclaim;
 }
 
+/* LAB reclaim: begin */
 /* Does the PMD entry still point at this PTE table? */
 static bool pmd_holds(pmd_t pmdval, struct page *table)
 {
@@ -72,6 +73,7 @@ bool reclaim_pt_fast(pmd_t *pmd, struct page *table, unsigned long addr)
 		count_vm_event(PT_RECLAIM_FAST);
 	return cleared;
 }
+/* LAB reclaim: end */
 
 void reclaim_pt_slow(struct mmu_gather *tlb, pmd_t *pmd, struct page *table,
 		     unsigned long addr)
@@ -80,6 +82,7 @@ void reclaim_pt_slow(struct mmu_gather *tlb, pmd_t *pmd, struct page *table,
 	if (ptreclaim_slow_hook)
 		ptreclaim_slow_hook(tlb, addr);                   /* a test's "meanwhile" */
 
+	/* LAB reclaim: begin */
 	spinlock_t *pml = pmd_lock(pmd);
 	pmd_t pmdval = pmdp_get(pmd);
 	/*
@@ -95,7 +98,8 @@ void reclaim_pt_slow(struct mmu_gather *tlb, pmd_t *pmd, struct page *table,
 		return;
 	}
 	/* ... and the count again under the PTE lock, which keeps it still. */
-	spin_lock(&table->ptl);
+	spinlock_t *ptl = pte_lockptr(tlb->mm, pmdval);
+	spin_lock(ptl);
 	bool empty = table->pt_count == 0;     /* R6: reclaim only what is empty */
 	if (ptbug_is(PTBUG_STALE_SCAN))
 		empty = true;                  /* ptbug: trusts what the zap saw, lock since dropped */
@@ -103,7 +107,7 @@ void reclaim_pt_slow(struct mmu_gather *tlb, pmd_t *pmd, struct page *table,
 		ptcheck_reclaim(table, addr);
 		pmd_clear(pmd);                /* R1 step 1 */
 	}
-	spin_unlock(&table->ptl);
+	spin_unlock(ptl);
 	spin_unlock(pml);
 	if (!empty) {
 		count_vm_event(PT_RECLAIM_BUSY);
@@ -112,4 +116,5 @@ void reclaim_pt_slow(struct mmu_gather *tlb, pmd_t *pmd, struct page *table,
 	count_vm_event(PT_RECLAIM_SLOW);
 	mm_add_pgtable(tlb->mm, -1);
 	pte_free_tlb(tlb, table, addr);        /* R1 steps 2 and 3: flush, then a grace period */
+	/* LAB reclaim: end */
 }

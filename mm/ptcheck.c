@@ -305,7 +305,9 @@ int ptcheck_pending_walk(struct mm_struct *mm,
 
 /* ---- ptbug ---- */
 
+/* LAB bughunt: begin */
 enum ptbug ptbug;
+/* LAB bughunt: end */
 static const char *ptbug_name = "";
 BOOT_OPTION_STR("ptbug", ptbug_name, "ptlock-early|stale-scan|ipi-free|no-r4: plant one "
 		"of Linux's historic page-table bugs ON PURPOSE (for ptcheck and the labs)");

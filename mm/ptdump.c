@@ -107,7 +107,7 @@ static void dump_pte_table(struct ptdump *d, pmd_t *pmd, unsigned long va)
 		}
 		struct pmd_watch w = { pmd, pmdval };
 		fault_inject_hold_until(&fi_ptdump_walk, pmd_changed, &w);   /* fault injection */
-		spinlock_t *ptl = pte_lockptr(pmdval);
+		spinlock_t *ptl = pte_lockptr(d->mm, pmdval);
 		spin_lock(ptl);
 		/*
 		 * R3: mmap_lock held for reading did not stop a DONTNEED on

@@ -241,4 +241,10 @@ SUITES = [
                   r"^# fault injection: ptdump_walk ended [1-9]\d* holds on a PMD change$",
                   r"^# PASS: \d+ checks$"],
          log_lacks=[r"ptcheck: violation", r"PANIC", r"KERNEL EXCEPTION"]),
+
+    # Coursework (docs/labs): every lab's student tree (tools/lab prepare:
+    # the marked regions of the kernel replaced by stubs) builds and fails
+    # its grader, and this tree, the reference, passes it. Runs after the
+    # build; each lab boots its grader twice (student, reference).
+    dict(name="labs", host=["tools/lab", "check"], ktap=True, timeout=900),
 ]
