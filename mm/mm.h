@@ -312,6 +312,8 @@ struct page *vm_normal_page(pte_t pte);
  * MMAP_MIN_ADDR), ENODEV (MAP_SHARED|MAP_ANONYMOUS: shared memory is not
  * supported, see mm/mmap.c). Takes mmap_lock.
  */
+/* The overcommit policy: 0, or -ENOMEM if pages could never be backed (mm/mmap.c). */
+int vm_enough_memory(unsigned long pages);
 long do_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len, unsigned long prot,
 	     unsigned long flags, long fd, unsigned long off);
 /* munmap: 0, or EINVAL (unaligned, zero length, beyond user space), ENOMEM (no memory to split). */

@@ -44,8 +44,6 @@
 #define SYS_ioctl   16
 #define EIO          5
 #define ENOTTY      25
-#define ENAMETOOLONG 36
-#define EOVERFLOW   75
 #define ENODEV      19
 #define ENOTDIR     20
 #define EMFILE      24
@@ -579,8 +577,6 @@ static struct expect mmap_model(unsigned long addr, unsigned long len, int prot,
 		return only_err(EINVAL);
 	if (!alen)
 		return only_err(ENOMEM);
-	if ((off >> 12) + (alen >> 12) < (off >> 12))
-		return only_err(EOVERFLOW);
 	if (alen > TASK_TOP || (fixed && addr > TASK_TOP - alen))
 		return only_err(ENOMEM);
 	if (fixed && (addr & (PAGE_SIZE - 1)))
