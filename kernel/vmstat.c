@@ -29,6 +29,7 @@ static const char *const vm_event_names[NR_VM_EVENTS] = {
 	[PT_RECLAIM_BUSY] = "pt_reclaim_busy",
 	[TLB_FLUSH_BEFORE_SET_PMD] = "tlb_flush_before_set_pmd",
 	[PTCHECK_VIOLATIONS] = "ptcheck_violations",
+	[OOM_KILL] = "oom_kill",
 };
 
 unsigned long vm_event_sum(enum vm_event_item item)

@@ -30,6 +30,7 @@ enum vm_event_item {
 	PT_RECLAIM_BUSY,         /* slow path: the table was refilled meanwhile */
 	TLB_FLUSH_BEFORE_SET_PMD, /* R4: pmd_install flushed a pending range first */
 	PTCHECK_VIOLATIONS,      /* lifetime-rule violations ptcheck reported (mm/ptcheck.c) */
+	OOM_KILL,                /* processes the OOM killer killed (mm/oom_kill.c) */
 	NR_VM_EVENTS
 };
 

@@ -124,15 +124,24 @@ static long mmap_region(struct mm_struct *mm, unsigned long addr, unsigned long 
 	return addr;
 }
 
+/*
+ * MAP_POPULATE. A page that cannot be had stops it, and mmap succeeds
+ * anyway, as Linux's does; but a real shortage calls the OOM killer first
+ * (Linux's allocator would), so a populate of more than there is kills
+ * the process holding the most memory -- most likely this one.
+ */
 static void mm_populate(struct mm_struct *mm, unsigned long start, unsigned long len)
 {
 	unsigned long end = start + len;
+	int err = 0;
 
 	down_read(&mm->mmap_lock);
-	for (struct vm_area_struct *vma = find_vma(mm, start); vma && vma->vm_start < end;
+	for (struct vm_area_struct *vma = find_vma(mm, start); vma && vma->vm_start < end && !err;
 	     vma = vma_next(mm, vma))
-		populate_vma_range(vma, MAX(start, vma->vm_start), MIN(end, vma->vm_end));
+		err = populate_vma_range(vma, MAX(start, vma->vm_start), MIN(end, vma->vm_end));
 	up_read(&mm->mmap_lock);
+	if (err == -ENOMEM)
+		out_of_memory();
 }
 
 long do_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len, unsigned long prot,
