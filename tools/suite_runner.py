@@ -97,12 +97,35 @@ def check_log(suite, run):
 
 # ----------------------------------------------------------------- boots
 
+# The programs the ISO carries: the ISO rule of the Makefile writes this
+# file beside the programs, one "PATH STATUS" line each.
+PROGRAMS_TXT = "user/programs.txt"
+
+
+def with_bundled_programs(suite, iso):
+    """modules="bundled": every program the ISO carries, as modules on the
+    run disk (so the suite's cmdline applies to them), with init.expect
+    for the ones that must not exit 0 -- what the ISO's own entry does."""
+    if suite["modules"] != "bundled":
+        return suite
+    lines = (Path(iso).resolve().parent / PROGRAMS_TXT).read_text().split("\n")
+    pairs = [line.split() for line in lines if line.strip()]
+    expect = ",".join(f"{Path(path).name}:{status}" for path, status in pairs if status != "0")
+    cmdline = " ".join(w for w in (suite["cmdline"], expect and f"init.expect={expect}") if w)
+    return {**suite, "cmdline": cmdline,
+            "modules": [f"{path}={Path(path).name}" for path, _ in pairs]}
+
+
 def run_suite(suite, args):
     """Boot one suite -> (results, RunResult or None, seconds)."""
     name = suite["name"]
     if suite["tcg_only"] and qemu_run.current_accel(args.iso).name == "kvm":
         return [Result(f"{name}/boot", SKIP, reason="needs TCG, KVM in use")], None, 0
     sys.stderr.write(f"test-suite: booting {name}\n")   # one write: -j threads
+    try:
+        suite = with_bundled_programs(suite, args.iso or qemu_run.DEFAULT_ISO)
+    except OSError as e:
+        return [Result(f"{name}/boot", FAIL, [f"no list of bundled programs: {e}"])], None, 0
     opts = qemu_run.Options(**{k: suite[k] for k in QEMU_KEYS},
                             iso=args.iso, quiet=True, verbose=args.verbose,
                             log=str(LOG_DIR / f"{name}.log"))

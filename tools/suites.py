@@ -7,7 +7,9 @@ How to boot it (any of these may be left out; defaults in DEFAULTS):
     smp       number of CPUs
     uefi      True: boot through OVMF instead of the BIOS
     cmdline   kernel command line (e.g. "ktest" runs the in-kernel tests)
-    modules   list of "PATH" or "PATH=NAME" handed to the kernel by GRUB
+    modules   list of "PATH" or "PATH=NAME" handed to the kernel by GRUB, or
+              "bundled": every program the ISO carries, with their
+              init.expect, so that cmdline applies to the whole user suite
     cpu       QEMU CPU model, e.g. "qemu32"
     mem       guest RAM, e.g. "512M"
     timeout   seconds before a boot counts as hung and QEMU is killed
@@ -48,7 +50,10 @@ SUITES = [
     # default entry, which carries them as modules with init.expect=...;
     # each program is one KTAP result, failed also if it leaked memory.
     dict(name="user-bios-smp4", smp=4, ktap=True,
-         log_lacks=[r"KERNEL EXCEPTION", r"PANIC"]),
+         log_lacks=[r"KERNEL EXCEPTION", r"PANIC"],
+         log_has=[r"^Out of memory: Killed process \d+ \(oom\) total-vm:\d+kB, "
+                  r"anon-rss:\d+kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:\d+kB "
+                  r"oom_score_adj:0$"]),
     dict(name="user-uefi-smp4", smp=4, ktap=True, uefi=True, timeout=UEFI_TIMEOUT),
     dict(name="user-bios-smp1", smp=1, ktap=True),
     dict(name="user-bios-smp2", smp=2, ktap=True),
@@ -114,6 +119,23 @@ SUITES = [
          modules=["build/user/tests/exit_race=exit_race"] * 3
          + ["build/user/tests/exit_race=exit_race check 3"], ktap=True,
          log_lacks=[r"PANIC", r"KERNEL EXCEPTION", r"did not come"]),
+    # Issue 14: the fuzzer (user/tests/fuzz.c) with two fixed seeds, four
+    # threads each besides the faulting, zapping and mapping ones. A failure
+    # prints the call and "replay: fuzz SEED COUNT".
+    dict(name="fuzz", timeout=600,
+         modules=["build/user/tests/fuzz=fuzz 1 800 4", "build/user/tests/fuzz=fuzz 2 800 4"],
+         ktap=True, log_lacks=[r"PANIC", r"KERNEL EXCEPTION", r"leaked"]),
+    # The whole user suite with allocation failures injected: every page
+    # allocation of a user process fails with 1% probability, every 29th
+    # page-table page cannot be had. Programs may rightly fail (ENOMEM,
+    # EFAULT, exec failing); what must hold is that the kernel survives and
+    # each program, killed or not, gives back every page (init.any_status).
+    dict(name="user-failinject", modules="bundled", timeout=900,
+         cmdline="init.any_status fault_inject=page_alloc:percent=1:seed=1,"
+                 "pgtable_alloc:every=29",
+         ktap=True, log_lacks=[r"PANIC", r"KERNEL EXCEPTION", r"leaked"],
+         log_has=[r"^fault_inject: page_alloc: [1-9]\d* of \d+ calls failed$",
+                  r"^fault_inject: pgtable_alloc: [1-9]\d* of \d+ calls failed$"]),
     # A file that is not a program: a clear message, status 126, and the
     # kernel goes on to run the next program.
     dict(name="malformed-elf", cmdline="init.expect=notelf:126",
