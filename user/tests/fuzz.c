@@ -4,7 +4,7 @@
  * fault pages in, throw them away (MADV_DONTNEED) and map and unmap the
  * memory the calls point into. Every answer must be one Linux could give.
  *
- *   fuzz [SEED [COUNT [THREADS [trace]]]]      defaults: 1 600 3
+ *   fuzz [SEED [COUNT [THREADS [trace]]]]      defaults: 1 600 3; SEED "r": random
  *
  * SEED picks every argument: the run prints it, and the same SEED and COUNT
  * replay the same calls (each thread's generator starts from SEED and its
@@ -84,6 +84,7 @@
 #define NONE    (FIXED + 2 * PAGE_SIZE)
 #define RO      (FIXED + 3 * PAGE_SIZE)
 #define UNMAPPED 0x200000000000UL             /* never mapped */
+#define SCRATCH_MAPS 0x200040000000UL         /* mapped and unmapped at once by mmap calls */
 
 static unsigned long total_ram_pages;        /* MemTotal: the overcommit limit */
 static unsigned long start_brk;
@@ -624,7 +625,7 @@ static void gen_mmap(struct fuzzer *z, struct call *c)
 		flags |= MAP_FIXED;
 		break;
 	case 3:                                        /* NOREPLACE on churn or on nothing */
-		addr = (below(&z->r, 2) ? CHURN : UNMAPPED) + PAGE_SIZE * below(&z->r, 16);
+		addr = (below(&z->r, 2) ? CHURN : SCRATCH_MAPS) + PAGE_SIZE * below(&z->r, 16);
 		len = PAGE_SIZE * (1 + below(&z->r, 4));
 		flags |= MAP_FIXED_NOREPLACE;
 		break;
@@ -1295,6 +1296,8 @@ int main(int argc, char **argv)
 	bool trace = argc > 4 && !strcmp(argv[4], "trace");
 
 	seed = argc > 1 ? (unsigned long)atol(argv[1]) : 1;
+	if (argc > 1 && !strcmp(argv[1], "r"))      /* a fresh seed each run (make soak) */
+		CHECK_EQ(sys_getrandom(&seed, sizeof(seed), 0), sizeof(seed));
 	count = argc > 2 ? atol(argv[2]) : 600;
 	threads = argc > 3 ? atol(argv[3]) : threads;
 	CHECK(count >= 0 && threads >= 1 && threads <= 8);
