@@ -44,7 +44,7 @@ CSRCS := $(sort $(foreach d,$(KDIRS),$(wildcard $(d)/*.c)))
 ASRCS := $(sort $(foreach d,$(KDIRS),$(wildcard $(d)/*.asm)))
 OBJS  := $(CSRCS:%.c=$(B)/%.o) $(ASRCS:%.asm=$(B)/%.o)
 
-.PHONY: all deps run test gdb clean iso
+.PHONY: all deps run test soak gdb clean iso
 all: $(B)/quiesce.iso
 
 # The user programs (user/user.mk): before the ISO rule, which lists them.
@@ -130,6 +130,13 @@ run: deps
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	tools/test-suite
+
+# Not part of `make test`: fuzzer, race tests and benchmarks in a loop in one
+# boot for SOAK_MINUTES (default 30), a progress line each minute (tools/soak).
+SOAK_MINUTES ?= 30
+soak: deps
+	$(Q)$(MAKE) --no-print-directory all
+	tools/soak $(SOAK_MINUTES)
 
 gdb: deps
 	$(Q)$(MAKE) --no-print-directory all

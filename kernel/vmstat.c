@@ -33,6 +33,7 @@ static const char *const vm_event_names[NR_VM_EVENTS] = {
 	[NR_TLB_KERNEL_FLUSH] = "nr_tlb_kernel_flush",
 	[NR_TLB_KERNEL_FLUSH_RECEIVED] = "nr_tlb_kernel_flush_received",
 	[PTE_MAP_RETRY] = "pte_map_retry",
+	[OOM_KILL] = "oom_kill",
 };
 
 unsigned long vm_event_sum(enum vm_event_item item)

@@ -34,6 +34,7 @@ enum vm_event_item {
 	NR_TLB_KERNEL_FLUSH,     /* kernel-range flush IPIs sent, one per target CPU */
 	NR_TLB_KERNEL_FLUSH_RECEIVED, /* ... and taken */
 	PTE_MAP_RETRY,           /* pte_offset_map_lock found the pmd changed and retried (R3) */
+	OOM_KILL,                /* processes the OOM killer killed (mm/oom_kill.c) */
 	NR_VM_EVENTS
 };
 
