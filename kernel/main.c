@@ -19,6 +19,7 @@
 #include "kernel/crashtest.h"
 #include "kernel/futex.h"
 #include "kernel/init.h"
+#include "kernel/kbench.h"
 #include "kernel/ktest.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
@@ -58,6 +59,7 @@ static int kernel_init(void *unused)
 	crashtest_run();
 	if (ktest_glob)
 		poweroff(ktest_run(ktest_glob) ? EXIT_TESTS_FAILED : EXIT_OK);
+	kbench_run();
 	poweroff(init_run_programs());
 }
 

@@ -46,6 +46,15 @@ DEFAULTS = dict(smp=4, uefi=False, cmdline=None, modules=[], cpu=None,
 # Under software emulation (no KVM) OVMF alone takes about 5 seconds.
 UEFI_TIMEOUT = 180
 
+# The benchmarks' smoke run: every program of user/bench, tiny sizes.
+BENCH_SMOKE = [("page_fault1", "threads=1,2 mib=1 ms=50"),
+               ("tlb_flush2", "threads=1,2 kib=64 ms=50"),
+               ("unmap_latency", "threads=2 iters=3"),
+               ("reclaim", "mib=8"),
+               ("rcu_gp", "iters=2")]
+BENCH_SMOKE_FIGURES = [r"page_fault1\.t2", r"tlb_flush2\.t2", r"unmap_latency\.munmap512",
+                       r"reclaim\.vmpte_peak", r"rcu_gp\.membarrier"]
+
 SUITES = [
     dict(name="bios-smp4", cmdline="ktest", smp=4, ktap=True,
          log_has=[r"smp: 4 CPUs online"]),
@@ -160,4 +169,17 @@ SUITES = [
          ktap=True, timeout=120),
     dict(name="host-user", host=["make", "--no-print-directory", "user-host-test"],
          ktap=True, programs=True, timeout=600),
+
+    # The benchmarks of user/bench (`make bench`, tools/bench), smoke-run
+    # with tiny sizes so that they do not rot: each must exit 0 and print
+    # its BENCH lines; no figure is judged. On Quiesce (with the in-kernel
+    # RCU benchmark, kbench=rcu) and directly on this host.
+    dict(name="bench-smoke", cmdline="init=ktap kbench=rcu", smp=4, ktap=True,
+         modules=[f"build/user/bench/{n}={n} {args}" for n, args in BENCH_SMOKE],
+         log_has=[rf"^BENCH {f} \d+ \S+$" for f in BENCH_SMOKE_FIGURES
+                  + [r"rcu\.sync_gp", r"rcu\.call_rcu"]],
+         log_lacks=[r"PANIC", r"KERNEL EXCEPTION"]),
+    dict(name="host-bench", timeout=120,
+         host=["sh", "-ec", "; ".join(f"build/user/bench/{n} {args}" for n, args in BENCH_SMOKE)],
+         log_has=[rf"^BENCH {f} \d+ \S+$" for f in BENCH_SMOKE_FIGURES]),
 ]
