@@ -23,6 +23,7 @@
 #include "kernel/ktest.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
+#include "kernel/profile.h"
 #include "kernel/rcu.h"
 #include "kernel/sched.h"
 #include "kernel/smp.h"
@@ -56,6 +57,7 @@ static int kernel_init(void *unused)
 {
 	printk("Quiesce ready: %d CPUs, %lu MiB free, booted via %s\n", nr_cpus,
 	       nr_free_pages() >> (20 - PAGE_SHIFT), bootinfo.uefi ? "UEFI" : "BIOS");
+	profile_start();
 	crashtest_run();
 	if (ktest_glob)
 		poweroff(ktest_run(ktest_glob) ? EXIT_TESTS_FAILED : EXIT_OK);

@@ -32,6 +32,10 @@ static const char *const vm_event_names[NR_VM_EVENTS] = {
 	[RCU_RESCHED_FORCED] = "rcu_resched_forced",
 	[NR_TLB_KERNEL_FLUSH] = "nr_tlb_kernel_flush",
 	[NR_TLB_KERNEL_FLUSH_RECEIVED] = "nr_tlb_kernel_flush_received",
+	[SPINLOCK_CONTENDED] = "spinlock_contended",
+	[SPINLOCK_WAIT_NS] = "spinlock_wait_ns",
+	[NR_TLB_REMOTE_FLUSH_CALLS] = "nr_tlb_remote_flush_calls",
+	[TLB_REMOTE_FLUSH_WAIT_NS] = "tlb_remote_flush_wait_ns",
 };
 
 unsigned long vm_event_sum(enum vm_event_item item)

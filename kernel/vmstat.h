@@ -33,6 +33,12 @@ enum vm_event_item {
 	RCU_RESCHED_FORCED,      /* CPUs made to reschedule for holding a grace period back */
 	NR_TLB_KERNEL_FLUSH,     /* kernel-range flush IPIs sent, one per target CPU */
 	NR_TLB_KERNEL_FLUSH_RECEIVED, /* ... and taken */
+	SPINLOCK_CONTENDED,      /* spin_lock() calls that found the lock taken (counted
+				  * when the spinning begins) */
+	SPINLOCK_WAIT_NS,        /* ... and the time they spun, in ns (when it ends) */
+	NR_TLB_REMOTE_FLUSH_CALLS, /* flush_tlb_mm_range() calls that sent IPIs: IPIs per
+				    * flush = nr_tlb_remote_flush / this */
+	TLB_REMOTE_FLUSH_WAIT_NS, /* ... time from the first IPI sent to the last answer, ns */
 	NR_VM_EVENTS
 };
 

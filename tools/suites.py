@@ -179,6 +179,17 @@ SUITES = [
          log_has=[rf"^BENCH {f} \d+ \S+$" for f in BENCH_SMOKE_FIGURES
                   + [r"rcu\.sync_gp", r"rcu\.call_rcu"]],
          log_lacks=[r"PANIC", r"KERNEL EXCEPTION"]),
+    # The sampling profiler (kernel/profile.c, `profile`): its test needs the
+    # option; and a profiled program ends with the report -- the top
+    # functions, the lock statistics, the shootdown counters.
+    dict(name="profile-ktest", cmdline="profile=1000 ktest=profile_*", smp=4, ktap=True),
+    dict(name="profile-report", cmdline="init=exit profile=1000", smp=4,
+         modules=["build/user/bench/page_fault1=page_fault1 threads=2 mib=1 ms=200"],
+         log_has=[r"^profile: sampling every CPU at 1000 Hz",
+                  r"^profile: \d+ samples on 4 CPUs at 1000 Hz",
+                  r"^profile: +\d+ +\d+\.\d% \w+",
+                  r"^lockstat: mmap_lock +[1-9]\d* ", r"^lockstat: zone\.lock +[1-9]\d* ",
+                  r"^profile: TLB shootdowns: \d+ flushes sent \d+ IPIs"]),
     dict(name="host-bench", timeout=120,
          host=["sh", "-ec", "; ".join(f"build/user/bench/{n} {args}" for n, args in BENCH_SMOKE)],
          log_has=[rf"^BENCH {f} \d+ \S+$" for f in BENCH_SMOKE_FIGURES]),
