@@ -27,6 +27,7 @@
 #include "kernel/rcu.h"
 #include "kernel/sched.h"
 #include "kernel/smp.h"
+#include "kernel/spinlock.h"
 #include "kernel/time.h"
 #include "mm/mm_init.h"
 #include "mm/page_alloc.h"
@@ -81,6 +82,7 @@ void kmain(phys_addr_t mbi_phys, u32 magic)
 
 	bootinfo_parse(mbi_phys);
 	bootopt_parse(bootinfo.cmdline);
+	spinlock_setup();
 	fault_inject_init();
 	banner();
 

@@ -190,6 +190,14 @@ SUITES = [
                   r"^profile: +\d+ +\d+\.\d% \w+",
                   r"^lockstat: mmap_lock +[1-9]\d* ", r"^lockstat: zone\.lock +[1-9]\d* ",
                   r"^profile: TLB shootdowns: \d+ flushes sent \d+ IPIs"]),
+    # spinlock=ticket|tas|auto (kernel/spinlock.c): the lock tests under
+    # each kind, and auto's choice under QEMU (the CPUID hypervisor bit).
+    dict(name="spinlock-ticket", cmdline="spinlock=ticket ktest=spinlock_*", smp=4,
+         ktap=True, log_has=[r"^spinlock: ticket \(FIFO\)$"]),
+    dict(name="spinlock-tas", cmdline="spinlock=tas ktest=spinlock_*", smp=4,
+         ktap=True, log_has=[r"^spinlock: test-and-set$"]),
+    dict(name="spinlock-auto", cmdline="ktest=none", smp=1,
+         log_has=[r"^spinlock: test-and-set \(auto: the CPUID hypervisor bit says"]),
     dict(name="host-bench", timeout=120,
          host=["sh", "-ec", "; ".join(f"build/user/bench/{n} {args}" for n, args in BENCH_SMOKE)],
          log_has=[rf"^BENCH {f} \d+ \S+$" for f in BENCH_SMOKE_FIGURES]),
