@@ -39,6 +39,7 @@ enum vm_event_item {
 	NR_TLB_REMOTE_FLUSH_CALLS, /* flush_tlb_mm_range() calls that sent IPIs: IPIs per
 				    * flush = nr_tlb_remote_flush / this */
 	TLB_REMOTE_FLUSH_WAIT_NS, /* ... time from the first IPI sent to the last answer, ns */
+	NR_TLB_LAZY_LEAVE,       /* idle CPUs that left a lazily held mm before halting */
 	NR_VM_EVENTS
 };
 
