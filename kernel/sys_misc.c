@@ -1,7 +1,9 @@
-/* clock_gettime, nanosleep, uname, getrandom, and the signal calls musl needs. */
+/* clock_gettime, nanosleep, uname, getrandom, membarrier, and the signal calls musl needs. */
 #include "arch/x86_64/rtc.h"
 #include "arch/x86_64/uaccess.h"
 #include "kernel/process.h"
+#include "kernel/percpu.h"
+#include "kernel/rcu.h"
 #include "kernel/random.h"
 #include "kernel/string.h"
 #include "kernel/syscall.h"
@@ -98,6 +100,33 @@ SYSCALL_DEFINE(getrandom)
 		done += len;
 	}
 	return done;
+}
+
+#define MEMBARRIER_CMD_QUERY 0
+#define MEMBARRIER_CMD_GLOBAL 1
+
+/*
+ * membarrier(MEMBARRIER_CMD_GLOBAL): when it returns, every thread of
+ * every process has passed a point where its memory accesses are ordered
+ * against the caller's. A thread that was running user code when the call
+ * began has since passed a quiescent state -- a context switch or a return
+ * to user mode from the kernel -- which is exactly what an RCU grace period
+ * waits for: so it is synchronize_rcu(), as on Linux. With one CPU every
+ * other thread is off-CPU already and there is nothing to wait for. Only
+ * GLOBAL is offered (QUERY says so); the other commands are -EINVAL.
+ * user/bench/rcu_gp times it: grace-period latency seen from user space.
+ */
+SYSCALL_DEFINE(membarrier)
+{
+	if (a1 != 0)
+		return -EINVAL;                       /* flags: none defined for these */
+	if (a0 == MEMBARRIER_CMD_QUERY)
+		return MEMBARRIER_CMD_GLOBAL;
+	if (a0 != MEMBARRIER_CMD_GLOBAL)
+		return -EINVAL;
+	if (nr_cpus > 1)
+		synchronize_rcu();
+	return 0;
 }
 
 /*

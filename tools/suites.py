@@ -45,6 +45,15 @@ DEFAULTS = dict(smp=4, uefi=False, cmdline=None, modules=[], cpu=None,
 # Under software emulation (no KVM) OVMF alone takes about 5 seconds.
 UEFI_TIMEOUT = 180
 
+# The benchmarks' smoke run: every program of user/bench, tiny sizes.
+BENCH_SMOKE = [("page_fault1", "threads=1,2 mib=1 ms=50"),
+               ("tlb_flush2", "threads=1,2 kib=64 ms=50"),
+               ("unmap_latency", "threads=2 iters=3"),
+               ("reclaim", "mib=8"),
+               ("rcu_gp", "iters=2")]
+BENCH_SMOKE_FIGURES = [r"page_fault1\.t2", r"tlb_flush2\.t2", r"unmap_latency\.munmap512",
+                       r"reclaim\.vmpte_peak", r"rcu_gp\.membarrier"]
+
 SUITES = [
     dict(name="bios-smp4", cmdline="ktest", smp=4, ktap=True,
          log_has=[r"smp: 4 CPUs online"]),
@@ -251,4 +260,35 @@ SUITES = [
          status=1, timeout=300,
          log_has=[r"^ptcheck: violation R4: PMD populated while its TLB flush is pending",
                   r"tlb_flush_before_set_pmd did not move in \d+ attempts"]),
+    # The benchmarks of user/bench (`make bench`, tools/bench), smoke-run
+    # with tiny sizes so that they do not rot: each must exit 0 and print
+    # its BENCH lines; no figure is judged. On Quiesce (with the in-kernel
+    # RCU benchmark, kbench=rcu) and directly on this host.
+    dict(name="bench-smoke", cmdline="init=ktap kbench=rcu", smp=4, ktap=True,
+         modules=[f"build/user/bench/{n}={n} {args}" for n, args in BENCH_SMOKE],
+         log_has=[rf"^BENCH {f} \d+ \S+$" for f in BENCH_SMOKE_FIGURES
+                  + [r"rcu\.sync_gp", r"rcu\.call_rcu"]],
+         log_lacks=[r"PANIC", r"KERNEL EXCEPTION"]),
+    # The sampling profiler (kernel/profile.c, `profile`): its test needs the
+    # option; and a profiled program ends with the report -- the top
+    # functions, the lock statistics, the shootdown counters.
+    dict(name="profile-ktest", cmdline="profile=1000 ktest=profile_*", smp=4, ktap=True),
+    dict(name="profile-report", cmdline="init=exit profile=1000", smp=4,
+         modules=["build/user/bench/page_fault1=page_fault1 threads=2 mib=1 ms=200"],
+         log_has=[r"^profile: sampling every CPU at 1000 Hz",
+                  r"^profile: \d+ samples on 4 CPUs at 1000 Hz",
+                  r"^profile: +\d+ +\d+\.\d% \w+",
+                  r"^lockstat: mmap_lock +[1-9]\d* ", r"^lockstat: zone\.lock +[1-9]\d* ",
+                  r"^profile: TLB shootdowns: \d+ flushes sent \d+ IPIs"]),
+    # spinlock=ticket|tas|auto (kernel/spinlock.c): the lock tests under
+    # each kind, and auto's choice under QEMU (the CPUID hypervisor bit).
+    dict(name="spinlock-ticket", cmdline="spinlock=ticket ktest=spinlock_*", smp=4,
+         ktap=True, log_has=[r"^spinlock: ticket \(FIFO\)$"]),
+    dict(name="spinlock-tas", cmdline="spinlock=tas ktest=spinlock_*", smp=4,
+         ktap=True, log_has=[r"^spinlock: test-and-set$"]),
+    dict(name="spinlock-auto", cmdline="ktest=none", smp=1,
+         log_has=[r"^spinlock: test-and-set \(auto: the CPUID hypervisor bit says"]),
+    dict(name="host-bench", timeout=120,
+         host=["sh", "-ec", "; ".join(f"build/user/bench/{n} {args}" for n, args in BENCH_SMOKE)],
+         log_has=[rf"^BENCH {f} \d+ \S+$" for f in BENCH_SMOKE_FIGURES]),
 ]
