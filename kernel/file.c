@@ -43,11 +43,6 @@ static ssize_t proc_read(struct file *f, char *buf, size_t n)
 	return n;
 }
 
-static ssize_t proc_write(struct file *f, const char *buf, size_t n)
-{
-	return -EBADF;                   /* opened read-only */
-}
-
 static void proc_release(struct file *f)
 {
 	kfree(f->data);
@@ -55,8 +50,7 @@ static void proc_release(struct file *f)
 }
 
 static const struct file_ops proc_ops = {
-	.read = proc_read,
-	.write = proc_write,
+	.read = proc_read,              /* no .write: opened read-only (write gives EBADF) */
 	.release = proc_release,
 };
 

@@ -29,6 +29,10 @@
 
 static int processes_alive;          /* atomic; leak checks read it */
 
+/* Every process from process_alloc to its last put, for the OOM killer. */
+static LIST_HEAD(process_list);
+static spinlock_t process_list_lock = SPINLOCK_INIT("process_list");
+
 int nr_processes(void)
 {
 	return __atomic_load_n(&processes_alive, __ATOMIC_RELAXED);
@@ -39,14 +43,19 @@ struct process *current_process(void)
 	return current->process;
 }
 
-static void process_get(struct process *p)
+void process_get(struct process *p)
 {
 	__atomic_fetch_add(&p->refcount, 1, __ATOMIC_RELAXED);
 }
 
-static void process_put(struct process *p)
+void process_put(struct process *p)
 {
 	if (__atomic_sub_fetch(&p->refcount, 1, __ATOMIC_ACQ_REL) == 0) {
+		spin_lock(&process_list_lock);
+		list_del_init(&p->list);
+		spin_unlock(&process_list_lock);
+		if (p->mm)
+			mmdrop(p->mm);          /* the struct the process pinned (process_alloc) */
 		kfree(p);
 		__atomic_fetch_sub(&processes_alive, 1, __ATOMIC_RELAXED);
 	}
@@ -76,7 +85,12 @@ static struct process *process_alloc(const char *name)
 	p->refcount = 1;                       /* the waiter's */
 	p->files = files_create();
 	p->mm = mm_create();
+	if (p->mm)
+		mmgrab(p->mm);   /* the struct stays readable (counters) until the last put */
 	__atomic_fetch_add(&processes_alive, 1, __ATOMIC_RELAXED);
+	spin_lock(&process_list_lock);
+	list_add_tail(&p->list, &process_list);
+	spin_unlock(&process_list_lock);
 	if (!p->files || !p->mm) {
 		if (p->files)
 			files_destroy(p->files);
@@ -220,13 +234,13 @@ void process_thread_exit(struct thread *t)
 	process_put(p);
 }
 
-__noreturn void process_exit_group(int status)
+/* Mark every thread of p to leave with status; the first reason to die wins. */
+static void signal_group_exit(struct process *p, int status)
 {
-	struct process *p = current->process;
 	struct thread *t;
 
 	spin_lock(&p->lock);
-	if (!p->group_exit) {                 /* the first reason to die wins */
+	if (!p->group_exit) {
 		p->group_exit = true;
 		p->exit_status = status;
 	}
@@ -237,7 +251,38 @@ __noreturn void process_exit_group(int status)
 		wake_up_state(t, TASK_INTERRUPTIBLE);
 	}
 	spin_unlock(&p->lock);
+}
+
+__noreturn void process_exit_group(int status)
+{
+	signal_group_exit(current->process, status);
 	thread_exit(status);
+}
+
+void process_kill(struct process *p, int sig)
+{
+	signal_group_exit(p, 128 + sig);
+	if (current->process == p)
+		WRITE_ONCE(current->kill_pending, true);   /* leaves on its way to user mode */
+}
+
+struct process *process_select(long (*score)(struct process *p, void *arg), void *arg)
+{
+	struct process *p, *best = NULL;
+	long best_score = -1;
+
+	spin_lock(&process_list_lock);
+	list_for_each_entry(p, &process_list, list) {
+		long s = score(p, arg);
+		if (s > best_score) {
+			best = p;
+			best_score = s;
+		}
+	}
+	if (best)
+		process_get(best);       /* before the unlock: it cannot be reaped under us */
+	spin_unlock(&process_list_lock);
+	return best;
 }
 
 static const char *signal_name(int sig)
@@ -267,7 +312,7 @@ int process_wait(struct process *p)
 }
 
 /* VmSize: the pages the VMAs cover. */
-static unsigned long total_vm_pages(struct mm_struct *mm)
+unsigned long total_vm_pages(struct mm_struct *mm)
 {
 	struct vm_area_struct *vma;
 	unsigned long pages = 0;

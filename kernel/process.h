@@ -29,9 +29,10 @@ struct process {
 	int pid;                        /* the tid of its first thread */
 	int ppid;                       /* 0: started by the kernel's init */
 	char name[PROC_NAME_LEN];       /* its program's file name, cut to 15 (Linux) */
-	struct mm_struct *mm;           /* the threads' address space; it holds no reference
-	                                   of its own (each thread does, in thread->mm): valid
-	                                   from process_spawn while the process has threads */
+	struct mm_struct *mm;           /* the threads' address space. Each thread holds its
+	                                   own mm_users (thread->mm); the process pins only the
+	                                   struct (mm_count), so its counters stay readable until
+	                                   the last put, the mappings going with the last thread */
 	struct files_struct *files;
 
 	/* lock protects the fields below it. */
@@ -44,6 +45,7 @@ struct process {
 
 	struct wait_queue_head exit_wait;   /* process_wait() sleeps here until dead */
 	int refcount;                   /* atomic: threads alive + waiters holding it */
+	struct list_head list;          /* on the list of all processes (process_for_each) */
 };
 
 /* The running thread's process; NULL for a kernel thread. */
@@ -75,6 +77,27 @@ __noreturn void process_exit_group(int status);
  * process with status 128 + sig. Interrupts on. Never returns.
  */
 __noreturn void process_fatal_signal(int sig, u64 addr, u64 ip);
+
+/*
+ * Kill p as an uncaught signal would: every thread leaves at its next
+ * return to user mode (or wakes from an interruptible sleep to do so), and
+ * the exit status is 128 + sig. The first reason to die wins.
+ */
+void process_kill(struct process *p, int sig);
+
+/* A reference that keeps the struct (and its mm struct) alive; dropped by process_put. */
+void process_get(struct process *p);
+void process_put(struct process *p);
+
+/*
+ * The process not yet reaped with the highest score(p, arg) >= 0, with a
+ * reference (process_put it), or NULL. score runs under a spinlock: it may
+ * not sleep.
+ */
+struct process *process_select(long (*score)(struct process *p, void *arg), void *arg);
+
+/* VmSize of mm in pages (takes mmap_lock for reading). */
+unsigned long total_vm_pages(struct mm_struct *mm);
 
 /* Add a new thread t (not yet woken) to process p. */
 void process_add_thread(struct process *p, struct thread *t);

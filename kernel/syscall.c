@@ -20,6 +20,7 @@ static const syscall_fn syscall_table[NR_SYSCALLS] = {
 	[204] = sys_sched_getaffinity, [218] = sys_set_tid_address,
 	[228] = sys_clock_gettime, [231] = sys_exit_group, [234] = sys_tgkill,
 	[257] = sys_openat,    [309] = sys_getcpu,     [318] = sys_getrandom,
+	[324] = sys_membarrier,
 };
 
 /* One bit per number already reported, so a loop of unknown calls logs once. */

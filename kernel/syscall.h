@@ -30,6 +30,7 @@ SYSCALL_DEFINE(kill); SYSCALL_DEFINE(tgkill);
 /* kernel/sys_misc.c */
 SYSCALL_DEFINE(clock_gettime); SYSCALL_DEFINE(nanosleep); SYSCALL_DEFINE(uname);
 SYSCALL_DEFINE(getrandom); SYSCALL_DEFINE(rt_sigaction); SYSCALL_DEFINE(rt_sigprocmask);
+SYSCALL_DEFINE(membarrier);
 
 struct timespec {
 	s64 tv_sec;

@@ -33,6 +33,12 @@ static const char *const vm_event_names[NR_VM_EVENTS] = {
 	[NR_TLB_KERNEL_FLUSH] = "nr_tlb_kernel_flush",
 	[NR_TLB_KERNEL_FLUSH_RECEIVED] = "nr_tlb_kernel_flush_received",
 	[PTE_MAP_RETRY] = "pte_map_retry",
+	[OOM_KILL] = "oom_kill",
+	[SPINLOCK_CONTENDED] = "spinlock_contended",
+	[SPINLOCK_WAIT_NS] = "spinlock_wait_ns",
+	[NR_TLB_REMOTE_FLUSH_CALLS] = "nr_tlb_remote_flush_calls",
+	[TLB_REMOTE_FLUSH_WAIT_NS] = "tlb_remote_flush_wait_ns",
+	[NR_TLB_LAZY_LEAVE] = "nr_tlb_lazy_leave",
 };
 
 unsigned long vm_event_sum(enum vm_event_item item)

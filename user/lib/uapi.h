@@ -58,6 +58,8 @@
 #define EEXIST    17
 #define EINVAL    22
 #define ENOSYS    38
+#define ENAMETOOLONG 36
+#define EOVERFLOW 75
 #define ETIMEDOUT 110
 
 /* open flags */
