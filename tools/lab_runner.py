@@ -152,13 +152,15 @@ def boot_checks(boot, run):
     """[(check, passed, detail)] for one grader boot."""
     lines = [qemu_run_strip(t) for t in run.text_lines()]
     results = []
-    for kind in ("ktests", "programs"):
-        for test in boot.get(kind, []):
+    tests = {"ktests": boot.get("ktests", []), "programs": boot.get("programs", []),
+             "bench": [b for b, _ in boot.get("bench", [])]}
+    for kind, names in tests.items():
+        for test in names:
             ok = any(re.fullmatch(rf"ok \d+ {re.escape(test)}", l) for l in lines)
             bad = any(re.fullmatch(rf"not ok \d+ {re.escape(test)}.*", l) for l in lines)
             skip = any(re.fullmatch(rf"ok \d+ {re.escape(test)} # SKIP.*", l) for l in lines)
             detail = "" if ok else "skipped" if skip else "failed" if bad else "never reported"
-            results.append((f"{kind[:-1]} {test}", ok, detail))
+            results.append((f"{kind.rstrip('s')} {test}", ok, detail))
     for what, regex in boot.get("has", []):
         ok = any(re.search(regex, l) for l in lines)
         results.append((what, ok, "" if ok else "no such line"))
@@ -187,14 +189,18 @@ def grade(name, root=ROOT, iso=None, out=sys.stdout):
     out.write(f"lab {name}: {lab['title']}\n")
     for i, boot in enumerate(lab["boots"], 1):
         modules = [f"{root}/build/user/tests/{p}={p}" for p in boot.get("programs", [])]
+        modules += [f"{root}/build/user/bench/{b}={b} {args}" for b, args in boot.get("bench", [])]
         log = logs / f"lab-{name}-{i}.log"
         opts = qemu_run.Options(smp=4, cmdline=boot["cmdline"], modules=modules,
                                 timeout=BOOT_TIMEOUT, iso=str(iso), quiet=True, log=str(log))
         start = time.monotonic()
         run = qemu_run.run(opts)
-        out.write(f"# boot {i}: {boot['cmdline']}"
-                  + (f" + {', '.join(boot['programs'])}" if boot.get("programs") else "")
+        names = boot.get("programs", []) + [" ".join(b) for b in boot.get("bench", [])]
+        out.write(f"# boot {i}: {boot['cmdline']}" + (f" + {', '.join(names)}" if names else "")
                   + f" ({time.monotonic() - start:.0f} s, log {log.relative_to(root)})\n")
+        for line in run.text_lines():
+            if qemu_run_strip(line).startswith("BENCH "):
+                out.write(f"info  {qemu_run_strip(line)[6:]}  (measured, not scored)\n")
         for check, ok, detail in boot_checks(boot, run):
             passed, total = passed + ok, total + 1
             out.write(f"{'PASS' if ok else 'FAIL'}  {check}" + (f"  ({detail})" if detail else "")

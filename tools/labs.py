@@ -21,6 +21,9 @@ programs given as modules) and the checks made on what it printed:
               each must print "ok N name" (a skip is not a pass)
     programs  user programs (modules; the boot runs them with init's KTAP):
               each must print "ok N name"
+    bench     (name, arguments) of user/bench programs: each must end well
+              ("ok N name"); the figures it prints (BENCH lines) are shown
+              and not scored
     lacks     (what, regex): no line of the log may match
     has       (what, regex): some line must match
 and always: the kernel powered off by itself (no panic, no hang).
@@ -54,7 +57,10 @@ LABS = [
                      "r3_pte_map_lock_recheck"],
              lacks=[PTCHECK_CLEAN]),
              dict(cmdline="ptcheck", programs=["pt_reclaim_race"],
-                  lacks=[PTCHECK_CLEAN, NO_PANIC])]),
+                  lacks=[PTCHECK_CLEAN, NO_PANIC]),
+             # The fault benchmark at 1 and 4 threads: shown, not scored (under
+             # emulation on a shared host its figures move with the load).
+             dict(cmdline="init=ktap", bench=[("page_fault1", "threads=1,4 mib=4 ms=300")])]),
     dict(name="gather", doc="docs/labs/gather.md",
          title="The mmu_gather: batch the frees, flush once, free after the flush",
          boots=[dict(
