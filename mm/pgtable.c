@@ -199,6 +199,7 @@ void pmd_install(struct mm_struct *mm, pmd_t *pmd, struct page **new, unsigned l
 	spinlock_t *ptl = pmd_lock(pmd);
 
 	if (pmd_none(pmdp_get(pmd))) {
+		bool flushed = false;
 		/*
 		 * R4: flush before set_pmd. A gather on this mm may have
 		 * cleared this pmd and not flushed yet; some CPU may still hold
@@ -210,9 +211,10 @@ void pmd_install(struct mm_struct *mm, pmd_t *pmd, struct page **new, unsigned l
 			flush_tlb_mm_range(mm, addr & PMD_MASK, (addr & PMD_MASK) + PMD_SIZE,
 					   PAGE_SHIFT, true);
 			count_vm_event(TLB_FLUSH_BEFORE_SET_PMD);
+			flushed = true;
 		}
 		/* LAB r4: end */
-		ptcheck_pmd_populate(mm, addr);
+		ptcheck_pmd_populate(mm, addr, flushed);
 		mm_add_pgtable(mm, 1);
 		smp_wmb();                    /* the zeroed table before the entry (see above) */
 		set_pmd(pmd, pmd_user_table(page_to_phys(*new)));

@@ -60,6 +60,13 @@ static LIST_HEAD(pt_pending_list);
  */
 static LIST_HEAD(pt_flushed_list);
 
+/* The last flush this CPU made (__ptcheck_flushed), for a populate that flushed first. */
+struct last_flush {
+	struct mm_struct *mm;
+	unsigned long start, end;
+};
+static DEFINE_PER_CPU(struct last_flush, ptcheck_last_flush);
+
 void ptcheck_init(void)
 {
 	if (!ptcheck_enabled)
@@ -131,6 +138,10 @@ void __ptcheck_flushed(struct mm_struct *mm, unsigned long start, unsigned long 
 	struct pt_pending *p, *tmp;
 	unsigned long cookie = get_state_synchronize_rcu();
 
+	unsigned long irq = irq_save();             /* this CPU's record, whole */
+	*this_cpu_ptr(&ptcheck_last_flush) = (struct last_flush){ mm, start, end };
+	irq_restore(irq);
+
 	unsigned long flags = spin_lock_irqsave(&ptcheck_lock);
 	list_for_each_entry_safe(p, tmp, &pt_pending_list, node) {
 		if (p->mm != mm || p->addr < start || p->addr >= end)
@@ -145,12 +156,32 @@ void __ptcheck_flushed(struct mm_struct *mm, unsigned long start, unsigned long 
 	spin_unlock_irqrestore(&ptcheck_lock, flags);
 }
 
-void __ptcheck_pmd_populate(struct mm_struct *mm, unsigned long addr)
+/*
+ * A populate that flushed the slot first, under the PMD lock, after it saw
+ * the entry none, keeps R4 for every table unhooked from that slot: each
+ * was unhooked under the same PMD lock, so before the flush. The record of
+ * such a table may still come later (the gather takes it once the reclaim
+ * has dropped its locks): it is not a violation, so here the only check is
+ * that this CPU's flush covered the slot.
+ */
+static void populate_after_flush(struct mm_struct *mm, unsigned long slot)
+{
+	const struct last_flush *f = this_cpu_ptr(&ptcheck_last_flush);
+
+	if (f->mm != mm || f->start > slot || f->end < slot + PMD_SIZE)
+		violation(4, "PMD populated after a flush that missed its slot", slot);
+}
+
+void __ptcheck_pmd_populate(struct mm_struct *mm, unsigned long addr, bool flushed)
 {
 	struct pt_pending *p;
 	unsigned long slot = addr & PMD_MASK;
 	bool owed = false;
 
+	if (flushed) {
+		populate_after_flush(mm, slot);
+		return;
+	}
 	unsigned long flags = spin_lock_irqsave(&ptcheck_lock);
 	list_for_each_entry(p, &pt_pending_list, node)
 		owed |= p->mm == mm && p->pte_table && (p->addr & PMD_MASK) == slot;

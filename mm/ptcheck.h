@@ -47,7 +47,7 @@ void __ptcheck_table_alloc(struct page *table);
 void __ptcheck_table_unhooked(struct mm_struct *mm, struct page *table, unsigned long addr,
 			      bool pte_table);
 void __ptcheck_flushed(struct mm_struct *mm, unsigned long start, unsigned long end);
-void __ptcheck_pmd_populate(struct mm_struct *mm, unsigned long addr);
+void __ptcheck_pmd_populate(struct mm_struct *mm, unsigned long addr, bool flushed);
 void __ptcheck_table_free(struct page *table);
 void __ptcheck_lock_destroy(struct page *table);
 void __ptcheck_walk_locked(struct page *table, unsigned long addr);
@@ -81,8 +81,11 @@ int ptcheck_pending_walk(struct mm_struct *mm,
 #define ptcheck_table_unhooked(mm, t, addr, pte) PTCHECK_HOOK(table_unhooked, mm, t, addr, pte)
 /* The TLBs of [start, end) of mm were flushed on every CPU (R1 step 2). */
 #define ptcheck_flushed(mm, start, end)         PTCHECK_HOOK(flushed, mm, start, end)
-/* A PTE table (or, later, a huge page) is about to be set at addr's PMD (R4). */
-#define ptcheck_pmd_populate(mm, addr)          PTCHECK_HOOK(pmd_populate, mm, addr)
+/*
+ * A PTE table (or, later, a huge page) is about to be set at addr's PMD (R4);
+ * flushed: this CPU has just flushed the slot under the PMD lock.
+ */
+#define ptcheck_pmd_populate(mm, addr, flushed) PTCHECK_HOOK(pmd_populate, mm, addr, flushed)
 /* A page-table page goes back to the allocator (R1 step 3). */
 #define ptcheck_table_free(table)               PTCHECK_HOOK(table_free, table)
 /* Its split lock is destroyed (R1: only after the grace period). */
