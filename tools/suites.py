@@ -312,4 +312,9 @@ SUITES = [
     # its grader, and this tree, the reference, passes it. Runs after the
     # build; each lab boots its grader twice (student, reference).
     dict(name="labs", host=["tools/lab", "check"], ktap=True, timeout=900),
+
+    # docs/gdb.md's walk-through, run for real: gdb attached to a halted
+    # QEMU (its own port), tools/gdb_pt.py's pt-walk at each step (a table
+    # born in the fault handler, reclaimed, freed by an RCU callback).
+    dict(name="gdb-walkthrough", host=["tools/gdb-walk-test"], ktap=True, timeout=300),
 ]
