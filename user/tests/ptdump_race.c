@@ -255,6 +255,18 @@ static long read_dump(void)
 	return proc_read("/proc/self/pagetable", dump, sizeof(dump));
 }
 
+/* /proc/<own pid>/pagetable is the same file; another pid is no process at all. */
+static void check_pid_paths(void)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%ld/pagetable", sys_getpid());
+	CHECK(proc_read(path, dump, sizeof(dump)) > 0);
+	parse_dump(dump);                          /* begins with our pid */
+	snprintf(path, sizeof(path), "/proc/%ld/pagetable", sys_getpid() + 1000);
+	CHECK_ERRNO(sys_open(path, O_RDONLY), ENOENT);
+}
+
 /* Dumps while the threads run; returns the raced total. */
 static long dump_while_racing(void)
 {
@@ -318,6 +330,8 @@ int main(int argc, char **argv)
 			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0), (long)DROP_ADDR);
 	CHECK_OK(sys_madvise(DROP_ADDR, PMD_SIZE, MADV_NOHUGEPAGE));
 	bool have_dump = read_dump() >= 0;
+	if (have_dump)
+		check_pid_paths();
 
 	CHECK(thread_create(&t[0], writer_main, (void *)0L) > 0);
 	CHECK(thread_create(&t[1], writer_main, (void *)1L) > 0);
