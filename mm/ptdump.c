@@ -112,10 +112,12 @@ static void dump_pte_table(struct ptdump *d, pmd_t *pmd, unsigned long va)
 		/*
 		 * R3: mmap_lock held for reading did not stop a DONTNEED on
 		 * another CPU from reclaiming this table since we read the PMD.
-		 * (Linux's own page-table dumper once assumed that the mmap lock
-		 * kept every table still, while tables were freed under a weaker
-		 * lock.) Only the PMD, read again under the PTE lock, says
-		 * whether the table we hold is still this mm's.
+		 * Do not trust a lock that does not stop reclaim: Linux's own
+		 * page-table dumper walked under the mmap lock taken for
+		 * writing and assumed no table could go meanwhile, while other
+		 * paths freed page tables under weaker locks. Only the PMD, read
+		 * again under the PTE lock, says whether the table we hold is
+		 * still this mm's.
 		 */
 		if (!pmd_same(pmdval, pmdp_get(pmd))) {
 			pte_unmap_unlock(pte, ptl);
