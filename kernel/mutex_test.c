@@ -6,7 +6,7 @@
 #include "kernel/time.h"
 
 #define MUTEX_THREADS_PER_CPU 2
-#define MUTEX_MIN_LOOPS 16         /* each thread: at least this many */
+#define MUTEX_MIN_LOOPS 8          /* each thread: at least this many */
 #define MUTEX_LOOPS 300
 #define MUTEX_MS    300            /* beyond the minimum, until this long: a
                                       hand-off across CPUs costs ~1 ms under

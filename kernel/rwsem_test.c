@@ -89,7 +89,7 @@ KTEST(rwsem_readers_concurrent)
 	up_write(&sem);
 }
 
-#define RW_MIN_LOOPS 20                 /* each thread: at least this many */
+#define RW_MIN_LOOPS 8                  /* each thread: at least this many */
 #define RW_LOOPS 150
 #define RW_MS    300                    /* beyond the minimum, until this long */
 static u64 guarded;                     /* sem held for writing to change it */
@@ -247,8 +247,9 @@ static int one_write(void *arg)
  * writer asks for it. Once it waits, every reader that asks later must
  * queue behind it: none may get in before the writer did. A semaphore
  * that lets readers in while a writer waits lets them in by the hundred,
- * so the test stops waiting for the writer after STARVED_READS. That some
- * reader asked while the writer waited is counted, not assumed.
+ * so the test stops waiting for the writer after STARVED_READS reads made
+ * since it was seen queued. That some reader asked while the writer
+ * waited is counted, not assumed.
  */
 KTEST(rwsem_writer_not_starved)
 {
@@ -261,8 +262,9 @@ KTEST(rwsem_writer_not_starved)
 	for (int i = 0; i < n; i++)
 		th[i] = kthread_run("reader_stream", reader_stream, NULL, i % nr_cpus);
 	KT_WAIT_FOR(rwsem_look(&sem).count > 0);
-	u64 before = __atomic_load_n(&read_entries, __ATOMIC_RELAXED);
 	struct thread *w = kthread_run("writer", one_write, NULL, -1);
+	KT_WAIT_FOR(someone_queued() || __atomic_load_n(&writer_in, __ATOMIC_ACQUIRE));
+	u64 before = __atomic_load_n(&read_entries, __ATOMIC_RELAXED);
 	KT_WAIT_FOR(__atomic_load_n(&writer_in, __ATOMIC_ACQUIRE) ||
 		    __atomic_load_n(&read_entries, __ATOMIC_RELAXED) - before > STARVED_READS(n));
 	bool got_in = __atomic_load_n(&writer_in, __ATOMIC_ACQUIRE);
