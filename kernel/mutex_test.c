@@ -18,22 +18,31 @@ static u64 counter;
 static int inside;
 static int overlaps;
 static int started, nr_bumpers;    /* atomic: the start gate */
+static u64 contended_before;       /* test_mutex.contended when the test began */
+
+/* Some locker had to sleep since the test began (read without the lock: it only grows). */
+static bool mutex_was_contended(void)
+{
+	return READ_ONCE(test_mutex.contended) != contended_before;
+}
 
 /*
  * Increment under the mutex, sometimes sleeping (yield) while holding it,
- * MUTEX_MIN_LOOPS times or more; count our own loops in *arg. All threads
- * start together, so none can finish before another began.
+ * MUTEX_MIN_LOOPS times or more, and on until the mutex was contended
+ * (however the CPUs are scheduled); count our own loops in *arg. All
+ * threads start together, so none can finish before another began.
  */
 static int bump_counter(void *arg)
 {
-	u64 end, *loops = arg;
+	u64 end, *loops = arg, since = 0;
 	int i;
 
 	__atomic_fetch_add(&started, 1, __ATOMIC_ACQ_REL);
 	while (__atomic_load_n(&started, __ATOMIC_ACQUIRE) < nr_bumpers)
 		yield();
 	end = ktime_ns() + MUTEX_MS * 1000000ull;
-	for (i = 0; i < MUTEX_MIN_LOOPS || (i < MUTEX_LOOPS && ktime_ns() < end); i++) {
+	for (i = 0; i < MUTEX_MIN_LOOPS || (i < MUTEX_LOOPS && ktime_ns() < end) ||
+		    (!mutex_was_contended() && !ktest_hung(&since)); i++) {
 		mutex_lock(&test_mutex);
 		overlaps += inside++ != 0;
 		u64 c = counter;
@@ -59,6 +68,8 @@ KTEST(mutex_contention_exact)
 	static u64 loops[MAX_CPUS * MUTEX_THREADS_PER_CPU];
 	int n = nr_cpus * MUTEX_THREADS_PER_CPU;
 	u64 contended = test_mutex.contended, total = 0;
+
+	contended_before = contended;
 
 	counter = 0;
 	overlaps = 0;

@@ -104,20 +104,22 @@ static void rw_start_gate(void)
 		yield();
 }
 
-static bool rw_go_on(int i, u64 end)
+/* At least the minimum, then on until time is up and a reader met a writer. */
+static bool rw_go_on(int i, u64 end, u64 *since)
 {
-	return i < RW_MIN_LOOPS || (i < RW_LOOPS && ktime_ns() < end);
+	return i < RW_MIN_LOOPS || (i < RW_LOOPS && ktime_ns() < end) ||
+	       (!__atomic_load_n(&reader_found_writer, __ATOMIC_RELAXED) && !ktest_hung(since));
 }
 
 /* Add one to guarded, RW_MIN_LOOPS times or more; the count made goes to *arg. */
 static int writer_loop(void *arg)
 {
-	u64 end, *made = arg;
+	u64 end, *made = arg, since = 0;
 	int i;
 
 	rw_start_gate();
 	end = ktime_ns() + RW_MS * 1000000ull;
-	for (i = 0; rw_go_on(i, end); i++) {
+	for (i = 0; rw_go_on(i, end, &since); i++) {
 		down_write(&sem);
 		if (__atomic_fetch_add(&writers_inside, 1, __ATOMIC_ACQ_REL) ||
 		    __atomic_load_n(&readers_inside, __ATOMIC_ACQUIRE))
@@ -136,11 +138,11 @@ static int writer_loop(void *arg)
 /* A reader is kept out only by a writer, inside or waiting: count those times. */
 static int reader_loop(void *arg)
 {
-	u64 end;
+	u64 end, since = 0;
 
 	rw_start_gate();
 	end = ktime_ns() + RW_MS * 1000000ull;
-	for (int i = 0; rw_go_on(i, end); i++) {
+	for (int i = 0; rw_go_on(i, end, &since); i++) {
 		if (!down_read_trylock(&sem)) {
 			__atomic_fetch_add(&reader_found_writer, 1, __ATOMIC_RELAXED);
 			down_read(&sem);

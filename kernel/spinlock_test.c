@@ -23,14 +23,18 @@ static DEFINE_SPINLOCK(test_lock);
 /* test_lock must be held for these two; plain (non-atomic) increments on purpose. */
 static u64 test_counter;
 static u64 timer_hits;
+static bool timer_took_it;     /* timer_hits > 0, as a flag the loops can watch */
 
 static DEFINE_PER_CPU(u64, loops_done);
 static DEFINE_PER_CPU(u64, found_held);    /* loops that found another CPU holding it */
+static bool lock_met;                      /* some loop found another CPU holding it */
 
 static void increment_locked(void)
 {
-	if (spin_is_locked(&test_lock))        /* not by us: we do not hold it here */
+	if (spin_is_locked(&test_lock)) {      /* not by us: we do not hold it here */
 		(*this_cpu_ptr(&found_held))++;
+		WRITE_ONCE(lock_met, true);
+	}
 	spin_lock(&test_lock);
 	test_counter++;
 	spin_unlock(&test_lock);
@@ -45,27 +49,33 @@ static void increment_irqsave(void)
 
 struct contention {
 	void (*step)(void);
-	bool until_tick;               /* also go on until some CPU's tick took the lock */
+	const bool *until;             /* also go on until this is true (or a hang) */
 };
 
-/* run_on_cpus() body: repeat the step, count the loops in loops_done. */
+/*
+ * run_on_cpus() body: repeat the step, count the loops in loops_done. The
+ * loops go on past their count and time until what the test needs has
+ * happened: two vCPUs on a busy host may otherwise run one after the
+ * other, and meet nowhere.
+ */
 static void repeat_step(void *arg)
 {
 	const struct contention *c = arg;
 	u64 end = ktime_ns() + LOCK_MS * 1000000ull, n, since = 0;
 
 	for (n = 0; n < LOCK_MIN_LOOPS || (n < LOCK_LOOPS && ktime_ns() < end) ||
-		    (c->until_tick && !READ_ONCE(timer_hits) && !ktest_hung(&since)); n++)
+		    (!READ_ONCE(*c->until) && !ktest_hung(&since)); n++)
 		c->step();
 	*this_cpu_ptr(&loops_done) = n;
 }
 
 /* Every CPU runs step at once; returns the loops made in all. */
-static u64 contend(void (*step)(void), bool until_tick)
+static u64 contend(void (*step)(void), const bool *until)
 {
-	struct contention c = { step, until_tick };
+	struct contention c = { step, until };
 	u64 total = 0;
 
+	lock_met = false;
 	for (int cpu = 0; cpu < nr_cpus; cpu++)
 		per_cpu(found_held, cpu) = 0;
 	run_on_cpus(&cpu_online_mask, repeat_step, &c);
@@ -81,7 +91,7 @@ KTEST(spinlock_contention)
 	if (nr_cpus < 2)
 		KT_SKIP("one CPU: nobody to contend with");
 	test_counter = 0;
-	u64 loops = contend(increment_locked, false);
+	u64 loops = contend(increment_locked, &lock_met);
 	for (int cpu = 0; cpu < nr_cpus; cpu++)
 		met += per_cpu(found_held, cpu);
 	KT_EXPECT_EQ(test_counter, loops);
@@ -99,6 +109,7 @@ static void timer_takes_lock(void)
 	test_counter++;
 	timer_hits++;
 	spin_unlock(&test_lock);
+	WRITE_ONCE(timer_took_it, true);
 }
 
 static void nothing(void *unused)
@@ -119,14 +130,14 @@ static void wait_for_hook_calls(void)
  * The same with the timer interrupt taking the lock too: only because the
  * loops take it with interrupts off can the interrupt never find its own
  * CPU holding it (that would be recursion, and spin_lock would panic).
- * The CPUs loop until a tick has taken the lock in the middle of them
- * (timer_hits, read without the lock: it only ever grows).
+ * The CPUs loop until a tick has taken the lock in the middle of them.
  */
 KTEST(spinlock_irqsave_timer)
 {
 	test_counter = timer_hits = 0;
+	timer_took_it = false;
 	WRITE_ONCE(lapic_timer_hook, timer_takes_lock);
-	u64 loops = contend(increment_irqsave, true);
+	u64 loops = contend(increment_irqsave, &timer_took_it);
 	WRITE_ONCE(lapic_timer_hook, NULL);
 	wait_for_hook_calls();
 	unsigned long flags = spin_lock_irqsave(&test_lock);
