@@ -118,6 +118,7 @@ struct timespec {
 #define ARCH_GET_FS 0x1003
 
 /* signals */
+#define SIGILL   4
 #define SIGKILL  9
 #define SIGSEGV 11
 #define SIG_BLOCK 0
