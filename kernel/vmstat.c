@@ -9,6 +9,7 @@ long vm_state[NR_VM_STATES];
 /* Linux's /proc/vmstat names, so a test reads the same key on both kernels. */
 static const char *const vm_state_names[NR_VM_STATES] = {
 	[NR_PAGE_TABLE_PAGES] = "nr_page_table_pages",
+	[NR_ANON_THPS] = "nr_anon_transparent_hugepages",
 };
 
 static const char *const vm_event_names[NR_VM_EVENTS] = {
@@ -29,6 +30,15 @@ static const char *const vm_event_names[NR_VM_EVENTS] = {
 	[PT_RECLAIM_BUSY] = "pt_reclaim_busy",
 	[TLB_FLUSH_BEFORE_SET_PMD] = "tlb_flush_before_set_pmd",
 	[PTCHECK_VIOLATIONS] = "ptcheck_violations",
+	/* Linux's names for the THP counters, then Quiesce's own */
+	[THP_FAULT_ALLOC] = "thp_fault_alloc",
+	[THP_FAULT_FALLBACK] = "thp_fault_fallback",
+	[THP_SPLIT_PMD] = "thp_split_pmd",
+	[THP_COLLAPSE_ALLOC] = "thp_collapse_alloc",
+	[THP_COLLAPSE_ALLOC_FAILED] = "thp_collapse_alloc_failed",
+	[THP_COLLAPSE_RETRACT] = "thp_collapse_retract",
+	[THP_COLLAPSE_BUSY] = "thp_collapse_busy",
+	[PTE_MAP_LOCK_RETRY] = "pte_map_lock_retry",
 };
 
 unsigned long vm_event_sum(enum vm_event_item item)

@@ -30,6 +30,14 @@ enum vm_event_item {
 	PT_RECLAIM_BUSY,         /* slow path: the table was refilled meanwhile */
 	TLB_FLUSH_BEFORE_SET_PMD, /* R4: pmd_install flushed a pending range first */
 	PTCHECK_VIOLATIONS,      /* lifetime-rule violations ptcheck reported (mm/ptcheck.c) */
+	THP_FAULT_ALLOC,         /* huge pages a fault mapped with a huge PMD (mm/huge_memory.c) */
+	THP_FAULT_FALLBACK,      /* ... faults that wanted one and fell back to 4 KiB pages */
+	THP_SPLIT_PMD,           /* huge PMDs split into PTE tables */
+	THP_COLLAPSE_ALLOC,      /* huge pages allocated to collapse a range into (MADV_COLLAPSE) */
+	THP_COLLAPSE_ALLOC_FAILED, /* ... collapses that could get none */
+	THP_COLLAPSE_RETRACT,    /* PTE tables retracted and replaced by a huge PMD */
+	THP_COLLAPSE_BUSY,       /* collapses that found the range changed and gave up (EAGAIN) */
+	PTE_MAP_LOCK_RETRY,      /* R3: pte_offset_map_lock found the PMD changed under it */
 	NR_VM_EVENTS
 };
 
@@ -37,6 +45,7 @@ enum vm_state_item {
 	NR_PAGE_TABLE_PAGES,     /* user page-table pages allocated, all mms; an
 				  * unhooked table counts until its RCU callback
 				  * frees it (R1 step 3), not just until the unhook */
+	NR_ANON_THPS,            /* huge PMDs mapped, all mms (AnonHugePages) */
 	NR_VM_STATES
 };
 

@@ -93,9 +93,9 @@ static void __mmput(struct mm_struct *mm)
 		      mm, cpumask_weight(mm_cpumask(mm)));
 	exit_mmap(mm);
 	ptcheck_mm_exit(mm);
-	if (get_mm_rss(mm) || mm_pgtables_bytes(mm) || mm->map_count)
-		panic("mmput: left %ld RSS pages, %ld page-table bytes, %d VMAs",
-		      get_mm_rss(mm), mm_pgtables_bytes(mm), mm->map_count);
+	if (get_mm_rss(mm) || mm_pgtables_bytes(mm) || mm->map_count || get_mm_thp_pmds(mm))
+		panic("mmput: left %ld RSS pages, %ld page-table bytes, %d VMAs, %ld huge PMDs",
+		      get_mm_rss(mm), mm_pgtables_bytes(mm), mm->map_count, get_mm_thp_pmds(mm));
 	mmdrop(mm);                           /* the one mm_count all users held together */
 }
 

@@ -38,12 +38,12 @@ enum pt_stage { PT_LIVE, PT_UNHOOKED, PT_FLUSHED };
 static unsigned long *pt_meta;          /* one word per pfn below max_pfn */
 static unsigned long pt_meta_pfns;
 
-/* A table unhooked and not flushed yet. */
+/* A table unhooked, or a huge PMD cleared, and not flushed yet. */
 struct pt_pending {
 	struct list_head node;
 	struct mm_struct *mm;
-	unsigned long addr;              /* an address the table mapped */
-	struct page *table;
+	unsigned long addr;              /* an address the table or huge page mapped */
+	struct page *table;              /* NULL: a huge PMD, no table to follow */
 	bool pte_table;                  /* its PMD slot (addr's) is what R4 guards */
 };
 
@@ -126,8 +126,8 @@ void __ptcheck_flushed(struct mm_struct *mm, unsigned long start, unsigned long 
 	list_for_each_entry_safe(p, tmp, &pt_pending_list, node) {
 		if (p->mm != mm || p->addr < start || p->addr >= end)
 			continue;
-		unsigned long *m = meta(p->table);
-		if (stage(*m) == PT_UNHOOKED)
+		unsigned long *m = p->table ? meta(p->table) : NULL;
+		if (m && stage(*m) == PT_UNHOOKED)
 			WRITE_ONCE(*m, (cookie << STAGE_BITS) | PT_FLUSHED);
 		list_del_init(&p->node);
 		list_add(&p->node, &done);
@@ -135,6 +135,18 @@ void __ptcheck_flushed(struct mm_struct *mm, unsigned long start, unsigned long 
 	spin_unlock_irqrestore(&ptcheck_lock, flags);
 	list_for_each_entry_safe(p, tmp, &done, node)
 		kfree(p);
+}
+
+void __ptcheck_pmd_cleared(struct mm_struct *mm, unsigned long addr)
+{
+	struct pt_pending *p = kmalloc(sizeof(*p));
+
+	if (!p)
+		return;                       /* unchecked: no memory */
+	*p = (struct pt_pending){ .mm = mm, .addr = addr, .table = NULL, .pte_table = true };
+	unsigned long flags = spin_lock_irqsave(&ptcheck_lock);
+	list_add_tail(&p->node, &pt_pending_list);
+	spin_unlock_irqrestore(&ptcheck_lock, flags);
 }
 
 void __ptcheck_pmd_populate(struct mm_struct *mm, unsigned long addr)

@@ -1,0 +1,93 @@
+/*
+ * Transparent huge pages for anonymous memory (mm/huge_memory.c).
+ *
+ * A fault in a 2 MiB-aligned block that lies wholly inside an eligible VMA
+ * maps the whole block with one order-9 page and one PMD entry, a leaf
+ * with _PAGE_PSE (arch/x86_64/pgtable.h: "trans huge"). That is the second
+ * way a PMD entry can change meaning, besides pointing at a PTE table, and
+ * the page-table rules apply to it the same way:
+ *
+ *   fault      do_huge_pmd_anonymous_page(): allocate and zero the page
+ *              unlocked, then under the PMD lock, if the entry is still
+ *              none, flush first if a gather may owe a flush there (R4)
+ *              and set the huge PMD. No huge page to be had: 4 KiB pages.
+ *   deposit    each huge PMD comes with a fresh PTE table, kept on a stack
+ *              in the PMD table's struct page (pmd_huge_pte) and counted in
+ *              VmPTE as Linux does, so that a split never allocates.
+ *   zap        zap_huge_pmd(): the whole entry is cleared under the PMD
+ *              lock, its range goes to the gather, the page is freed after
+ *              the flush (R2); the deposited table was never visible to any
+ *              walker and goes at once.
+ *   split      split_huge_pmd(): when munmap, mprotect, MADV_DONTNEED or a
+ *              VMA split covers only part of the block: under the PMD lock
+ *              the entry is made not-present (but still trans huge), every
+ *              CPU flushes its 2 MiB translation (R4: never a 2 MiB and a
+ *              4 KiB translation for one address), the deposited table is
+ *              filled with 512 PTEs and hooked in its place. The order-9 page
+ *              becomes 512 order-0 pages (split_page).
+ *   walkers    pte_offset_map*() return no table for a huge PMD; each
+ *              walker checks pmd_trans_huge() first and takes the huge path,
+ *              and one that finds it only under the lock retries.
+ *
+ * Invariant, kept by split_vma(): a huge PMD never crosses a VMA boundary.
+ *
+ * Boot option thp=always|madvise|never (default madvise), shown as
+ * /sys/kernel/mm/transparent_hugepage/enabled. MADV_HUGEPAGE and
+ * MADV_NOHUGEPAGE set the VMA flags that "madvise" and every mode obey.
+ * Difference from Linux: there is no huge zero page; a read fault in an
+ * eligible block allocates the huge page (Linux with use_zero_page=0, which
+ * the /sys file of that name says).
+ */
+#pragma once
+#include "mm/mm.h"
+
+struct mmu_gather;
+struct vm_fault;
+
+#define HPAGE_PMD_ORDER 9
+#define HPAGE_PMD_NR    (1 << HPAGE_PMD_ORDER)
+
+/* Parse thp= (mm_init). */
+void thp_init(void);
+
+/* May a fault in vma take a huge page (thp= mode, VM_HUGEPAGE, VM_NOHUGEPAGE)? */
+bool thp_vma_allowable(const struct vm_area_struct *vma);
+/* Does the 2 MiB block holding addr lie wholly inside vma? */
+bool thp_vma_suitable(const struct vm_area_struct *vma, unsigned long addr);
+
+/*
+ * A fault on a none PMD in an eligible block: 0 (mapped, or lost a race:
+ * retry the access), or THP_FALLBACK: no huge page, use 4 KiB pages.
+ */
+#define THP_FALLBACK 1
+int do_huge_pmd_anonymous_page(struct vm_fault *vmf);
+/* A fault on a huge PMD (a write to a read-only one, or already fixed): 0. */
+int do_huge_pmd_fault(struct vm_fault *vmf);
+
+/*
+ * Zap the huge PMD at pmd, whose whole 2 MiB the zap covers, into the
+ * gather. False if the PMD was no longer huge under its lock (split or
+ * zapped meanwhile): the caller reads it again.
+ */
+bool zap_huge_pmd(struct mmu_gather *tlb, pmd_t *pmd, unsigned long addr);
+
+/*
+ * mprotect of a whole huge PMD: give it vma's protection, record the range
+ * in the gather if it changed. False as for zap_huge_pmd().
+ */
+bool change_huge_pmd(struct mmu_gather *tlb, struct vm_area_struct *vma, pmd_t *pmd,
+		     unsigned long addr);
+
+/*
+ * Split the huge PMD at pmd (if it still is one) into a PTE table mapping
+ * the same 512 pages. Takes the PMD lock and waits for a TLB flush:
+ * interrupts on, no page-table lock held. Never allocates.
+ */
+void split_huge_pmd(struct mm_struct *mm, pmd_t *pmd, unsigned long addr);
+/* A VMA is about to be split at addr: split a huge PMD that addr falls inside. */
+void split_huge_pmd_address(struct vm_area_struct *vma, unsigned long addr);
+
+/* /sys/kernel/mm/transparent_hugepage/{enabled,use_zero_page,hpage_pmd_size}. */
+size_t thp_enabled_show(char *buf, size_t size);
+size_t thp_use_zero_page_show(char *buf, size_t size);
+size_t thp_hpage_pmd_size_show(char *buf, size_t size);
