@@ -99,8 +99,10 @@ static int do_anonymous_page(struct vm_fault *vmf)
 			__free_page(page);
 		return 0;
 	}
-	if (page)
+	if (page) {
 		add_mm_rss(mm, 1);
+		WRITE_ONCE(vmf->vma->anon_vma, true);
+	}
 	set_pte(vmf->pte, entry);
 	pte_table_inc(vmf->pte);
 	pte_unmap_unlock(vmf->pte, vmf->ptl);
@@ -138,6 +140,7 @@ static int wp_page_copy(struct vm_fault *vmf)
 	flush_tlb_mm_range(mm, vmf->address, vmf->address + PAGE_SIZE, PAGE_SHIFT, false);
 	set_pte(vmf->pte, mk_anon_pte(vmf->vma, page));
 	add_mm_rss(mm, 1);
+	WRITE_ONCE(vmf->vma->anon_vma, true);
 	pte_unmap_unlock(vmf->pte, vmf->ptl);
 	return 0;
 }

@@ -50,15 +50,13 @@ bool thp_vma_suitable(const struct vm_area_struct *vma, unsigned long addr)
 	return haddr >= vma->vm_start && haddr + PMD_SIZE <= vma->vm_end;
 }
 
-/* Huge PMDs joined (+) or left (-) mm: AnonHugePages, per mm and in all. */
-static void thp_account(struct mm_struct *mm, long pmds)
+void thp_account(struct mm_struct *mm, long pmds)
 {
 	__atomic_fetch_add(&mm->anon_thp_pmds, pmds, __ATOMIC_RELAXED);
 	mod_vm_state(NR_ANON_THPS, pmds);
 }
 
-/* The entry for our own huge page: the VMA's protection, writable and dirty if it may be. */
-static pmd_t mk_huge_pmd(const struct vm_area_struct *vma, struct page *page)
+pmd_t mk_huge_pmd(const struct vm_area_struct *vma, struct page *page)
 {
 	pmd_t entry = pmd_mkdirty(pfn_pmd(page_to_pfn(page), vm_get_page_prot(vma->vm_flags)));
 	return vma->vm_flags & VM_WRITE ? pmd_mkwrite(entry) : entry;
@@ -70,7 +68,7 @@ static pmd_t mk_huge_pmd(const struct vm_area_struct *vma, struct page *page)
  * linked through their own pmd_huge_pte. Any table will do for any huge
  * PMD: each is fresh and empty. PMD lock held.
  */
-static void pgtable_trans_huge_deposit(pmd_t *pmd, struct page *table)
+void pgtable_trans_huge_deposit(pmd_t *pmd, struct page *table)
 {
 	struct page *pmd_table = virt_to_page(pmd);
 
@@ -117,6 +115,7 @@ int do_huge_pmd_anonymous_page(struct vm_fault *vmf)
 	mm_add_pgtable(mm, 1);                        /* the deposit is in VmPTE, as on Linux */
 	add_mm_rss(mm, HPAGE_PMD_NR);
 	thp_account(mm, 1);
+	WRITE_ONCE(vmf->vma->anon_vma, true);
 	smp_wmb();                                    /* the zeroes before the entry */
 	set_pmd(vmf->pmd, mk_huge_pmd(vmf->vma, page));
 	spin_unlock(ptl);

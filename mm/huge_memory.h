@@ -87,6 +87,33 @@ void split_huge_pmd(struct mm_struct *mm, pmd_t *pmd, unsigned long addr);
 /* A VMA is about to be split at addr: split a huge PMD that addr falls inside. */
 void split_huge_pmd_address(struct vm_area_struct *vma, unsigned long addr);
 
+/*
+ * MADV_COLLAPSE of [start, end), which lies inside vma (mm/khugepaged.c):
+ * every whole 2 MiB block in it becomes one huge PMD. mmap_lock held for
+ * reading. 0, or Linux's errno: EINVAL (VM_NOHUGEPAGE, no block fits the
+ * VMA, a block never touched, a VMA where no page was ever written),
+ * ENOMEM (no huge page), EAGAIN (the block changed while it was copied).
+ */
+int madvise_collapse(struct vm_area_struct *vma, unsigned long start, unsigned long end);
+
+/*
+ * Fault injection (point collapse_walker_hold): called by
+ * pte_offset_map_lock() between mapping a PTE table and locking it. While a
+ * collapse runs, holds the walker right there, inside rcu_read_lock() (R3),
+ * until the PMD changes or that collapse ends. Costs one load when off.
+ */
+void collapse_walker_hold(pmd_t *pmd, pmd_t pmdval);
+/* Tests only: run between a collapse's copy and its install (rcu_read_lock held). */
+extern void (*collapse_before_install_hook)(struct vm_area_struct *vma, unsigned long haddr);
+
+/* Between huge_memory.c and khugepaged.c. */
+/* Huge PMDs joined (+) or left (-) mm: AnonHugePages, per mm and in all. */
+void thp_account(struct mm_struct *mm, long pmds);
+/* The entry for our own huge page: the VMA's protection, writable and dirty if it may be. */
+pmd_t mk_huge_pmd(const struct vm_area_struct *vma, struct page *page);
+/* Keep a fresh PTE table with the huge PMD about to be set at pmd. PMD lock held. */
+void pgtable_trans_huge_deposit(pmd_t *pmd, struct page *table);
+
 /* /sys/kernel/mm/transparent_hugepage/{enabled,use_zero_page,hpage_pmd_size}. */
 size_t thp_enabled_show(char *buf, size_t size);
 size_t thp_use_zero_page_show(char *buf, size_t size);

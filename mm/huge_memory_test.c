@@ -9,95 +9,10 @@
  * under thp=always), and checks the leak: free pages and page-table pages
  * come back once the mm is gone.
  */
-#include "kernel/ktest.h"
-#include "mm/huge_memory.h"
 #include "mm/internal.h"
-#include "mm/mm_ktest.h"
 #include "mm/pt_reclaim.h"
+#include "mm/thp_ktest.h"
 #include "mm/tlb.h"
-
-#define THP_BASE 0x40000000000ul        /* 4 TiB: 1 GiB aligned, a PGD slot of its own */
-
-struct thp_env {
-	struct mm_struct *mm, *prev;
-	unsigned long free0;              /* free pages, settled, before */
-	long tables0, thps0;              /* NR_PAGE_TABLE_PAGES, NR_ANON_THPS before */
-	unsigned long alloc, fallback, split;
-};
-
-/* A fresh mm with [THP_BASE, + len) mapped read-write; hugepage: MADV_HUGEPAGE on it. */
-static bool env_start(struct thp_env *e, unsigned long len, bool hugepage)
-{
-	e->free0 = nr_free_pages_settled();
-	e->tables0 = vm_state_read(NR_PAGE_TABLE_PAGES);
-	e->thps0 = vm_state_read(NR_ANON_THPS);
-	e->alloc = vm_event_sum(THP_FAULT_ALLOC);
-	e->fallback = vm_event_sum(THP_FAULT_FALLBACK);
-	e->split = vm_event_sum(THP_SPLIT_PMD);
-	e->mm = mm_create();
-	if (!e->mm)
-		return false;
-	e->prev = test_use_mm(e->mm);
-	if (tmap(e->mm, THP_BASE, len, RW, ANON | MAP_FIXED) != (long)THP_BASE)
-		return false;
-	return !hugepage || do_madvise(e->mm, THP_BASE, len, MADV_HUGEPAGE) == 0;
-}
-
-#define DELTA(e, ctr, field) ((long)(vm_event_sum(ctr) - (e)->field))
-
-static void env_end(struct ktest_ctx *t, struct thp_env *e)
-{
-	test_mm_release(e->mm, e->prev);
-	KT_EXPECT_EQ(vm_state_read(NR_ANON_THPS), e->thps0);
-	KT_EXPECT_EQ(nr_free_pages_settled(), e->free0);     /* huge pages and deposits freed */
-	KT_EXPECT_EQ(vm_state_read(NR_PAGE_TABLE_PAGES), e->tables0);
-}
-
-static pmd_t pmd_at(struct mm_struct *mm, unsigned long addr)
-{
-	pmd_t *pmd = mm_find_pmd(mm, addr);
-	return pmd ? pmdp_get(pmd) : __pmd(0);
-}
-
-/* The byte every test writes at offset off of a block: never 0, differs page to page. */
-static char pattern(unsigned long off)
-{
-	return (char)(1 + (off >> PAGE_SHIFT) % 251 + (off & 7));
-}
-
-/* Fill [addr, addr + len) with pattern(offset from addr); 0 or -EFAULT. */
-static int fill(unsigned long addr, unsigned long len)
-{
-	static char buf[PAGE_SIZE];
-
-	for (unsigned long off = 0; off < len; off += PAGE_SIZE) {
-		for (unsigned long i = 0; i < PAGE_SIZE; i++)
-			buf[i] = pattern(off + i);
-		if (copy_to_user((void *)(addr + off), buf, PAGE_SIZE))
-			return -EFAULT;
-	}
-	return 0;
-}
-
-/*
- * Check every byte of [addr, addr + len): pattern(offset) where the page is
- * kept, 0 in [hole, hole_end). Returns the first wrong offset, or -1.
- */
-static long check_bytes(unsigned long addr, unsigned long len, unsigned long hole,
-			unsigned long hole_end)
-{
-	static char buf[PAGE_SIZE];
-
-	for (unsigned long off = 0; off < len; off += PAGE_SIZE) {
-		if (copy_from_user(buf, (void *)(addr + off), PAGE_SIZE))
-			return (long)off;
-		bool zero = addr + off >= hole && addr + off < hole_end;
-		for (unsigned long i = 0; i < PAGE_SIZE; i++)
-			if (buf[i] != (zero ? 0 : pattern(off + i)))
-				return (long)(off + i);
-	}
-	return -1;
-}
 
 /* A write fault in an aligned block of a MADV_HUGEPAGE VMA maps it with one huge PMD. */
 KTEST(thp_fault_maps_huge_pmd)
@@ -157,22 +72,13 @@ KTEST(thp_fault_falls_back_without_huge_page)
 {
 	struct thp_env e;
 	KT_ASSERT(env_start(&e, PMD_SIZE, true));
-	void *hoard = NULL;                   /* every free 2 MiB block, linked through itself */
-	struct page *block;
-	while ((block = alloc_pages(HPAGE_PMD_ORDER))) {
-		*(void **)page_address(block) = hoard;
-		hoard = page_address(block);
-	}
+	void *hoard = hoard_huge_blocks();
 	KT_EXPECT_EQ(poke(THP_BASE + 9, 'f'), 0);
 	KT_EXPECT(!pmd_trans_huge(pmd_at(e.mm, THP_BASE)));
 	KT_EXPECT_EQ(DELTA(&e, THP_FAULT_FALLBACK, fallback), 1);
 	KT_EXPECT_EQ(DELTA(&e, THP_FAULT_ALLOC, alloc), 0);
 	KT_EXPECT_EQ(get_mm_rss(e.mm), 1);
-	while (hoard) {
-		void *next = *(void **)hoard;
-		free_pages((unsigned long)hoard, HPAGE_PMD_ORDER);
-		hoard = next;
-	}
+	release_huge_blocks(hoard);
 	KT_EXPECT_EQ(peek(THP_BASE + 9), 'f');
 	env_end(t, &e);
 }

@@ -83,6 +83,13 @@ struct vm_area_struct {
 	unsigned long vm_start;           /* first address, page aligned */
 	unsigned long vm_end;             /* first address after, page aligned */
 	unsigned long vm_flags;           /* VM_* */
+	/*
+	 * A page of our own was mapped here once (a write fault): what Linux's
+	 * vma->anon_vma != NULL says, and MADV_COLLAPSE asks for it as Linux
+	 * does. Set by the fault path with mmap_lock held for reading (only
+	 * ever to true), kept by VMA split and merge.
+	 */
+	bool anon_vma;
 	struct mm_struct *vm_mm;
 	/* The mm's VMA tree (mm/vma.c): an AVL tree keyed by vm_start. */
 	struct vm_area_struct *vm_left, *vm_right;

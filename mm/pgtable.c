@@ -11,6 +11,7 @@
 #include "kernel/smp.h"
 #include "kernel/string.h"
 #include "kernel/vmstat.h"
+#include "mm/huge_memory.h"
 #include "mm/ptcheck.h"
 
 /*
@@ -113,6 +114,27 @@ void free_pgtable_page_rcu(struct page *table)
 	}
 	/* R1 step 3 / R5: a grace period, not the flush's IPIs, proves every walker left. */
 	call_rcu(&table->pt_rcu_head, pgtable_free_rcu);
+}
+
+void pte_free_defer(struct page *table)
+{
+	if (ptbug_is(PTBUG_COLLAPSE_FREE_NOW)) {
+		/* ptbug: a walker that mapped it before the retract may still be inside (R1, R3). */
+		count_vm_event(PGTABLE_FREE_DEFERRED);
+		pgtable_free_rcu(&table->pt_rcu_head);
+		return;
+	}
+	/*
+	 * R1 step 3: after a grace period, through the table's own rcu_head
+	 * (it is on no gather's list, so pt_rcu_head is free to use). Its
+	 * split lock lives until then too: a walker that read the PMD before
+	 * the retract may be spinning on that lock right now, to find the
+	 * PMD changed once it has it (R3). Destroyed earlier, or the page
+	 * reused and its lock set up by a new owner, that walker would take a
+	 * lock that is no longer this table's. Only a grace period proves
+	 * every such walker has taken, dropped and left it.
+	 */
+	free_pgtable_page_rcu(table);
 }
 
 int pgd_alloc(struct mm_struct *mm)
@@ -267,6 +289,7 @@ pte_t *pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd, unsigned long addr,
 		pte_t *pte = pte_offset_map(pmd, addr, &pmdval);
 		if (!pte)
 			return NULL;
+		collapse_walker_hold(pmd, pmdval);   /* fault injection: a collapse takes the table now */
 		spinlock_t *ptl = pte_lockptr(pmdval);
 		spin_lock(ptl);
 		/*

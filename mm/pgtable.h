@@ -162,6 +162,14 @@ void free_pgtable_page(struct page *table);
 void free_pgtable_page_rcu(struct page *table);
 
 /*
+ * A PTE table that a collapse retracted (unhooked under its PMD and PTE
+ * locks, its range flushed on every CPU, mm/khugepaged.c) is freed after a
+ * grace period through its own rcu_head, with no gather: Linux's
+ * pte_free_defer(). ptbug=collapse-free-now frees it at once instead.
+ */
+void pte_free_defer(struct page *table);
+
+/*
  * The end of a PTE table's split lock: only once nobody can reach the
  * table, after its grace period (R1). The lock lives in struct page and
  * needs no teardown here; the call marks the moment, which ptcheck checks.

@@ -149,6 +149,14 @@ void __ptcheck_pmd_cleared(struct mm_struct *mm, unsigned long addr)
 	spin_unlock_irqrestore(&ptcheck_lock, flags);
 }
 
+void __ptcheck_table_rehooked(struct page *table)
+{
+	unsigned long *m = meta(table);
+
+	if (m)
+		WRITE_ONCE(*m, PT_LIVE);
+}
+
 void __ptcheck_pmd_populate(struct mm_struct *mm, unsigned long addr)
 {
 	struct pt_pending *p;
@@ -259,14 +267,15 @@ void __ptcheck_mm_exit(struct mm_struct *mm)
 
 enum ptbug ptbug;
 static const char *ptbug_name = "";
-BOOT_OPTION_STR("ptbug", ptbug_name, "ptlock-early|stale-scan|ipi-free|no-r4: plant one "
-		"of Linux's historic page-table bugs ON PURPOSE (for ptcheck and the labs)");
+BOOT_OPTION_STR("ptbug", ptbug_name, "ptlock-early|stale-scan|ipi-free|no-r4|collapse-free-now: "
+		"plant one of Linux's historic page-table bugs ON PURPOSE (for ptcheck and the labs)");
 
 static const char *const ptbug_names[] = {
 	[PTBUG_PTLOCK_EARLY] = "ptlock-early",
 	[PTBUG_STALE_SCAN] = "stale-scan",
 	[PTBUG_IPI_FREE] = "ipi-free",
 	[PTBUG_NO_R4] = "no-r4",
+	[PTBUG_COLLAPSE_FREE_NOW] = "collapse-free-now",
 };
 
 static const char *const ptbug_what[] = {
@@ -277,6 +286,8 @@ static const char *const ptbug_what[] = {
 	[PTBUG_IPI_FREE] = "page tables are freed after an IPI round trip instead of a "
 			   "grace period (R5)",
 	[PTBUG_NO_R4] = "a PMD whose TLB flush is pending is populated without the flush (R4)",
+	[PTBUG_COLLAPSE_FREE_NOW] = "MADV_COLLAPSE frees the PTE table it retracted at once, "
+				    "not after a grace period (what pte_free_defer prevents)",
 };
 
 void ptbug_init(void)
@@ -291,6 +302,6 @@ void ptbug_init(void)
 			return;
 		}
 	}
-	printk("ptbug: unknown bug '%s' (known: ptlock-early, stale-scan, ipi-free, no-r4)\n",
-	       ptbug_name);
+	printk("ptbug: unknown bug '%s' (known: ptlock-early, stale-scan, ipi-free, no-r4, "
+	       "collapse-free-now)\n", ptbug_name);
 }

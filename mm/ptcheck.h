@@ -49,6 +49,7 @@ void __ptcheck_table_unhooked(struct mm_struct *mm, struct page *table, unsigned
 void __ptcheck_flushed(struct mm_struct *mm, unsigned long start, unsigned long end);
 void __ptcheck_pmd_populate(struct mm_struct *mm, unsigned long addr);
 void __ptcheck_pmd_cleared(struct mm_struct *mm, unsigned long addr);
+void __ptcheck_table_rehooked(struct page *table);
 void __ptcheck_table_free(struct page *table);
 void __ptcheck_lock_destroy(struct page *table);
 void __ptcheck_walk_locked(struct page *table, unsigned long addr);
@@ -68,6 +69,8 @@ void __ptcheck_mm_exit(struct mm_struct *mm);
 #define ptcheck_pmd_populate(mm, addr)          PTCHECK_HOOK(pmd_populate, mm, addr)
 /* A huge PMD at addr was cleared; its flush is owed until one covers addr (R4). */
 #define ptcheck_pmd_cleared(mm, addr)           PTCHECK_HOOK(pmd_cleared, mm, addr)
+/* An unhooked, flushed table was hooked back where it was (a collapse gave up): live. */
+#define ptcheck_table_rehooked(table)           PTCHECK_HOOK(table_rehooked, table)
 /* A page-table page goes back to the allocator (R1 step 3). */
 #define ptcheck_table_free(table)               PTCHECK_HOOK(table_free, table)
 /* Its split lock is destroyed (R1: only after the grace period). */
@@ -92,6 +95,8 @@ enum ptbug {
 	PTBUG_STALE_SCAN,    /* slow reclaim trusts emptiness seen before the lock drop (6.14-rc1) */
 	PTBUG_IPI_FREE,      /* table freed after an IPI round trip, not a grace period (R5) */
 	PTBUG_NO_R4,         /* no flush before populating a PMD whose flush is pending */
+	PTBUG_COLLAPSE_FREE_NOW, /* a collapse frees the PTE table it retracted at once,
+				  * not after a grace period (what pte_free_defer prevents) */
 };
 
 extern enum ptbug ptbug;

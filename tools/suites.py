@@ -101,6 +101,17 @@ SUITES = [
          cmdline="ptbug=ptlock-early ptcheck ktest=pt_reclaim_whole_table", status=0,
          log_has=[r"^ptcheck: violation R1: split PTE lock destroyed before its TLB flush"]),
 
+    #  - collapse-free-now: MADV_COLLAPSE frees the PTE table it retracted
+    #    at once instead of through pte_free_defer(); a walker that mapped
+    #    the table under rcu_read_lock() before the retract finds it freed.
+    dict(name="ptbug-collapse-free-now",
+         cmdline="ptbug=collapse-free-now ptcheck ktest=collapse_table_not_freed_under_rcu_reader",
+         status=1,
+         log_has=[r"THIS KERNEL IS BROKEN ON PURPOSE",
+                  r"^ptcheck: violation R1: page-table page freed before a grace period",
+                  r"expected !cr\.saw_dead",
+                  r"^not ok 1 collapse_table_not_freed_under_rcu_reader$"]),
+
     # tlb_single_page_flush_ceiling: above it a range flush reloads CR3
     # (the user suite sees "0 INVLPG, 4 full" at the default 33); raised to
     # 1000, the same 256-page DONTNEED is flushed page by page on each CPU.
