@@ -129,6 +129,18 @@ SUITES = [
          modules=["build/user/tests/exit_race=exit_race"] * 3
          + ["build/user/tests/exit_race=exit_race check 3"], ktap=True,
          log_lacks=[r"PANIC", r"KERNEL EXCEPTION", r"did not come"]),
+    # Issue 11: faults, MADV_COLLAPSE and MADV_DONTNEED of one range on
+    # every CPU, under ptcheck. fault_inject=collapse_walker_hold holds each
+    # PTE-table walker that maps a table while a collapse runs, inside
+    # rcu_read_lock(), until its PMD changes or the collapse ends, so a
+    # walker is inside the table the collapse retracts; collapse_free_delay
+    # holds each retracted table before pte_free_defer(). The program runs
+    # until the counters show it all happened ("race").
+    dict(name="thp-stress",
+         cmdline="ptcheck fault_inject=collapse_walker_hold:5000,collapse_free_delay:20",
+         modules=["build/user/tests/thp_stress=thp_stress race"], ktap=True, timeout=240,
+         log_lacks=[r"PANIC", r"KERNEL EXCEPTION", r"ptcheck: violation"]),
+
     # A file that is not a program: a clear message, status 126, and the
     # kernel goes on to run the next program.
     dict(name="malformed-elf", cmdline="init.expect=notelf:126",

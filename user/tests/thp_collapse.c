@@ -44,7 +44,7 @@ static void verify(const char *p, unsigned long len, const char *zero_from)
 	for (const unsigned long *w = (const unsigned long *)p; (const char *)w < p + len; w++) {
 		unsigned long want = (const char *)w >= zero_from ? 0 : word_at((unsigned long)w);
 		if (*w != want)
-			check_fail(__FILE__, __LINE__, "word at %p is %#lx, expected %#lx", (void *)w,
+			check_fail(__FILE__, __LINE__, "word at %p is 0x%lx, expected 0x%lx", (void *)w,
 				   *w, want);
 	}
 	check_counted();

@@ -49,7 +49,7 @@ static void verify(const char *p, unsigned long len, const char *hole, const cha
 		bool zero = (const char *)w >= hole && (const char *)w < hole_end;
 		unsigned long want = zero ? 0 : word_at((unsigned long)w);
 		if (*w != want)
-			check_fail(__FILE__, __LINE__, "word at %p is %#lx, expected %#lx", (void *)w,
+			check_fail(__FILE__, __LINE__, "word at %p is 0x%lx, expected 0x%lx", (void *)w,
 				   *w, want);
 	}
 	check_counted();
