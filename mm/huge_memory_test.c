@@ -182,6 +182,29 @@ KTEST(thp_mprotect_whole_and_part)
 	env_end(t, &e);
 }
 
+/* PROT_NONE keeps a huge PMD (protnone); a split of it keeps every page, protnone too. */
+KTEST(thp_protnone_huge_pmd_split)
+{
+	struct thp_env e;
+	KT_ASSERT(env_start(&e, PMD_SIZE, true));
+	KT_ASSERT_EQ(fill(THP_BASE, PMD_SIZE), 0);
+
+	KT_EXPECT_EQ(do_mprotect(e.mm, THP_BASE, PMD_SIZE, PROT_NONE), 0);
+	pmd_t pmd = pmd_at(e.mm, THP_BASE);
+	KT_EXPECT(pmd_trans_huge(pmd) && !pmd_present(pmd));
+	KT_EXPECT_EQ(peek(THP_BASE + 9), -EFAULT);
+	KT_EXPECT_EQ(do_mprotect(e.mm, THP_BASE, PMD_SIZE / 2, RW), 0);   /* splits it */
+	KT_EXPECT(!pmd_trans_huge(pmd_at(e.mm, THP_BASE)));
+	KT_EXPECT_EQ(DELTA(&e, THP_SPLIT_PMD, split), 1);
+	KT_EXPECT(pte_protnone(mm_get_pte(e.mm, THP_BASE + PMD_SIZE / 2)));
+	KT_EXPECT_EQ(peek(THP_BASE + PMD_SIZE / 2), -EFAULT);
+	KT_EXPECT_EQ(check_bytes(THP_BASE, PMD_SIZE / 2, 0, 0), -1);
+	KT_EXPECT_EQ(do_mprotect(e.mm, THP_BASE + PMD_SIZE / 2, PMD_SIZE / 2, RW), 0);
+	KT_EXPECT_EQ(check_bytes(THP_BASE, PMD_SIZE, 0, 0), -1);
+	KT_EXPECT_EQ(get_mm_rss(e.mm), HPAGE_PMD_NR);
+	env_end(t, &e);
+}
+
 /*
  * R4, the huge half: a gather cleared this PMD (a DONTNEED that reclaimed
  * the PTE table, or zapped a huge PMD) and has not flushed yet. A fault

@@ -17,6 +17,9 @@
  *   0       a block already huge; a range that covers no whole block
  *           without lying inside one
  *
+ * Under thp=always a write fault maps a whole block huge, so the blocks are
+ * first split back into small pages (a DONTNEED of their unwritten part),
+ * and a block only read is not tried (Linux maps its huge zero page there).
  * A kernel without THP (no /sys/kernel/mm/transparent_hugepage/enabled)
  * does not know the advice: EINVAL for every call, which is checked.
  */
@@ -50,6 +53,21 @@ static void verify(const char *p, unsigned long len, const char *zero_from)
 	check_counted();
 }
 
+static bool always;                    /* thp=always: every write fault in a block maps it huge */
+
+/*
+ * Write [p, p + len) at the start of a block, in small pages: under
+ * "always" the first write maps the whole block with a huge page, which a
+ * DONTNEED of the rest of the block splits (thp_split_pmd) into the same
+ * small pages a "madvise" kernel made.
+ */
+static void write_small(char *p, unsigned long len)
+{
+	fill(p, len);
+	if (always)
+		CHECK_OK(sys_madvise(p + len, PMD_SIZE - len, MADV_DONTNEED));
+}
+
 /* blocks 2 MiB blocks, the first 2 MiB aligned, in a mapping one block longer (*map). */
 static char *map_blocks(int blocks, char **map)
 {
@@ -61,7 +79,7 @@ static char *map_blocks(int blocks, char **map)
 static void collapse_one_block(void)
 {
 	char *map, *b = map_blocks(1, &map);
-	fill(b, WRITTEN * PAGE);
+	write_small(b, WRITTEN * PAGE);
 	volatile char sink = b[WRITTEN * PAGE + 5];      /* one page only read: the zero page */
 	(void)sink;
 	long huge0 = smaps_rollup_kb("AnonHugePages"), rss0 = proc_status_kb("VmRSS");
@@ -97,31 +115,36 @@ static void errors(void)
 	char *b0 = b, *b1 = b + PMD_SIZE, *b2 = b1 + PMD_SIZE, *b3 = b2 + PMD_SIZE;
 
 	CHECK_ERRNO(sys_madvise(b0, PMD_SIZE, MADV_COLLAPSE), EINVAL);     /* never touched */
-	volatile char sink = b1[5 * PAGE];
-	(void)sink;
-	/* Only read, in a VMA where no page was ever written (Linux: no anon_vma). */
-	CHECK_ERRNO(sys_madvise(b1, PMD_SIZE, MADV_COLLAPSE), EINVAL);
-	fill(b0, 4 * PAGE);
+	if (!always) {
+		/* Only read, in a VMA where no page was ever written (Linux: no anon_vma).
+		 * Under "always" the read would map a huge page (Linux: the huge zero page). */
+		volatile char sink = b1[5 * PAGE];
+		(void)sink;
+		CHECK_ERRNO(sys_madvise(b1, PMD_SIZE, MADV_COLLAPSE), EINVAL);
+	}
+	write_small(b0, 4 * PAGE);
 	CHECK_ERRNO(sys_madvise(b0 + 1, PAGE, MADV_COLLAPSE), EINVAL);
 	CHECK_ERRNO(sys_madvise(b0 + PAGE, PAGE, MADV_COLLAPSE), EINVAL);  /* inside one block */
 	CHECK_EQ(sys_madvise(b0 + PAGE, PMD_SIZE, MADV_COLLAPSE), 0);      /* covers no block */
 	CHECK_EQ(sys_madvise(b0, PMD_SIZE + PMD_SIZE / 2, MADV_COLLAPSE), 0);  /* b0 alone */
 	long huge0 = smaps_rollup_kb("AnonHugePages");
-	/* b0 already huge; b1 only read, but now the VMA has had a page written: it goes too. */
+	/* b0 already huge; b1 (only read, or one page written) goes too. */
+	if (always)
+		write_small(b1, PAGE);
 	CHECK_EQ(sys_madvise(b0, 2 * PMD_SIZE, MADV_COLLAPSE), 0);
 	CHECK_EQ(smaps_rollup_kb("AnonHugePages") - huge0, KB(PMD_SIZE));
-	verify(b1, PMD_SIZE, b1);
+	verify(b1, PMD_SIZE, always ? b1 + PAGE : b1);
 	verify(b0, PMD_SIZE, b0 + 4 * PAGE);
 	CHECK_ERRNO(sys_madvise(b0, 3 * PMD_SIZE, MADV_COLLAPSE), EINVAL); /* b2 never touched */
 
 	CHECK_OK(sys_munmap(b2, PMD_SIZE));
-	fill(b3, PAGE);
+	write_small(b3, PAGE);
 	CHECK_ERRNO(sys_madvise(b1, 3 * PMD_SIZE, MADV_COLLAPSE), ENOMEM);  /* hole: b2 */
 	CHECK_EQ(smaps_rollup_kb("AnonHugePages") - huge0, 2 * KB(PMD_SIZE));  /* b3 went */
 	verify(b3, PMD_SIZE, b3 + PAGE);
 
 	CHECK_OK(sys_madvise(b3, PMD_SIZE, MADV_DONTNEED));
-	fill(b3, PAGE);
+	write_small(b3, PAGE);
 	CHECK_OK(sys_madvise(b3, PMD_SIZE, MADV_NOHUGEPAGE));
 	CHECK_ERRNO(sys_madvise(b3, PMD_SIZE, MADV_COLLAPSE), EINVAL);
 	CHECK_OK(sys_munmap(map, 5 * PMD_SIZE));
@@ -146,6 +169,7 @@ int main(void)
 		CHECK_ERRNO(sys_madvise(b, PMD_SIZE, MADV_COLLAPSE), EINVAL);
 		return check_pass();
 	}
+	always = !strcmp(mode, "always");
 	collapse_one_block();
 	errors();
 	return check_pass();
