@@ -31,12 +31,13 @@
  *
  * Invariant, kept by split_vma(): a huge PMD never crosses a VMA boundary.
  *
+ * A read fault maps the huge zero page (2 MiB of zeroes, shared, read-only,
+ * in nobody's RSS, with a deposit like any huge PMD); a write to it maps a
+ * huge page of its own instead, as Linux 6.13 and later do.
+ *
  * Boot option thp=always|madvise|never (default madvise), shown as
  * /sys/kernel/mm/transparent_hugepage/enabled. MADV_HUGEPAGE and
  * MADV_NOHUGEPAGE set the VMA flags that "madvise" and every mode obey.
- * Difference from Linux: there is no huge zero page; a read fault in an
- * eligible block allocates the huge page (Linux with use_zero_page=0, which
- * the /sys file of that name says).
  */
 #pragma once
 #include "mm/mm.h"

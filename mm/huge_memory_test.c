@@ -39,6 +39,49 @@ KTEST(thp_fault_maps_huge_pmd)
 	env_end(t, &e);
 }
 
+/*
+ * A read fault maps the huge zero page: read-only, in nobody's RSS or
+ * AnonHugePages, with its deposit in VmPTE. A write then maps a huge page
+ * of its own in its place (clear, flush, set); a zap frees only the deposit;
+ * a split gives 512 PTEs of the 4 KiB zero page.
+ */
+KTEST(thp_read_fault_maps_huge_zero_page)
+{
+	struct thp_env e;
+	char zero_page[4];
+
+	thp_use_zero_page_show(zero_page, sizeof(zero_page));
+	if (zero_page[0] != '1')
+		KT_SKIP("no huge zero page");
+	KT_ASSERT(env_start(&e, 3 * PMD_SIZE, true));
+	long bytes = mm_pgtables_bytes(e.mm);
+	KT_EXPECT_EQ(peek(THP_BASE + 77), 0);
+	pmd_t zero = pmd_at(e.mm, THP_BASE);
+	KT_EXPECT(pmd_trans_huge(zero) && pmd_present(zero) && !pmd_write(zero));
+	KT_EXPECT_EQ(get_mm_rss(e.mm) + get_mm_thp_pmds(e.mm), 0);
+	KT_EXPECT_EQ(mm_pgtables_bytes(e.mm) - bytes, 3 * (long)PG);   /* PUD, PMD, deposit */
+	KT_EXPECT_EQ(DELTA(&e, THP_FAULT_ALLOC, alloc), 0);
+
+	KT_EXPECT_EQ(poke(THP_BASE + 77, 'z'), 0);                      /* copy on write */
+	pmd_t own = pmd_at(e.mm, THP_BASE);
+	KT_EXPECT(pmd_trans_huge(own) && pmd_write(own) && pmd_pfn(own) != pmd_pfn(zero));
+	KT_EXPECT_EQ(get_mm_rss(e.mm), HPAGE_PMD_NR);
+	KT_EXPECT_EQ(DELTA(&e, THP_FAULT_ALLOC, alloc), 1);
+	KT_EXPECT_EQ(peek(THP_BASE + 77), 'z');
+	KT_EXPECT_EQ(peek(THP_BASE + 78), 0);
+
+	KT_EXPECT_EQ(peek(THP_BASE + PMD_SIZE), 0);                     /* a second zero PMD */
+	KT_EXPECT_EQ(do_madvise(e.mm, THP_BASE + PMD_SIZE, PG, MADV_DONTNEED), 0);   /* split */
+	pte_t pte = mm_get_pte(e.mm, THP_BASE + PMD_SIZE + 5 * PG);
+	KT_EXPECT(pte_present(pte) && pte_pfn(pte) == zero_pfn() && !pte_write(pte));
+	KT_EXPECT_EQ(peek(THP_BASE + 2 * PMD_SIZE), 0);                 /* a third one, zapped */
+	KT_EXPECT_EQ(do_madvise(e.mm, THP_BASE + 2 * PMD_SIZE, PMD_SIZE, MADV_DONTNEED), 0);
+	KT_EXPECT(pmd_none(pmd_at(e.mm, THP_BASE + 2 * PMD_SIZE)));
+	KT_EXPECT_EQ(get_mm_rss(e.mm), HPAGE_PMD_NR);
+	KT_EXPECT_EQ(vm_state_read(NR_ANON_THPS) - e.thps0, 1);
+	env_end(t, &e);
+}
+
 /* No huge page where the VMA does not ask (thp=madvise), refuses, or cannot hold a block. */
 KTEST(thp_fault_only_where_eligible)
 {

@@ -15,7 +15,10 @@
  *   munmap of half a block  splits it, the other half intact
  *   mprotect of one page    splits it (the VMA is split), data intact;
  *                           of a whole block, keeps it huge
- *   DONTNEED of a block     no split: 2 MiB and the deposit's 4 kB go
+ *   DONTNEED of a block     no split: 2 MiB and the deposit's 4 kB go; a
+ *                           read then maps the huge zero page (where
+ *                           use_zero_page says 1): no memory but a deposit,
+ *                           and a write replaces it with a huge page
  *
  * thp_fault_alloc and thp_split_pmd (/proc/vmstat) move by at least what
  * this program did (other processes may add to them on Linux). Without THP
@@ -30,6 +33,7 @@
 
 static char *base;
 static bool thp;                      /* the kernel maps huge pages here */
+static bool huge_zero;                /* ... and maps a read with its huge zero page */
 
 static unsigned long word_at(unsigned long addr)
 {
@@ -115,6 +119,9 @@ int main(void)
 	base = (char *)(((unsigned long)map + PMD_SIZE - 1) & ~(PMD_SIZE - 1));
 	CHECK_OK(sys_madvise(base, BLOCKS * PMD_SIZE, MADV_HUGEPAGE));
 	thp = mode && strcmp(mode, "never") != 0;
+	char zero[8] = "";
+	proc_read("/sys/kernel/mm/transparent_hugepage/use_zero_page", zero, sizeof(zero));
+	huge_zero = thp && zero[0] == '1';
 	long fallback0 = vmstat("thp_fault_fallback");
 	check_section("THP %s", mode ? mode : "not in this kernel");
 	long huge_start = now().huge;         /* also warms the readers' stack */
@@ -155,6 +162,15 @@ int main(void)
 	char *b5 = base + 5 * PMD_SIZE;
 	CHECK_OK(sys_madvise(b5, PMD_SIZE, MADV_DONTNEED));
 	expect("DONTNEED of a whole block", d, (struct delta){ -KB(PMD_SIZE), -KB(PMD_SIZE), -4, 0 });
+	if (huge_zero) {
+		/* Reading it again maps the huge zero page: no memory, a deposit. */
+		d = now();
+		verify(b5, PMD_SIZE, b5, b5 + PMD_SIZE);
+		expect("read of the zapped block", d, (struct delta){ 0, 0, 4, 0 });
+		b5[4096] = 1;
+		expect("then a write to it", d, (struct delta){ KB(PMD_SIZE), KB(PMD_SIZE), 4, 0 });
+		b5[4096] = 0;
+	}
 	verify(b5, PMD_SIZE, b5, b5 + PMD_SIZE);
 	verify(base + 6 * PMD_SIZE, 2 * PMD_SIZE, 0, 0);   /* untouched blocks kept everything */
 	verify(base, PMD_SIZE, 0, 0);
