@@ -87,6 +87,11 @@ static const struct {
 	{ "/sys/kernel/mm/transparent_hugepage/enabled", thp_enabled_show },
 	{ "/sys/kernel/mm/transparent_hugepage/use_zero_page", thp_use_zero_page_show },
 	{ "/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", thp_hpage_pmd_size_show },
+	{ "/sys/kernel/mm/transparent_hugepage/khugepaged/scan_sleep_millisecs",
+	  khugepaged_scan_sleep_show },
+	{ "/sys/kernel/mm/transparent_hugepage/khugepaged/pages_collapsed",
+	  khugepaged_pages_collapsed_show },
+	{ "/sys/kernel/mm/transparent_hugepage/khugepaged/full_scans", khugepaged_full_scans_show },
 };
 
 proc_show_fn procfs_lookup(const char *path)

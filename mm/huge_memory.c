@@ -52,6 +52,11 @@ void thp_init(void)
 	printk("thp: unknown mode '%s' (known: always, madvise, never): madvise\n", thp_option);
 }
 
+bool thp_mode_always(void)
+{
+	return thp_mode == THP_ALWAYS;
+}
+
 bool thp_vma_allowable(const struct vm_area_struct *vma)
 {
 	if (vma->vm_flags & VM_NOHUGEPAGE)

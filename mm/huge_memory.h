@@ -51,6 +51,8 @@ struct vm_fault;
 /* Parse thp= (mm_init). */
 void thp_init(void);
 
+/* thp=always? */
+bool thp_mode_always(void);
 /* May a fault in vma take a huge page (thp= mode, VM_HUGEPAGE, VM_NOHUGEPAGE)? */
 bool thp_vma_allowable(const struct vm_area_struct *vma);
 /* Does the 2 MiB block holding addr lie wholly inside vma? */
@@ -107,6 +109,16 @@ void collapse_walker_hold(pmd_t *pmd, pmd_t pmdval);
 /* Tests only: run between a collapse's copy and its install (rcu_read_lock held). */
 extern void (*collapse_before_install_hook)(struct vm_area_struct *vma, unsigned long haddr);
 
+/*
+ * khugepaged (mm/khugepaged.c), started by khugepaged_init() under
+ * thp=always (after the scheduler): an mm joins its list when it gets a VMA
+ * khugepaged may collapse (mmap, brk, MADV_HUGEPAGE: khugepaged_enter, with
+ * mmap_lock held) and leaves when its last user goes (khugepaged_exit).
+ */
+void khugepaged_init(void);
+void khugepaged_enter(struct vm_area_struct *vma);
+void khugepaged_exit(struct mm_struct *mm);
+
 /* Between huge_memory.c and khugepaged.c. */
 /* Huge PMDs joined (+) or left (-) mm: AnonHugePages, per mm and in all. */
 void thp_account(struct mm_struct *mm, long pmds);
@@ -119,3 +131,7 @@ void pgtable_trans_huge_deposit(pmd_t *pmd, struct page *table);
 size_t thp_enabled_show(char *buf, size_t size);
 size_t thp_use_zero_page_show(char *buf, size_t size);
 size_t thp_hpage_pmd_size_show(char *buf, size_t size);
+/* /sys/kernel/mm/transparent_hugepage/khugepaged/{scan_sleep_millisecs,pages_collapsed,full_scans}. */
+size_t khugepaged_scan_sleep_show(char *buf, size_t size);
+size_t khugepaged_pages_collapsed_show(char *buf, size_t size);
+size_t khugepaged_full_scans_show(char *buf, size_t size);

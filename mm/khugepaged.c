@@ -1,6 +1,7 @@
 /*
- * MADV_COLLAPSE: turn a 2 MiB block of small anonymous pages into one huge
- * page, holding mmap_lock only for READING (Linux's collapse takes it for
+ * MADV_COLLAPSE, and khugepaged which does the same in the background
+ * (thp=always; at the end of this file): turn a 2 MiB block of small
+ * anonymous pages into one huge page, holding mmap_lock only for READING (Linux's collapse takes it for
  * writing). So faults and MADV_DONTNEEDs of the same mm go on meanwhile,
  * and a faulting CPU may be inside the block's PTE table under
  * rcu_read_lock() (R3) at the very moment the collapse takes it away.
@@ -37,10 +38,13 @@
  */
 #include "mm/huge_memory.h"
 #include "arch/x86_64/tlb.h"
+#include "kernel/bootopt.h"
 #include "kernel/fault_inject.h"
 #include "kernel/printk.h"
 #include "kernel/sched.h"
 #include "kernel/string.h"
+#include "kernel/thread.h"
+#include "kernel/timer.h"
 #include "kernel/vmstat.h"
 #include "mm/pgtable.h"
 #include "mm/ptcheck.h"
@@ -55,6 +59,7 @@ struct collapse_control {
 	struct page *table;              /* the PTE table to retract */
 	pte_t *snap;                     /* its 512 entries at the scan, dirty bits cleared */
 	int own;                         /* entries that map a page of our own */
+	bool khugepaged;                 /* khugepaged's, not MADV_COLLAPSE's: see collapse_scan */
 	struct page *hpage, *deposit;
 };
 
@@ -135,7 +140,11 @@ static void collapse_free_alloc(struct collapse_control *cc)
 	kfree(cc->snap);
 }
 
-/* Step 3, under rcu_read_lock(). 0, or -EAGAIN: the table is gone. */
+/*
+ * Step 3, under rcu_read_lock(). 0; -EAGAIN: the table is gone; -EINVAL:
+ * khugepaged, and no page of our own (Linux's max_ptes_none of 511 refuses
+ * a block of none and zero-page entries only; MADV_COLLAPSE takes it).
+ */
 static int collapse_scan(struct collapse_control *cc)
 {
 	spinlock_t *ptl;
@@ -155,6 +164,8 @@ static int collapse_scan(struct collapse_control *cc)
 		cc->snap[i] = entry;
 	}
 	pte_unmap_unlock(pte, ptl);
+	if (cc->khugepaged && !cc->own)
+		return -EINVAL;
 	flush_tlb_mm_range(cc->mm, cc->haddr, cc->haddr + PMD_SIZE, PAGE_SHIFT, false);
 	return 0;
 }
@@ -247,13 +258,15 @@ static void collapse_release(struct collapse_control *cc)
 	pte_free_defer(cc->table);                       /* R1 step 3, R5 */
 }
 
-static int collapse_pmd(struct vm_area_struct *vma, unsigned long haddr)
+static int collapse_pmd(struct vm_area_struct *vma, unsigned long haddr, bool khugepaged)
 {
-	struct collapse_control cc = { .vma = vma, .mm = vma->vm_mm, .haddr = haddr };
+	struct collapse_control cc = {
+		.vma = vma, .mm = vma->vm_mm, .haddr = haddr, .khugepaged = khugepaged,
+	};
 	int ret = collapse_find_table(&cc);
 
 	if (ret)
-		return ret > 0 ? 0 : ret;
+		return ret;                       /* 1: already huge; or -EINVAL */
 	if ((ret = collapse_alloc(&cc))) {
 		collapse_free_alloc(&cc);
 		return ret;
@@ -297,9 +310,9 @@ int madvise_collapse(struct vm_area_struct *vma, unsigned long start, unsigned l
 	int last = 0, done = 0;
 
 	for (unsigned long addr = hstart; addr < hend; addr += PMD_SIZE) {
-		int ret = collapse_pmd(vma, addr);
-		if (!ret) {
-			done++;
+		int ret = collapse_pmd(vma, addr, false);
+		if (ret >= 0) {
+			done++;                   /* collapsed, or huge already */
 			continue;
 		}
 		last = ret;
@@ -308,4 +321,153 @@ int madvise_collapse(struct vm_area_struct *vma, unsigned long start, unsigned l
 		cond_resched();
 	}
 	return done == (int)((hend - hstart) >> PMD_SHIFT) ? 0 : last;
+}
+
+/* --- khugepaged: collapse behind the programs' backs ------------------------
+ *
+ * Under thp=always a kernel thread does what MADV_COLLAPSE does, for every
+ * mm that has a VMA it may collapse (registered by khugepaged_enter, taken
+ * off by khugepaged_exit when the mm's last user goes). Each wake-up it
+ * looks at pages_to_scan pages' worth of 2 MiB blocks, taking the mms in
+ * turn, then sleeps scan_sleep_ms: a bounded rate, as Linux's. It holds
+ * each mm by mm_count (the struct stays) and its mmap_lock for reading;
+ * an mm whose users are gone is left alone, and its exit_mmap, which takes
+ * mmap_lock for writing, waits for the scan to finish.
+ */
+
+static unsigned long khugepaged_sleep_ms = 10000;
+BOOT_OPTION_ULONG("khugepaged.scan_sleep_ms", khugepaged_sleep_ms,
+		  "thp=always: ms khugepaged sleeps between scans (default 10000, as Linux)");
+static unsigned long khugepaged_pages_to_scan = 4096;
+BOOT_OPTION_ULONG("khugepaged.pages_to_scan", khugepaged_pages_to_scan,
+		  "thp=always: pages khugepaged looks at per scan, in 2 MiB blocks (default 4096)");
+
+static spinlock_t khugepaged_lock = SPINLOCK_INIT("khugepaged");
+static LIST_HEAD(khugepaged_mms);        /* by mm->khugepaged_node, under khugepaged_lock */
+static bool khugepaged_running;
+static unsigned long khugepaged_scan_addr;   /* where the first mm's scan goes on */
+static unsigned long khugepaged_pages_collapsed, khugepaged_full_scans;   /* atomic */
+
+void khugepaged_enter(struct vm_area_struct *vma)
+{
+	struct mm_struct *mm = vma->vm_mm;
+
+	if (!khugepaged_running || !thp_vma_allowable(vma) || !thp_vma_collapsible(vma))
+		return;
+	spin_lock(&khugepaged_lock);
+	if (list_empty(&mm->khugepaged_node))
+		list_add_tail(&mm->khugepaged_node, &khugepaged_mms);
+	spin_unlock(&khugepaged_lock);
+}
+
+void khugepaged_exit(struct mm_struct *mm)
+{
+	spin_lock(&khugepaged_lock);
+	list_del_init(&mm->khugepaged_node);
+	spin_unlock(&khugepaged_lock);
+}
+
+/*
+ * Collapse what khugepaged may in mm from addr on, looking at blocks while
+ * *budget lasts. Returns where to go on next time, or 0: mm done.
+ */
+static unsigned long khugepaged_scan_mm(struct mm_struct *mm, unsigned long addr, long *budget)
+{
+	struct vm_area_struct *vma;
+
+	down_read(&mm->mmap_lock);
+	if (!__atomic_load_n(&mm->mm_users, __ATOMIC_ACQUIRE)) {
+		addr = 0;                             /* on its way out: exit_mmap waits for us */
+		goto out;
+	}
+	for (vma = find_vma(mm, addr); vma; vma = vma_next(mm, vma), addr = 0) {
+		if (!thp_vma_allowable(vma) || !READ_ONCE(vma->anon_vma))
+			continue;
+		for (addr = ALIGN_UP(MAX(addr, vma->vm_start), PMD_SIZE);
+		     addr + PMD_SIZE <= vma->vm_end; addr += PMD_SIZE) {
+			if (*budget <= 0)
+				goto out;             /* go on from addr next time */
+			(*budget)--;
+			if (collapse_pmd(vma, addr, true) == 0)
+				__atomic_fetch_add(&khugepaged_pages_collapsed, HPAGE_PMD_NR,
+						   __ATOMIC_RELAXED);
+		}
+	}
+	addr = 0;
+out:
+	up_read(&mm->mmap_lock);
+	return addr;
+}
+
+/* The first mm on the list, held, and where its scan goes on; NULL if none. */
+static struct mm_struct *khugepaged_next_mm(unsigned long *addr)
+{
+	spin_lock(&khugepaged_lock);
+	struct mm_struct *mm = list_empty(&khugepaged_mms) ? NULL :
+		list_first_entry(&khugepaged_mms, struct mm_struct, khugepaged_node);
+	if (mm)
+		mmgrab(mm);                           /* still listed: its struct is alive */
+	*addr = khugepaged_scan_addr;
+	spin_unlock(&khugepaged_lock);
+	return mm;
+}
+
+/*
+ * One wake-up: pages_to_scan pages' worth of blocks, going on where the
+ * last one stopped (as Linux's khugepaged_scan), the mms in turn.
+ */
+static void khugepaged_do_scan(void)
+{
+	long budget = (long)(khugepaged_pages_to_scan / HPAGE_PMD_NR);
+	unsigned long addr;
+	struct mm_struct *mm;
+
+	while (budget > 0 && (mm = khugepaged_next_mm(&addr))) {
+		addr = khugepaged_scan_mm(mm, addr, &budget);
+		spin_lock(&khugepaged_lock);
+		bool first = !list_empty(&khugepaged_mms) &&
+			     list_first_entry(&khugepaged_mms, struct mm_struct, khugepaged_node) == mm;
+		khugepaged_scan_addr = first ? addr : 0;
+		if (first && !addr) {                 /* this mm done: the next one's turn */
+			list_del_init(&mm->khugepaged_node);
+			list_add_tail(&mm->khugepaged_node, &khugepaged_mms);
+			__atomic_fetch_add(&khugepaged_full_scans, 1, __ATOMIC_RELAXED);
+		}
+		spin_unlock(&khugepaged_lock);
+		mmdrop(mm);
+		cond_resched();
+	}
+}
+
+static int khugepaged(void *unused)
+{
+	for (;;) {
+		sleep_ns(khugepaged_sleep_ms * 1000000ull);
+		khugepaged_do_scan();
+	}
+	return 0;
+}
+
+void khugepaged_init(void)
+{
+	if (!thp_mode_always())
+		return;
+	khugepaged_running = true;
+	put_thread(kthread_run("khugepaged", khugepaged, NULL, -1));
+}
+
+size_t khugepaged_scan_sleep_show(char *buf, size_t size)
+{
+	return snprintf(buf, size, "%lu\n", khugepaged_sleep_ms);
+}
+
+size_t khugepaged_pages_collapsed_show(char *buf, size_t size)
+{
+	return snprintf(buf, size, "%lu\n",
+			__atomic_load_n(&khugepaged_pages_collapsed, __ATOMIC_RELAXED));
+}
+
+size_t khugepaged_full_scans_show(char *buf, size_t size)
+{
+	return snprintf(buf, size, "%lu\n", __atomic_load_n(&khugepaged_full_scans, __ATOMIC_RELAXED));
 }

@@ -83,9 +83,13 @@ static int madvise_vma(struct vm_area_struct **vmap, unsigned long start, unsign
 		return 0;
 	case MADV_COLLAPSE:
 		return madvise_collapse(vma, start, end);
-	default:
-		return vma_modify_flags(vma->vm_mm, vma, start, end,
-					madvise_new_flags(vma->vm_flags, behavior), vmap);
+	default: {
+		int err = vma_modify_flags(vma->vm_mm, vma, start, end,
+					   madvise_new_flags(vma->vm_flags, behavior), vmap);
+		if (!err && behavior == MADV_HUGEPAGE)
+			khugepaged_enter(*vmap);
+		return err;
+	}
 	}
 }
 

@@ -8,6 +8,7 @@
 #include "mm/mm.h"
 #include "arch/x86_64/context.h"
 #include "kernel/printk.h"
+#include "mm/huge_memory.h"
 #include "mm/internal.h"
 #include "mm/pgtable.h"
 #include "mm/slab.h"
@@ -26,6 +27,7 @@ struct mm_struct *mm_create(void)
 	init_rwsem(&mm->mmap_lock, "mmap_lock");
 	spin_lock_init(&mm->page_table_lock, "page_table_lock");
 	INIT_LIST_HEAD(&mm->vma_list);
+	INIT_LIST_HEAD(&mm->khugepaged_node);
 	mm->task_size = TASK_SIZE;
 	mm->mmap_base = TASK_SIZE - MMAP_GAP;
 	mm->mm_users = 1;                     /* the creator's */
@@ -80,6 +82,7 @@ void mmdrop(struct mm_struct *mm)
  */
 static void __mmput(struct mm_struct *mm)
 {
+	khugepaged_exit(mm);                  /* it scans no more; a scan under way, exit_mmap waits for */
 	/*
 	 * Kernel threads, and threads on their way out (exit_mm), may still
 	 * borrow it: its PGD in their CR3, their CPU in its mask. Make them

@@ -141,6 +141,13 @@ SUITES = [
          modules=["build/user/tests/thp_stress=thp_stress race"], ktap=True, timeout=240,
          log_lacks=[r"PANIC", r"KERNEL EXCEPTION", r"ptcheck: violation"]),
 
+    # khugepaged (thp=always): blocks split back into small pages are
+    # collapsed again behind the program's back, every byte kept. The scan
+    # interval is cut from Linux's 10 s so that the program's wait is short.
+    dict(name="khugepaged", cmdline="thp=always khugepaged.scan_sleep_ms=100 ptcheck",
+         modules=["build/user/tests/thp_khugepaged=thp_khugepaged"], ktap=True,
+         log_lacks=[r"PANIC", r"KERNEL EXCEPTION", r"ptcheck: violation"]),
+
     # A file that is not a program: a clear message, status 126, and the
     # kernel goes on to run the next program.
     dict(name="malformed-elf", cmdline="init.expect=notelf:126",
