@@ -131,7 +131,7 @@ void pgtable_trans_huge_deposit(pmd_t *pmd, struct page *table);
 size_t thp_enabled_show(char *buf, size_t size);
 size_t thp_use_zero_page_show(char *buf, size_t size);
 size_t thp_hpage_pmd_size_show(char *buf, size_t size);
-/* /sys/kernel/mm/transparent_hugepage/khugepaged/{scan_sleep_millisecs,pages_collapsed,full_scans}. */
+/* .../transparent_hugepage/khugepaged/{scan_sleep_millisecs,pages_collapsed,full_scans}. */
 size_t khugepaged_scan_sleep_show(char *buf, size_t size);
 size_t khugepaged_pages_collapsed_show(char *buf, size_t size);
 size_t khugepaged_full_scans_show(char *buf, size_t size);

@@ -1,10 +1,11 @@
 /*
  * MADV_COLLAPSE, and khugepaged which does the same in the background
  * (thp=always; at the end of this file): turn a 2 MiB block of small
- * anonymous pages into one huge page, holding mmap_lock only for READING (Linux's collapse takes it for
- * writing). So faults and MADV_DONTNEEDs of the same mm go on meanwhile,
- * and a faulting CPU may be inside the block's PTE table under
- * rcu_read_lock() (R3) at the very moment the collapse takes it away.
+ * anonymous pages into one huge page, holding mmap_lock only for READING
+ * (Linux's collapse takes it for writing). So faults and MADV_DONTNEEDs of
+ * the same mm go on meanwhile, and a faulting CPU may be inside the
+ * block's PTE table under rcu_read_lock() (R3) at the very moment the
+ * collapse takes it away.
  *
  * One block, collapse_pmd():
  *
