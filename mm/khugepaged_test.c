@@ -11,8 +11,11 @@
  *    one) is left as it was, with EAGAIN, and collapses on the next try;
  *  - a walker inside the table under rcu_read_lock() (R3) when the collapse
  *    retracts it still finds it whole, unpoisoned, until it leaves. Under
- *    ptbug=collapse-free-now it finds it freed (suite ptbug-collapse-free-now).
+ *    ptbug=collapse-free-now it finds it freed (suite ptbug-collapse-free-now);
+ *  - a DONTNEED whose zap was inside the table when the collapse retracted
+ *    it walks again and zaps the new huge PMD.
  */
+#include "kernel/fault_inject.h"
 #include "kernel/smp.h"
 #include "kernel/time.h"
 #include "mm/internal.h"
@@ -260,5 +263,82 @@ KTEST(collapse_table_not_freed_under_rcu_reader)
 	rcu_barrier();
 	KT_EXPECT(!PageTable(cr.table));
 	KT_EXPECT_EQ(check_bytes(THP_BASE, 16 * PG, 0, 0), -1);
+	env_end(t, &e);
+}
+
+/* --- a DONTNEED that finds the table gone under it ------------------------- */
+
+static struct {
+	struct mm_struct *mm;
+	int dontneed_cpu;
+	int go;                          /* atomic: the collapse is between copy and install */
+	struct fault_inject *hold;
+	unsigned long hits0;
+	long collapse_ret, dontneed_ret;
+} cz;
+
+/*
+ * Between the collapse's copy and its install: let the DONTNEED start and
+ * wait until its zap is held in pte_offset_map_lock, inside the table the
+ * install is about to retract (fault_inject=collapse_walker_hold).
+ */
+static void start_dontneed_meanwhile(struct vm_area_struct *vma, unsigned long haddr)
+{
+	__atomic_store_n(&cz.go, 1, __ATOMIC_RELEASE);
+	for (u64 t0 = ktime_ns(); fault_inject_hits(cz.hold) == cz.hits0;)
+		if (ktime_ns() - t0 > HOLD_NS)
+			break;
+}
+
+static void collapse_or_dontneed(void *unused)
+{
+	if (cpu_id() == cz.dontneed_cpu) {
+		while (!__atomic_load_n(&cz.go, __ATOMIC_ACQUIRE))
+			cpu_relax();
+		cz.dontneed_ret = do_madvise(cz.mm, THP_BASE, PMD_SIZE, MADV_DONTNEED);
+		return;
+	}
+	collapse_before_install_hook = start_dontneed_meanwhile;
+	cz.collapse_ret = do_madvise(cz.mm, THP_BASE, PMD_SIZE, MADV_COLLAPSE);
+	collapse_before_install_hook = NULL;
+}
+
+/*
+ * A DONTNEED whose zap mapped the PTE table just before a collapse
+ * retracted it: its locked walk finds the PMD changed (R3), walks again,
+ * finds a huge PMD, and must zap that (mm/memory.c: zap_one_pmd reads the
+ * PMD again). Were "no table" taken for "nothing mapped", the DONTNEED
+ * would return with the whole block still mapped, in the huge page.
+ */
+KTEST(collapse_races_dontneed)
+{
+	struct thp_env e;
+	cpumask_t both;
+	int me = cpu_id();
+
+	if (nr_cpus < 2)
+		KT_SKIP("needs 2 CPUs");
+	KT_ASSERT(env_start(&e, PMD_SIZE, false));
+	KT_ASSERT_EQ(fill(THP_BASE, 32 * PG), 0);
+	cz = (__typeof__(cz)){ .mm = e.mm, .dontneed_cpu = me == 1 ? 0 : 1 };
+	cz.hold = fault_inject_find("collapse_walker_hold");
+	KT_ASSERT(cz.hold != NULL);
+	cz.hits0 = fault_inject_hits(cz.hold);
+	unsigned long retries = vm_event_sum(PTE_MAP_LOCK_RETRY);
+	fault_inject_set(cz.hold, 10000);
+
+	cpumask_clear(&both);
+	cpumask_set_cpu(me, &both);
+	cpumask_set_cpu(cz.dontneed_cpu, &both);
+	run_on_cpus(&both, collapse_or_dontneed, NULL);
+	fault_inject_set(cz.hold, 0);
+
+	KT_EXPECT_EQ(cz.collapse_ret, 0);
+	KT_EXPECT_EQ(cz.dontneed_ret, 0);
+	KT_EXPECT(fault_inject_hits(cz.hold) > cz.hits0);        /* the zap was held inside */
+	KT_EXPECT(vm_event_sum(PTE_MAP_LOCK_RETRY) > retries);   /* and walked again (R3) */
+	KT_EXPECT(pmd_none(pmd_at(e.mm, THP_BASE)));              /* the huge PMD went too */
+	KT_EXPECT_EQ(get_mm_rss(e.mm), 0);
+	KT_EXPECT_EQ(check_bytes(THP_BASE, PMD_SIZE, THP_BASE, THP_BASE + PMD_SIZE), -1);
 	env_end(t, &e);
 }
