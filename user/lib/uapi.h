@@ -87,6 +87,7 @@
 #define MADV_FREE         8
 #define MADV_HUGEPAGE    14
 #define MADV_NOHUGEPAGE  15
+#define MADV_COLLAPSE    25
 #define PAGE_SIZE 4096UL
 
 /* clone flags (sched.h) */
