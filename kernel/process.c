@@ -340,3 +340,21 @@ size_t process_status_show(char *buf, size_t size)
 	};
 	return proc_status_show(buf, size, &info);
 }
+
+size_t process_smaps_rollup_show(char *buf, size_t size)
+{
+	struct mm_struct *mm = current->mm;
+	struct proc_smaps_info info = { 0 };
+
+	if (!mm)
+		return 0;
+	down_read(&mm->mmap_lock);
+	if (!list_empty(&mm->vma_list)) {
+		info.start = list_first_entry(&mm->vma_list, struct vm_area_struct, vm_list)->vm_start;
+		info.end = list_last_entry(&mm->vma_list, struct vm_area_struct, vm_list)->vm_end;
+	}
+	up_read(&mm->mmap_lock);
+	info.rss_kb = get_mm_rss(mm) * (PAGE_SIZE / 1024);
+	info.anon_huge_kb = get_mm_thp_pmds(mm) * (PMD_SIZE / 1024);
+	return proc_smaps_rollup_show(buf, size, &info);
+}

@@ -112,6 +112,8 @@ void process_thread_exit(struct thread *t);
 
 /* /proc/self/status of the calling thread's process (kernel/procfs.c). */
 size_t process_status_show(char *buf, size_t size);
+/* /proc/self/smaps_rollup of the calling process. */
+size_t process_smaps_rollup_show(char *buf, size_t size);
 
 /* Processes not yet reaped by process_wait (for leak checks). */
 int nr_processes(void);

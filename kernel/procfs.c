@@ -3,6 +3,7 @@
 #include "kernel/process.h"
 #include "kernel/string.h"
 #include "kernel/vmstat.h"
+#include "mm/huge_memory.h"
 #include "mm/page_alloc.h"
 #include "mm/ptdump.h"
 
@@ -44,6 +45,34 @@ size_t proc_meminfo_show(char *buf, size_t size)
 	n = append(buf, size, n, "MemAvailable:   %8lu kB\n", nr_free_pages() * kb_per_page);
 	n = append(buf, size, n, "PageTables:     %8lu kB\n",
 		   (unsigned long)vm_state_read(NR_PAGE_TABLE_PAGES) * kb_per_page);
+	n = append(buf, size, n, "AnonHugePages:  %8lu kB\n",
+		   (unsigned long)vm_state_read(NR_ANON_THPS) * (PMD_SIZE / 1024));
+	return n;
+}
+
+size_t proc_smaps_rollup_show(char *buf, size_t size, const struct proc_smaps_info *p)
+{
+	/* Every page is anonymous, private, dirty and mapped once: they all get the RSS. */
+	static const char *const rss_lines[] = {
+		"Rss", "Pss", "Pss_Dirty", "Pss_Anon", "Private_Dirty", "Referenced", "Anonymous",
+	};
+	static const char *const zero_lines[] = {
+		"Pss_File", "Pss_Shmem", "Shared_Clean", "Shared_Dirty", "Private_Clean", "KSM",
+		"LazyFree", "ShmemPmdMapped", "FilePmdMapped", "Shared_Hugetlb",
+		"Private_Hugetlb", "Swap", "SwapPss", "Locked",
+	};
+	size_t n = 0;
+
+	/* Linux pads the first line to column 73 and each label to 16 columns. */
+	n = append(buf, size, n, "%08lx-%08lx ---p 00000000 00:00 0", p->start, p->end);
+	n = append(buf, size, n, "%*s[rollup]\n", n < 73 ? (int)(73 - n) : 1, "");
+	for (size_t i = 0; i < ARRAY_SIZE(rss_lines); i++)
+		n = append(buf, size, n, "%s:%*s%8lu kB\n", rss_lines[i],
+			   (int)(15 - strlen(rss_lines[i])), "", p->rss_kb);
+	n = append(buf, size, n, "AnonHugePages:  %8lu kB\n", p->anon_huge_kb);
+	for (size_t i = 0; i < ARRAY_SIZE(zero_lines); i++)
+		n = append(buf, size, n, "%s:%*s%8lu kB\n", zero_lines[i],
+			   (int)(15 - strlen(zero_lines[i])), "", 0ul);
 	return n;
 }
 
@@ -55,6 +84,15 @@ static const struct {
 	{ "/proc/thread-self/status", process_status_show },
 	{ "/proc/meminfo", proc_meminfo_show },
 	{ "/proc/vmstat", vmstat_show },
+	{ "/proc/self/smaps_rollup", process_smaps_rollup_show },
+	{ "/sys/kernel/mm/transparent_hugepage/enabled", thp_enabled_show },
+	{ "/sys/kernel/mm/transparent_hugepage/use_zero_page", thp_use_zero_page_show },
+	{ "/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", thp_hpage_pmd_size_show },
+	{ "/sys/kernel/mm/transparent_hugepage/khugepaged/scan_sleep_millisecs",
+	  khugepaged_scan_sleep_show },
+	{ "/sys/kernel/mm/transparent_hugepage/khugepaged/pages_collapsed",
+	  khugepaged_pages_collapsed_show },
+	{ "/sys/kernel/mm/transparent_hugepage/khugepaged/full_scans", khugepaged_full_scans_show },
 	{ "/proc/self/pagetable", process_pagetable_show },
 };
 

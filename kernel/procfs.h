@@ -1,6 +1,7 @@
 /*
  * The read-only /proc files, in Linux's formats, so one test program reads
- * the same keys on Linux and on Quiesce (docs/design.md, section 8).
+ * the same keys on Linux and on Quiesce (docs/design.md, section 8); and
+ * the few /sys files a program asks to know what to expect (THP).
  *
  * A file's text is generated when it is opened (a snapshot) and read from
  * that buffer.
@@ -20,6 +21,15 @@ struct proc_status_info {
 
 size_t proc_status_show(char *buf, size_t size, const struct proc_status_info *info);
 size_t proc_meminfo_show(char *buf, size_t size);
+
+/* What /proc/self/smaps_rollup reports: the sums over every VMA. */
+struct proc_smaps_info {
+	unsigned long start, end;      /* the first VMA's start, the last one's end */
+	unsigned long rss_kb;          /* resident pages, all anonymous and private */
+	unsigned long anon_huge_kb;    /* of which mapped by huge PMDs */
+};
+
+size_t proc_smaps_rollup_show(char *buf, size_t size, const struct proc_smaps_info *info);
 
 /* Room for a /proc file's text, unless its entry says more (the page-table dump). */
 #define PROC_FILE_MAX 8192

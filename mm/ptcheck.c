@@ -41,12 +41,15 @@ enum pt_stage { PT_LIVE, PT_UNHOOKED, PT_FLUSHED };
 static unsigned long *pt_meta;          /* one word per pfn below max_pfn */
 static unsigned long pt_meta_pfns;
 
-/* A table unhooked and not flushed yet (pt_pending_list), or flushed and not freed yet. */
+/*
+ * A table unhooked, or a huge PMD cleared, and not flushed yet
+ * (pt_pending_list); or a table flushed and not freed yet (pt_flushed_list).
+ */
 struct pt_pending {
 	struct list_head node;
 	struct mm_struct *mm;
-	unsigned long addr;              /* an address the table mapped */
-	struct page *table;
+	unsigned long addr;              /* an address the table or huge page mapped */
+	struct page *table;              /* NULL: a huge PMD, no table to follow */
 	bool pte_table;                  /* its PMD slot (addr's) is what R4 guards */
 	unsigned long gp;                /* on pt_flushed_list: the grace period it waits for */
 };
@@ -132,10 +135,28 @@ void __ptcheck_table_unhooked(struct mm_struct *mm, struct page *table, unsigned
 	spin_unlock_irqrestore(&ptcheck_lock, flags);
 }
 
+/* The table is freed or hooked again: forget its flushed record (the dump's), if it has one. */
+static void forget_flushed(struct page *table)
+{
+	struct pt_pending *p, *found = NULL;
+
+	unsigned long flags = spin_lock_irqsave(&ptcheck_lock);
+	list_for_each_entry(p, &pt_flushed_list, node) {
+		if (p->table == table) {
+			found = p;
+			list_del_init(&p->node);
+			break;
+		}
+	}
+	spin_unlock_irqrestore(&ptcheck_lock, flags);
+	kfree(found);
+}
+
 /* R1 step 2 happened for these tables: from now a grace period is what they wait for. */
 void __ptcheck_flushed(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
 	struct pt_pending *p, *tmp;
+	LIST_HEAD(done);
 	unsigned long cookie = get_state_synchronize_rcu();
 
 	unsigned long irq = irq_save();             /* this CPU's record, whole */
@@ -146,14 +167,38 @@ void __ptcheck_flushed(struct mm_struct *mm, unsigned long start, unsigned long 
 	list_for_each_entry_safe(p, tmp, &pt_pending_list, node) {
 		if (p->mm != mm || p->addr < start || p->addr >= end)
 			continue;
-		unsigned long *m = meta(p->table);
-		if (stage(*m) == PT_UNHOOKED)
+		unsigned long *m = p->table ? meta(p->table) : NULL;
+		if (m && stage(*m) == PT_UNHOOKED)
 			WRITE_ONCE(*m, (cookie << STAGE_BITS) | PT_FLUSHED);
 		list_del_init(&p->node);
 		p->gp = cookie;
-		list_add_tail(&p->node, &pt_flushed_list);   /* for the dump, until freed */
+		/* A table's record stays for the dump until it is freed; a huge PMD's is done. */
+		list_add_tail(&p->node, p->table ? &pt_flushed_list : &done);
 	}
 	spin_unlock_irqrestore(&ptcheck_lock, flags);
+	list_for_each_entry_safe(p, tmp, &done, node)
+		kfree(p);
+}
+
+void __ptcheck_pmd_cleared(struct mm_struct *mm, unsigned long addr)
+{
+	struct pt_pending *p = kmalloc(sizeof(*p));
+
+	if (!p)
+		return;                       /* unchecked: no memory */
+	*p = (struct pt_pending){ .mm = mm, .addr = addr, .table = NULL, .pte_table = true };
+	unsigned long flags = spin_lock_irqsave(&ptcheck_lock);
+	list_add_tail(&p->node, &pt_pending_list);
+	spin_unlock_irqrestore(&ptcheck_lock, flags);
+}
+
+void __ptcheck_table_rehooked(struct page *table)
+{
+	unsigned long *m = meta(table);
+
+	if (m)
+		WRITE_ONCE(*m, PT_LIVE);
+	forget_flushed(table);                /* live again: not pending any more */
 }
 
 /*
@@ -207,23 +252,6 @@ static bool past_grace_period(struct page *table, unsigned long *addr_out, const
 		return false;
 	}
 	return true;
-}
-
-/* The table is freed: forget its flushed record (the dump's), if it has one. */
-static void forget_flushed(struct page *table)
-{
-	struct pt_pending *p, *found = NULL;
-
-	unsigned long flags = spin_lock_irqsave(&ptcheck_lock);
-	list_for_each_entry(p, &pt_flushed_list, node) {
-		if (p->table == table) {
-			found = p;
-			list_del_init(&p->node);
-			break;
-		}
-	}
-	spin_unlock_irqrestore(&ptcheck_lock, flags);
-	kfree(found);
 }
 
 void __ptcheck_table_free(struct page *table)
@@ -340,14 +368,15 @@ int ptcheck_pending_walk(struct mm_struct *mm,
 enum ptbug ptbug;
 /* LAB bughunt: end */
 static const char *ptbug_name = "";
-BOOT_OPTION_STR("ptbug", ptbug_name, "ptlock-early|stale-scan|ipi-free|no-r4: plant one "
-		"of Linux's historic page-table bugs ON PURPOSE (for ptcheck and the labs)");
+BOOT_OPTION_STR("ptbug", ptbug_name, "ptlock-early|stale-scan|ipi-free|no-r4|collapse-free-now: "
+		"plant one of Linux's historic page-table bugs ON PURPOSE (for ptcheck and the labs)");
 
 static const char *const ptbug_names[] = {
 	[PTBUG_PTLOCK_EARLY] = "ptlock-early",
 	[PTBUG_STALE_SCAN] = "stale-scan",
 	[PTBUG_IPI_FREE] = "ipi-free",
 	[PTBUG_NO_R4] = "no-r4",
+	[PTBUG_COLLAPSE_FREE_NOW] = "collapse-free-now",
 };
 
 static const char *const ptbug_what[] = {
@@ -358,6 +387,8 @@ static const char *const ptbug_what[] = {
 	[PTBUG_IPI_FREE] = "page tables are freed after an IPI round trip instead of a "
 			   "grace period (R5)",
 	[PTBUG_NO_R4] = "a PMD whose TLB flush is pending is populated without the flush (R4)",
+	[PTBUG_COLLAPSE_FREE_NOW] = "MADV_COLLAPSE frees the PTE table it retracted at once, "
+				    "not after a grace period (what pte_free_defer prevents)",
 };
 
 void ptbug_init(void)
@@ -372,6 +403,6 @@ void ptbug_init(void)
 			return;
 		}
 	}
-	printk("ptbug: unknown bug '%s' (known: ptlock-early, stale-scan, ipi-free, no-r4)\n",
-	       ptbug_name);
+	printk("ptbug: unknown bug '%s' (known: ptlock-early, stale-scan, ipi-free, no-r4, "
+	       "collapse-free-now)\n", ptbug_name);
 }

@@ -74,8 +74,8 @@ static int entries_used(const u64 *table)
 static void dump_huge(struct ptdump *d, pmd_t pmdval, unsigned long va)
 {
 	d->huge++;
-	line(d, false, "        huge phys=%#lx va=%#lx %s%s\n", pmd_phys(pmdval) & PMD_MASK, va,
-	     pmd_val(pmdval) & _PAGE_RW ? "rw" : "ro", pmd_present(pmdval) ? "" : " invalid");
+	line(d, false, "        huge phys=%#lx va=%#lx %s%s\n", pmd_pfn(pmdval) << PAGE_SHIFT, va,
+	     pmd_write(pmdval) ? "rw" : "ro", pmd_present(pmdval) ? "" : " invalid");
 }
 
 struct pmd_watch {
@@ -101,7 +101,7 @@ static void dump_pte_table(struct ptdump *d, pmd_t *pmd, unsigned long va)
 		/* R3: rcu_read_lock, the PMD read once: the table cannot be freed under us. */
 		pte_t *pte = pte_offset_map(pmd, va, &pmdval);
 		if (!pte) {
-			if (pmd_val(pmdval) & _PAGE_PSE)
+			if (pmd_trans_huge(pmdval))
 				dump_huge(d, pmdval, va);   /* became (or was) a huge PMD */
 			return;                         /* none: reclaimed before we looked */
 		}
@@ -157,7 +157,7 @@ static void dump_pmd_table(struct ptdump *d, pud_t pudval, unsigned long base)
 		unsigned long va = base + (unsigned long)i * PMD_SIZE;
 		if (pmd_none(pmdval))
 			continue;
-		if (pmd_val(pmdval) & _PAGE_PSE)
+		if (pmd_trans_huge(pmdval))
 			dump_huge(d, pmdval, va);
 		else
 			dump_pte_table(d, &pmd[i], va);

@@ -6,6 +6,7 @@
  */
 #include "kernel/ktest.h"
 #include "mm/mm_ktest.h"
+#include "mm/huge_memory.h"
 #include "mm/ptdump.h"
 
 #define DUMP_BASE 0x50000000000ul        /* 5 TiB: a PGD slot of its own */
@@ -65,6 +66,38 @@ KTEST(ptdump_shows_every_table)
 		KT_EXPECT(find(dump_buf, want) != NULL);
 	}
 	KT_EXPECT(find(dump_buf, "\nptdump: end tables=6 huge=0 ") != NULL);
+	test_mm_release(mm, prev);
+}
+
+/*
+ * A huge PMD is a leaf line of its own, with no PTE table below it; the
+ * 2 MiB beside it, without MADV_HUGEPAGE, keeps its PTE table.
+ */
+KTEST(ptdump_shows_huge_pmd)
+{
+	struct mm_struct *mm = mm_create();
+	KT_ASSERT(mm != NULL);
+	struct mm_struct *prev = test_use_mm(mm);
+	char want[96];
+
+	KT_ASSERT_EQ(tmap(mm, DUMP_BASE, 2 * PMD_SIZE, RW, ANON | MAP_FIXED), (long)DUMP_BASE);
+	KT_ASSERT_EQ(do_madvise(mm, DUMP_BASE, PMD_SIZE, MADV_HUGEPAGE), 0);
+	KT_ASSERT_EQ(do_madvise(mm, DUMP_BASE + PMD_SIZE, PMD_SIZE, MADV_NOHUGEPAGE), 0);
+	KT_ASSERT_EQ(handle_mm_fault(mm, DUMP_BASE, FAULT_FLAG_WRITE), 0);
+	KT_ASSERT_EQ(handle_mm_fault(mm, DUMP_BASE + PMD_SIZE, FAULT_FLAG_WRITE), 0);
+	pmd_t pmdval = pmdp_get(mm_find_pmd(mm, DUMP_BASE));
+	if (!pmd_trans_huge(pmdval)) {
+		test_mm_release(mm, prev);
+		KT_SKIP("no huge page here (thp=never, or no 2 MiB block free)");
+	}
+	ptdump_show(mm, 7, "ktest", dump_buf, sizeof(dump_buf));
+	snprintf(want, sizeof(want), "        huge phys=%#lx va=%#lx rw\n",
+		 pmd_pfn(pmdval) << PAGE_SHIFT, DUMP_BASE);
+	KT_EXPECT(find(dump_buf, want) != NULL);
+	snprintf(want, sizeof(want), " va=%#lx used=1\n", DUMP_BASE + PMD_SIZE);
+	KT_EXPECT(find(dump_buf, want) != NULL);
+	KT_EXPECT_EQ(count_lines(dump_buf, "pte "), 1);
+	KT_EXPECT(find(dump_buf, "\nptdump: end tables=4 huge=1 ") != NULL);
 	test_mm_release(mm, prev);
 }
 

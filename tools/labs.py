@@ -104,7 +104,7 @@ LABS = [
          boots=[dict(
              cmdline="ptcheck ktest=r4_*,pt_reclaim_whole_table",
              ktests=["r4_flush_before_pmd_install", "r4_flush_before_reinstall_after_reclaim",
-                     "pt_reclaim_whole_table"],
+                     "r4_flush_before_huge_pmd", "pt_reclaim_whole_table"],
              lacks=[PTCHECK_CLEAN],
              has=[("the R4 flush happened (tlb_flush_before_set_pmd)",
                    r"^ok \d+ r4_flush_before_reinstall_after_reclaim$")])]),
@@ -112,10 +112,12 @@ LABS = [
          title="The bug hunt: one of Linux's page-table bugs is planted; find it",
          boots=[dict(
              cmdline="ptcheck ktest=pgtable_not_freed_under_rcu_reader,r4_*,"
-                     "pt_reclaim_whole_table,pt_reclaim_refilled_before_slow_path",
+                     "pt_reclaim_whole_table,pt_reclaim_refilled_before_slow_path,"
+                     "collapse_table_not_freed_under_rcu_reader",
              ktests=["pgtable_not_freed_under_rcu_reader", "r4_flush_before_pmd_install",
-                     "r4_flush_before_reinstall_after_reclaim", "pt_reclaim_whole_table",
-                     "pt_reclaim_refilled_before_slow_path"],
+                     "r4_flush_before_reinstall_after_reclaim", "r4_flush_before_huge_pmd",
+                     "pt_reclaim_whole_table", "pt_reclaim_refilled_before_slow_path",
+                     "collapse_table_not_freed_under_rcu_reader"],
              lacks=[PTCHECK_CLEAN, NO_PANIC])]),
 ]
 
@@ -125,6 +127,7 @@ BUGHUNT_BUGS = {
     "stale-scan": "PTBUG_STALE_SCAN",
     "ipi-free": "PTBUG_IPI_FREE",
     "no-r4": "PTBUG_NO_R4",
+    "collapse-free-now": "PTBUG_COLLAPSE_FREE_NOW",
 }
 
 # One stub per marked region, keyed by lab, in the order the regions come
@@ -135,9 +138,9 @@ STUBS = {
         ("mm/pgtable.c", """\
 /*
  * LAB walk: write pmd_install (docs/labs/walk.md). Under the PMD lock, if
- * the entry is still none: flush first if a gather may owe a flush (R4),
- * count the table in the mm, make the zeroed table visible before the
- * entry, set the entry, and tell the caller its table was used.
+ * the entry is still none: flush_tlb_before_set_pmd (R4), count the table
+ * in the mm, make the zeroed table visible before the entry, set the
+ * entry, and tell the caller its table was used.
  */
 void pmd_install(struct mm_struct *mm, pmd_t *pmd, struct page **new, unsigned long addr)
 {
@@ -224,7 +227,7 @@ bool reclaim_pt_fast(pmd_t *pmd, struct page *table, unsigned long addr)
     ],
     "r4": [
         ("mm/pgtable.c", """\
-		/* LAB r4: keep rule R4 here (docs/labs/r4.md). */
+	/* LAB r4: keep rule R4 here (docs/labs/r4.md). */
 """),
     ],
     "bughunt": [

@@ -20,6 +20,7 @@
  *
  * Both fail if flush_tlb_mm_range() leaves lazy CPUs out of its targets.
  */
+#include "arch/x86_64/context.h"
 #include "kernel/ktest.h"
 #include "kernel/sched.h"
 #include "kernel/thread.h"
@@ -122,6 +123,12 @@ static int lazy_run(bool reread, long (*take_away)(struct mm_struct *mm))
 		mmput(lz.mm);
 		return -1;
 	}
+	/*
+	 * Between the owner's sleep and the probe's start the CPU may halt;
+	 * with idle_leave_mm it would leave the mm then, and be lazy no more.
+	 */
+	bool leave = READ_ONCE(idle_leave_mm_enabled);
+	WRITE_ONCE(idle_leave_mm_enabled, false);
 	struct thread *owner = kthread_run("lazy_owner", lazy_owner, NULL, lz.cpu);
 	lz_wait(&lz.owner_ready);
 	struct thread *probe = kthread_run("lazy_probe", lazy_probe, NULL, lz.cpu);
@@ -132,6 +139,7 @@ static int lazy_run(bool reread, long (*take_away)(struct mm_struct *mm))
 	lz_set(&lz.release);
 	wake_up_process(owner);
 	kthread_join(owner);
+	WRITE_ONCE(idle_leave_mm_enabled, leave);
 	mmput(lz.mm);
 	return ret ? -1 : 0;
 }

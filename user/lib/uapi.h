@@ -87,6 +87,7 @@
 #define MADV_FREE         8
 #define MADV_HUGEPAGE    14
 #define MADV_NOHUGEPAGE  15
+#define MADV_COLLAPSE    25
 #define PAGE_SIZE 4096UL
 
 /* clone flags (sched.h) */
@@ -118,6 +119,7 @@ struct timespec {
 #define ARCH_GET_FS 0x1003
 
 /* signals */
+#define SIGILL   4
 #define SIGKILL  9
 #define SIGSEGV 11
 #define SIG_BLOCK 0
