@@ -110,7 +110,7 @@ def parse_text(text):
 
 # ------------------------------------------------------------------ drawing
 
-BOX_W, BOX_H, COL_GAP, ROW_H = 236, 46, 34, 54
+BOX_W, BOX_H, COL_GAP, ROW_H = 270, 46, 34, 54
 MARGIN, HEAD_H = 16, 64
 COLOURS = {
     "pgd": "#dbe7f7", "pud": "#dcefe0", "pmd": "#f5ecd0", "pte": "#f3f3f3",

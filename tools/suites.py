@@ -343,13 +343,15 @@ SUITES = [
     # its table; fault_inject=ptdump_walk holds the dump between its PMD read
     # and its PTE lock until that PMD changes, so the reclaim lands inside
     # the window: the dump must walk again (raced > 0), ptcheck sees no R3
-    # violation, and every dump parses.
+    # violation, and every dump parses. The dropper also collapses a block
+    # into a huge PMD and zaps it, round after round.
     dict(name="ptdump-race", cmdline="init=exit ptcheck fault_inject=ptdump_walk:200",
          modules=["build/user/tests/ptdump_race=ptdump_race --injected"], status=0,
          timeout=300,
          log_has=[r"^ptcheck: checking page-table lifetime rules",
                   r"^# \d+ dumps while .*: [1-9]\d* walked again after a reclaim \(raced\)$",
                   r"^# fault injection: ptdump_walk ended [1-9]\d* holds on a PMD change$",
+                  r"^# the dropper collapsed its block [1-9]\d* times",
                   r"^# PASS: \d+ checks$"],
          log_lacks=[r"ptcheck: violation", r"PANIC", r"KERNEL EXCEPTION"]),
 

@@ -94,7 +94,7 @@ class DrawTest(unittest.TestCase):
         # The bar of a PTE table is as long as its share of 512 entries.
         bars = [r for g in groups(text, "table pte") for r in g if r.get("class") == "used"]
         self.assertEqual(sorted(int(r.get("width")) for r in bars),
-                         sorted(round(220 * u / 512) for u in (64, 8, 2)))
+                         sorted(round((ptdump_view.BOX_W - 16) * u / 512) for u in (64, 8, 2)))
 
     def test_side_by_side_marks_what_left_and_what_came(self):
         text = ptdump_view.svg(self.dumps, ["before", "after"], compare=True)

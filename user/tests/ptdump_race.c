@@ -15,7 +15,11 @@
  *             them, again and again: on Quiesce each DONTNEED reclaims the
  *             table, and the next fault installs a new one. Its table lies
  *             at DROP_ADDR, 2 MiB below the program's text: the first PTE
- *             table every dump visits.
+ *             table every dump visits. Between two drops it also zaps the
+ *             huge PMD of a second block (DONTNEED), fills the block with
+ *             small pages and MADV_COLLAPSEs it into one huge PMD again
+ *             (its PTE table retracted under the read lock): so the dumps
+ *             meet huge PMDs going and coming too.
  *   main      dumps and checks each dump: it parses; parents come before
  *             children and each child lies inside its parent's span;
  *             "used" is in range and, for a PTE table, equals the table's
@@ -25,7 +29,7 @@
  * At the end the dropper's table is dumped before and after a DONTNEED,
  * each dump printed (tools/ptdump draws them side by side): after it the
  * table is gone from the tree (if reclaim is on) and, under ptcheck, shown
- * as pending until it is freed.
+ * as pending until it is freed; the collapsed block is a huge line in both.
  *
  * With --injected (suite ptdump-race: fault_inject=ptdump_walk:MS, under
  * ptcheck) the dump is held between its PMD read and its PTE lock until
@@ -50,6 +54,9 @@
 #define DUMP_MAX (128 * 1024)          /* PTDUMP_MAX */
 
 static char *range;                    /* the writers' two tables */
+static char *coll;                     /* the block the dropper collapses */
+static long collapsed, collapse_refused;   /* MADV_COLLAPSE: 0; EAGAIN, ENOMEM, EINVAL */
+static bool last_collapse_ok;
 static bool injected;
 static int stop;
 static long writer_rounds[2];
@@ -86,6 +93,25 @@ static void fill_drop_table(void)
 		DROP_ADDR[pg * 8 * PAGE_SIZE] = 1;         /* a fault each */
 }
 
+/*
+ * The last round's huge PMD zapped, small pages faulted in, and one huge
+ * PMD in their place again: it stays until the next round, for the dumps.
+ */
+static void collapse_round(void)
+{
+	CHECK_OK(sys_madvise(coll, PMD_SIZE, MADV_DONTNEED));
+	for (int pg = 0; pg < DROP_PAGES; pg++)
+		coll[pg * 8 * PAGE_SIZE] = 1;
+	long r = sys_madvise(coll, PMD_SIZE, MADV_COLLAPSE);
+	last_collapse_ok = r == 0;
+	if (r == 0)
+		collapsed++;
+	else if (r == -EAGAIN || r == -ENOMEM || r == -EINVAL)
+		collapse_refused++;               /* changed meanwhile, no huge page, no THP */
+	else
+		check_fail(__FILE__, __LINE__, "MADV_COLLAPSE: %ld %s", r, errno_name(r));
+}
+
 /* The dropper fills its table and DONTNEEDs it, over and over. */
 static int dropper_main(void *arg __attribute__((unused)))
 {
@@ -98,6 +124,7 @@ static int dropper_main(void *arg __attribute__((unused)))
 		while (injected && vmstat("fault_inject_ptdump_walk_hits") == hits && !stopped())
 			;
 		CHECK_OK(sys_madvise(DROP_ADDR, PMD_SIZE, MADV_DONTNEED));
+		collapse_round();
 		__atomic_add_fetch(&dropper_rounds, 1, __ATOMIC_SEQ_CST);
 		futex_wake(&dropper_rounds, 1);
 	}
@@ -111,6 +138,7 @@ struct parsed {
 	long end_tables, end_huge, end_pending, end_truncated;
 	bool ptcheck, untracked;
 	int writer_used[2];                  /* -1: not in the dump */
+	bool coll_huge;                      /* the collapsed block showed as a huge PMD */
 };
 
 #define BAD(l, e, what) check_fail(__FILE__, __LINE__, "%s: %.*s", what, (int)((e) - (l)), l)
@@ -203,6 +231,10 @@ static void check_line(const char *l, const char *e, struct walk *w, struct pars
 	} else if (starts(l, "pud") || starts(l, "pmd") || starts(l, "pte")) {
 		check_table_line(l, e, w, p);
 	} else if (starts(l, "huge")) {
+		long va = field(l, e, "va");
+		place(l, e, va, w->pmd_va, PUD_SIZE, PMD_SIZE, w->pte_va);   /* in the PTEs' place */
+		w->pte_va = va;
+		p->coll_huge |= va == (long)coll;
 		p->huge++;
 	} else if (starts(l, "pending")) {
 		if (has(l, e, "untracked"))
@@ -271,7 +303,7 @@ static void check_pid_paths(void)
 static long dump_while_racing(void)
 {
 	long raced = 0;
-	int n = 0;
+	int n = 0, huge_seen = 0;
 
 	/* --injected: until a dump walked again after a hold that a PMD change ended. */
 	while (n < (injected ? MAX_DUMPS : DUMPS) &&
@@ -285,11 +317,14 @@ static long dump_while_racing(void)
 		CHECK_EQ(p.writer_used[0], PAGES_PER_TABLE);
 		CHECK_EQ(p.writer_used[1], PAGES_PER_TABLE);
 		raced += p.raced;
+		huge_seen += p.coll_huge;
 		n++;
 	}
 	check_section("%d dumps while the writers made %ld and %ld rounds and the dropper %d: "
 		      "%ld walked again after a reclaim (raced)", n, writer_rounds[0],
 		      writer_rounds[1], dropper_rounds, raced);
+	check_section("the dropper collapsed its block %ld times (%ld refused); %d dumps "
+		      "showed it as a huge PMD", collapsed, collapse_refused, huge_seen);
 	return raced;
 }
 
@@ -311,6 +346,8 @@ static void dump_before_after(void)
 	check_section("DONTNEED of the dropper's table: %ld reclaimed, the dump lost %ld table(s), "
 		      "%ld pending", reclaimed, before.tables - after.tables, after.pending);
 	CHECK_EQ(before.tables - after.tables, reclaimed);   /* a reclaimed table left the tree */
+	CHECK_EQ(before.coll_huge, last_collapse_ok);      /* the collapsed block: one huge line */
+	CHECK_EQ(after.coll_huge, last_collapse_ok);
 }
 
 int main(int argc, char **argv)
@@ -321,10 +358,11 @@ int main(int argc, char **argv)
 	if (argc > 1 && !injected)
 		check_fail(__FILE__, __LINE__, "unknown argument '%s'", argv[1]);
 	pin_to_cpu(0);
-	char *map = (char *)CHECK_OK(sys_mmap(0, 3 * PMD_SIZE, PROT_READ | PROT_WRITE,
+	char *map = (char *)CHECK_OK(sys_mmap(0, 4 * PMD_SIZE, PROT_READ | PROT_WRITE,
 					       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0));
-	CHECK_OK(sys_madvise(map, 3 * PMD_SIZE, MADV_NOHUGEPAGE));
 	range = (char *)(((unsigned long)map + PMD_SIZE - 1) & ~(PMD_SIZE - 1));
+	coll = range + 2 * PMD_SIZE;           /* no advice: small pages until collapsed */
+	CHECK_OK(sys_madvise(range, 2 * PMD_SIZE, MADV_NOHUGEPAGE));
 	memset(range, 0xa5, 2 * PMD_SIZE);           /* the writers' tables, full */
 	CHECK_EQ(sys_mmap(DROP_ADDR, PMD_SIZE, PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0), (long)DROP_ADDR);
@@ -356,6 +394,6 @@ int main(int argc, char **argv)
 	if (have_dump)
 		dump_before_after();
 	CHECK_OK(sys_munmap(DROP_ADDR, PMD_SIZE));
-	CHECK_OK(sys_munmap(map, 3 * PMD_SIZE));
+	CHECK_OK(sys_munmap(map, 4 * PMD_SIZE));
 	return check_pass();
 }
