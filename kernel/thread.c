@@ -56,7 +56,21 @@ static void thread_free(struct thread *t)
 	kfree(t);
 }
 
-/* A 16 KiB stack from the page allocator, its lowest word a canary. */
+/*
+ * A 16 KiB stack from the page allocator, zeroed (as Linux's THREADINFO_GFP
+ * asks with __GFP_ZERO), its lowest word a canary.
+ *
+ * Zeroing also matters for speed under an emulator. The block often held
+ * the text of the program that just exited: exit_mmap frees its pages and
+ * a 1-CPU machine hands the same block to the next fork. QEMU's TCG keeps
+ * the code it translated from a physical page until a store lands on the
+ * translated bytes, and checks every store to such a page in its slow
+ * self-modifying-code path. A stack only ever writes its top few hundred
+ * bytes, so without this memset the old translations below them stayed
+ * for good and every push and call of the new thread took that path:
+ * pt_reclaim after mmap_semantics under -smp 1 ran 20-60 times slower.
+ * Writing every byte once drops them all.
+ */
 static bool thread_alloc_stack(struct thread *t)
 {
 	struct page *p = alloc_pages(THREAD_STACK_ORDER);
@@ -64,6 +78,7 @@ static bool thread_alloc_stack(struct thread *t)
 	if (!p)
 		return false;
 	t->stack = page_address(p);
+	memset(t->stack, 0, THREAD_STACK_SIZE);
 	t->stack_top = (u64)t->stack + THREAD_STACK_SIZE;
 	t->owns_stack = true;
 	*(u64 *)t->stack = STACK_END_MAGIC;
