@@ -202,6 +202,9 @@ int exec_load(struct mm_struct *mm, const struct elf_image *img,
 				 b->buf + sizeof(b->buf) - b->used, b->used))
 		err = -EFAULT;
 	kfree(b);
+	down_write(&mm->mmap_lock);
+	mm->start_stack = *sp;
+	up_write(&mm->mmap_lock);
 	*entry = img->ehdr->e_entry + img->load_bias;
 	return err;
 }

@@ -1,8 +1,16 @@
 /*
  * init: run the user programs GRUB handed over as modules, one after another.
  *
- * A module's string (after its path on GRUB's module2 line) is its command
- * line: argv[0] is its name. For each program init prints a KTAP result:
+ * A module's string (after its path on GRUB's module2 line) says what it is:
+ *
+ *   NAME ARGS...      a program: the file /bin/NAME, run with argv NAME ARGS...
+ *   /PATH [/LINK...]  a file at /PATH (tools/run-elf --add), with symlinks to
+ *                     it at each /LINK; not run
+ *
+ * Words are separated by spaces; a word may carry any byte as %XX (hex),
+ * so that an argument can hold a space (tools/run-elf encodes them).
+ * Every module becomes a file of the tree (kernel/ramfs.h) before the
+ * first program runs. For each program init prints a KTAP result:
  * ok if it exited with the status expected of it (0 unless init.expect says
  * otherwise) AND everything it used came back: free pages, page-table
  * pages, threads and processes at their baseline once it is gone. A leak
@@ -16,6 +24,7 @@
 #include "kernel/bootopt.h"
 #include "kernel/printk.h"
 #include "kernel/process.h"
+#include "kernel/ramfs.h"
 #include "kernel/string.h"
 #include "kernel/thread.h"
 #include "kernel/time.h"
@@ -97,7 +106,33 @@ static bool check_leaks(const char *name, const struct usage *base)
 	return false;
 }
 
-/* Split a module string into argv (in place: it is our copy). */
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+		return (c | 0x20) - 'a' + 10;
+	return -1;
+}
+
+/* Turn each %XX of the word s into its byte, in place; a lone % stays. */
+static void percent_decode(char *s)
+{
+	char *out = s;
+
+	for (; *s; s++) {
+		int hi, lo;
+		if (*s == '%' && (hi = hex_digit(s[1])) >= 0 && (lo = hex_digit(s[2])) >= 0) {
+			*out++ = (char)(hi * 16 + lo);
+			s += 2;
+		} else {
+			*out++ = *s;
+		}
+	}
+	*out = '\0';
+}
+
+/* Split a module string into argv (in place: it is our copy), decoding each word. */
 static int split_args(char *s, const char *argv[])
 {
 	int argc = 0;
@@ -110,6 +145,9 @@ static int split_args(char *s, const char *argv[])
 		argv[argc++] = s;
 		while (*s && *s != ' ')
 			s++;
+		if (*s)
+			*s++ = '\0';
+		percent_decode((char *)argv[argc - 1]);
 	}
 	argv[argc] = NULL;
 	return argc;
@@ -125,6 +163,46 @@ static void program_name(const char *cmdline, char *name, size_t size)
 		n++;
 	}
 	name[n] = '\0';
+}
+
+/* A module whose string starts with '/' is a file for the tree, not a program. */
+static bool is_file_module(const struct boot_module *m)
+{
+	return m->name[0] == '/';
+}
+
+/* Put one module in the tree: a program in /bin, or a file with its links. */
+static void add_module(const struct boot_module *m)
+{
+	static char cmd[256];
+	const char *argv[MAX_ARGV];
+	char path[NAME_MAX + 8];
+	const void *data = phys_to_virt(m->start);
+	size_t size = m->end - m->start;
+
+	strlcpy(cmd, m->name, sizeof(cmd));
+	int argc = split_args(cmd, argv), err;
+	if (!argc)
+		return;
+	if (is_file_module(m)) {
+		err = ramfs_add_file(argv[0], data, size, 0755);
+		for (int i = 1; i < argc && !err; i++)
+			err = ramfs_add_symlink(argv[i], argv[0]);
+	} else {
+		snprintf(path, sizeof(path), "/bin/%s", argv[0]);
+		err = ramfs_add_file(path, data, size, 0755);
+		if (err == -EEXIST)
+			err = 0;                  /* the same program again, with other arguments */
+	}
+	if (err)
+		printk("init: module '%s' not added to the file tree (%d)\n", m->name, err);
+}
+
+void init_fs(void)
+{
+	ramfs_init();
+	for (int i = 0; i < bootinfo.nr_modules; i++)
+		add_module(&bootinfo.modules[i]);
 }
 
 /* Run one program to its end; returns its exit status. */
@@ -158,12 +236,13 @@ int init_run_programs(void)
 	bool ktap = strcmp(init_mode, "exit") != 0;
 
 	for (int i = 0; i < bootinfo.nr_modules; i++)
-		planned += glob_match(init_only, bootinfo.modules[i].name);
+		planned += !is_file_module(&bootinfo.modules[i]) &&
+			   glob_match(init_only, bootinfo.modules[i].name);
 	if (ktap)
 		printk("KTAP version 1\n1..%d\n", planned);
 	for (int i = 0; i < bootinfo.nr_modules; i++) {
 		const struct boot_module *m = &bootinfo.modules[i];
-		if (!glob_match(init_only, m->name))
+		if (is_file_module(m) || !glob_match(init_only, m->name))
 			continue;
 		bool clean;
 		u64 start = ktime_ns();

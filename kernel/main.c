@@ -56,6 +56,7 @@ static int kernel_init(void *unused)
 	printk("Quiesce ready: %d CPUs, %lu MiB free, booted via %s\n", nr_cpus,
 	       nr_free_pages() >> (20 - PAGE_SHIFT), bootinfo.uefi ? "UEFI" : "BIOS");
 	crashtest_run();
+	init_fs();                      /* the file tree: tests look things up in it too */
 	if (ktest_glob)
 		poweroff(ktest_run(ktest_glob) ? EXIT_TESTS_FAILED : EXIT_OK);
 	poweroff(init_run_programs());

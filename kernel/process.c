@@ -24,10 +24,20 @@
 #include "kernel/procfs.h"
 #include "kernel/string.h"
 #include "kernel/thread.h"
+#include "kernel/time.h"
 #include "mm/mm.h"
 #include "mm/slab.h"
 
 static int processes_alive;          /* atomic; leak checks read it */
+
+/*
+ * Every process not yet freed, for /proc and kill. process_list_lock also
+ * guards the last reference of each (process_put): a process on the list
+ * always has refcount >= 1 while the lock is held, so process_find may
+ * take a reference under it.
+ */
+static LIST_HEAD(process_list);
+static spinlock_t process_list_lock = SPINLOCK_INIT("process_list");
 
 int nr_processes(void)
 {
@@ -44,12 +54,88 @@ static void process_get(struct process *p)
 	__atomic_fetch_add(&p->refcount, 1, __ATOMIC_RELAXED);
 }
 
-static void process_put(struct process *p)
+static void process_free(struct process *p)
 {
-	if (__atomic_sub_fetch(&p->refcount, 1, __ATOMIC_ACQ_REL) == 0) {
-		kfree(p);
-		__atomic_fetch_sub(&processes_alive, 1, __ATOMIC_RELAXED);
+	if (p->mm)
+		mmdrop(p->mm);                /* the mm_count /proc readers relied on */
+	kfree(p);
+	__atomic_fetch_sub(&processes_alive, 1, __ATOMIC_RELAXED);
+}
+
+void process_put(struct process *p)
+{
+	int old = __atomic_load_n(&p->refcount, __ATOMIC_RELAXED);
+
+	/* Not the last reference: drop it without the list lock. */
+	while (old > 1)
+		if (__atomic_compare_exchange_n(&p->refcount, &old, old - 1, false,
+						__ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+			return;
+	/* Perhaps the last: decide under the lock process_find takes its references under. */
+	spin_lock(&process_list_lock);
+	if (__atomic_sub_fetch(&p->refcount, 1, __ATOMIC_ACQ_REL)) {
+		spin_unlock(&process_list_lock);
+		return;
 	}
+	list_del_init(&p->all_node);
+	spin_unlock(&process_list_lock);
+	process_free(p);
+}
+
+struct process *process_find(int pid)
+{
+	struct process *p, *found = NULL;
+
+	spin_lock(&process_list_lock);
+	list_for_each_entry(p, &process_list, all_node) {
+		if (p->pid == pid) {
+			process_get(p);
+			found = p;
+			break;
+		}
+	}
+	spin_unlock(&process_list_lock);
+	return found;
+}
+
+int process_next_pid(int pid)
+{
+	struct process *p;
+	int best = 0;
+
+	spin_lock(&process_list_lock);
+	list_for_each_entry(p, &process_list, all_node)
+		if (p->pid >= pid && (!best || p->pid < best))
+			best = p->pid;
+	spin_unlock(&process_list_lock);
+	return best;
+}
+
+bool process_has_thread(struct process *p, int tid)
+{
+	struct thread *t;
+	bool found = false;
+
+	spin_lock(&p->lock);
+	list_for_each_entry(t, &p->threads, process_node)
+		found |= t->tid == tid;
+	spin_unlock(&p->lock);
+	return found;
+}
+
+char process_state(struct process *p)
+{
+	struct thread *t;
+	char state = 'S';
+
+	spin_lock(&p->lock);
+	if (p->dead)
+		state = 'Z';
+	list_for_each_entry(t, &p->threads, process_node)
+		if (READ_ONCE(t->state) == TASK_RUNNING)
+			state = 'R';
+	spin_unlock(&p->lock);
+	return state;
 }
 
 /* Linux's Name: the last path component, cut to 15 characters. */
@@ -74,17 +160,23 @@ static struct process *process_alloc(const char *name)
 	INIT_LIST_HEAD(&p->threads);
 	init_waitqueue_head(&p->exit_wait, "process_exit");
 	p->refcount = 1;                       /* the waiter's */
+	INIT_LIST_HEAD(&p->all_node);
+	fs_root(&p->cwd);
+	p->umask = 022;
+	p->start_ns = ktime_ns();
 	p->files = files_create();
-	p->mm = mm_create();
+	struct mm_struct *mm = mm_create();
 	__atomic_fetch_add(&processes_alive, 1, __ATOMIC_RELAXED);
-	if (!p->files || !p->mm) {
+	if (!p->files || !mm) {
 		if (p->files)
 			files_destroy(p->files);
-		if (p->mm)
-			mmput(p->mm);
+		if (mm)
+			mmput(mm);
 		process_put(p);
 		return NULL;
 	}
+	mmgrab(mm);                           /* the process's own, dropped by process_free */
+	p->mm = mm;
 	return p;
 }
 
@@ -100,6 +192,19 @@ void process_add_thread(struct process *p, struct thread *t)
 	if (p->group_exit)
 		t->kill_pending = true;
 	spin_unlock(&p->lock);
+}
+
+/* argv, NUL after each string, as /proc/PID/cmdline shows it; cut at PROC_CMDLINE_MAX. */
+static void set_cmdline(struct process *p, const char *const argv[])
+{
+	size_t n = 0;
+
+	for (int i = 0; argv && argv[i] && n < sizeof(p->cmdline); i++) {
+		size_t len = MIN(strlen(argv[i]) + 1, sizeof(p->cmdline) - n);
+		memcpy(p->cmdline + n, argv[i], len);
+		n += len;
+	}
+	p->cmdline_len = n;
 }
 
 /* What the first thread of a new process needs to exec its program. */
@@ -149,8 +254,12 @@ struct process *process_spawn(const char *name, const void *image, size_t size,
 		process_put(p);
 		goto fail;
 	}
-	p->pid = t->tid;
+	p->pid = p->pgid = p->sid = t->tid;
+	set_cmdline(p, argv);
 	process_add_thread(p, t);
+	spin_lock(&process_list_lock);
+	list_add_tail(&p->all_node, &process_list);
+	spin_unlock(&process_list_lock);
 	wake_up_new_thread(t);
 	put_thread(t);
 	*err = 0;
@@ -264,34 +373,4 @@ int process_wait(struct process *p)
 	int status = p->exit_status;
 	process_put(p);
 	return status;
-}
-
-/* VmSize: the pages the VMAs cover. */
-static unsigned long total_vm_pages(struct mm_struct *mm)
-{
-	struct vm_area_struct *vma;
-	unsigned long pages = 0;
-
-	down_read(&mm->mmap_lock);
-	for_each_vma(mm, vma)
-		pages += (vma->vm_end - vma->vm_start) >> PAGE_SHIFT;
-	up_read(&mm->mmap_lock);
-	return pages;
-}
-
-size_t process_status_show(char *buf, size_t size)
-{
-	struct process *p = current_process();
-	if (!p)
-		return 0;
-	struct proc_status_info info = {
-		.name = p->name,
-		.pid = p->pid,
-		.ppid = p->ppid,
-		.threads = READ_ONCE(p->nr_threads),
-		.vm_size_kb = total_vm_pages(current->mm) * (PAGE_SIZE / 1024),
-		.rss_kb = get_mm_rss(current->mm) * (PAGE_SIZE / 1024),
-		.pte_kb = mm_pgtables_bytes(current->mm) / 1024,
-	};
-	return proc_status_show(buf, size, &info);
 }

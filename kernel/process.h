@@ -8,11 +8,13 @@
  * signal number when a fault killed it (SIGSEGV: 139).
  */
 #pragma once
+#include "kernel/fs.h"
 #include "kernel/list.h"
 #include "kernel/spinlock.h"
 #include "kernel/wait.h"
 
 #define PROC_NAME_LEN 16
+#define PROC_CMDLINE_MAX 512            /* argv kept for /proc/PID/cmdline; longer is cut */
 #define SIGILL  4
 #define SIGTRAP 5
 #define SIGABRT 6
@@ -28,11 +30,17 @@ struct thread;
 struct process {
 	int pid;                        /* the tid of its first thread */
 	int ppid;                       /* 0: started by the kernel's init */
+	int pgid, sid;                  /* process group and session (setpgid, setsid) */
 	char name[PROC_NAME_LEN];       /* its program's file name, cut to 15 (Linux) */
-	struct mm_struct *mm;           /* the threads' address space; it holds no reference
-	                                   of its own (each thread does, in thread->mm): valid
-	                                   from process_spawn while the process has threads */
+	char cmdline[PROC_CMDLINE_MAX]; /* argv, each string NUL-terminated (/proc/PID/cmdline) */
+	size_t cmdline_len;
+	u64 start_ns;                   /* ktime_ns() at creation (/proc/PID/stat starttime) */
+	struct mm_struct *mm;           /* the threads' address space. Each thread holds an
+	                                   mm_users reference of its own (thread->mm); the
+	                                   process holds an mm_count one (mmgrab), so that
+	                                   /proc can read the struct until the process goes */
 	struct files_struct *files;
+	struct list_head all_node;      /* in the list of every process (process_find) */
 
 	/* lock protects the fields below it. */
 	spinlock_t lock;
@@ -41,6 +49,8 @@ struct process {
 	bool group_exit;                /* exit_group or a fatal signal: every thread leaves */
 	int exit_status;                /* valid once group_exit, or set by the last exit */
 	bool dead;                      /* every thread is gone and mm/files released */
+	struct fs_node cwd;             /* the working directory (chdir) */
+	u32 umask;
 
 	struct wait_queue_head exit_wait;   /* process_wait() sleeps here until dead */
 	int refcount;                   /* atomic: threads alive + waiters holding it */
@@ -87,8 +97,18 @@ void process_add_thread(struct process *p, struct thread *t);
  */
 void process_thread_exit(struct thread *t);
 
-/* /proc/self/status of the calling thread's process (kernel/procfs.c). */
-size_t process_status_show(char *buf, size_t size);
+/*
+ * The process with this pid, with a reference the caller drops with
+ * process_put(); NULL if there is none (or it has been reaped).
+ */
+struct process *process_find(int pid);
+void process_put(struct process *p);
+/* The smallest pid >= pid of a process not yet reaped, or 0 (for listing /proc). */
+int process_next_pid(int pid);
+/* Is tid a live thread of p? */
+bool process_has_thread(struct process *p, int tid);
+/* One letter for /proc: R running, S sleeping, Z dead and not yet reaped. */
+char process_state(struct process *p);
 
 /* Processes not yet reaped by process_wait (for leak checks). */
 int nr_processes(void);

@@ -1,16 +1,17 @@
-/* read, write, writev, open, openat, close, ioctl (kernel/file.h does the work). */
+/*
+ * The descriptor calls: read, write, readv, writev, pread64, lseek, close,
+ * dup, dup2, dup3, fcntl, ioctl, poll, ppoll, sendfile (kernel/file.h does
+ * the work).
+ */
 #include "arch/x86_64/uaccess.h"
 #include "kernel/file.h"
 #include "kernel/process.h"
+#include "kernel/string.h"
 #include "kernel/syscall.h"
+#include "kernel/timer.h"
 
 #define CHUNK 512              /* bytes moved per copy between user and kernel */
 #define IOV_MAX 1024
-#define PATH_MAX 4096
-#define O_ACCMODE 3
-#define AT_FDCWD (-100)
-#define ENOTTY 25
-#define ENAMETOOLONG 36
 
 struct iovec {
 	u64 iov_base;
@@ -40,9 +41,21 @@ static long write_user(struct file *f, u64 buf, size_t n)
 	return done;
 }
 
+/* fd's file if it was opened for writing (want O_WRONLY) or reading (O_RDONLY). */
+static struct file *fget_for(int fd, unsigned int want)
+{
+	struct file *f = fget(my_files(), fd);
+
+	if (f && (f->flags & O_ACCMODE) != O_RDWR && (f->flags & O_ACCMODE) != want) {
+		fput(f);
+		return NULL;
+	}
+	return f;
+}
+
 SYSCALL_DEFINE(write)
 {
-	struct file *f = fget(my_files(), (int)a0);
+	struct file *f = fget_for((int)a0, O_WRONLY);
 	if (!f)
 		return -EBADF;
 	long r = write_user(f, a1, a2);
@@ -50,92 +63,223 @@ SYSCALL_DEFINE(write)
 	return r;
 }
 
-SYSCALL_DEFINE(read)
+/* Read up to n bytes from f into user buf: bytes read, or -errno if none. */
+static long read_user(struct file *f, u64 buf, size_t n)
 {
-	struct file *f = fget(my_files(), (int)a0);
 	char k[CHUNK];
 	size_t done = 0;
 	long r = 0;
 
-	if (!f)
-		return -EBADF;
-	while (done < a2) {
-		ssize_t n = f->ops->read(f, k, MIN(a2 - done, sizeof(k)));
-		if (n <= 0) {
-			r = n;
+	while (done < n) {
+		size_t want = MIN(n - done, sizeof(k));
+		ssize_t got = f->ops->read(f, k, want);
+		if (got <= 0) {
+			r = got;
 			break;
 		}
-		if (copy_to_user((void *)(a1 + done), k, n)) {
+		if (copy_to_user((void *)(buf + done), k, got)) {
 			r = -EFAULT;
 			break;
 		}
-		done += n;
+		done += got;
+		if ((size_t)got < want)
+			break;               /* a short read: what there is now (a pipe, a terminal) */
 	}
-	fput(f);
 	return done ? (long)done : r;
 }
 
-SYSCALL_DEFINE(writev)
+SYSCALL_DEFINE(read)
 {
-	long cnt = (long)a2, total = 0;
+	struct file *f = fget_for((int)a0, O_RDONLY);
+	if (!f)
+		return -EBADF;
+	long r = read_user(f, a1, a2);
+	fput(f);
+	return r;
+}
+
+/* readv and writev: one transfer per vector element, stopping at the first short one. */
+static long do_iov(int fd, u64 uiov, long cnt, bool write)
+{
+	long total = 0;
 	struct iovec iov;
 
 	if (cnt < 0 || cnt > IOV_MAX)
 		return -EINVAL;
-	struct file *f = fget(my_files(), (int)a0);
+	struct file *f = fget_for(fd, write ? O_WRONLY : O_RDONLY);
 	if (!f)
 		return -EBADF;
 	for (long i = 0; i < cnt; i++) {
-		if (copy_from_user(&iov, (const void *)(a1 + i * sizeof(iov)), sizeof(iov))) {
+		if (copy_from_user(&iov, (const void *)(uiov + i * sizeof(iov)), sizeof(iov))) {
 			total = total ? total : -EFAULT;
 			break;
 		}
-		long r = write_user(f, iov.iov_base, iov.iov_len);
+		long r = write ? write_user(f, iov.iov_base, iov.iov_len)
+			       : read_user(f, iov.iov_base, iov.iov_len);
 		if (r < 0) {
 			total = total ? total : r;
 			break;
 		}
 		total += r;
+		if ((u64)r < iov.iov_len)
+			break;
 	}
 	fput(f);
 	return total;
 }
 
-static long do_open(u64 upath, u64 flags)
+SYSCALL_DEFINE(writev)
 {
-	char path[256];
-	struct file *f;
+	return do_iov((int)a0, a1, (long)a2, true);
+}
 
-	long len = strncpy_from_user(path, (const char *)upath, sizeof(path));
-	if (len < 0)
-		return len;
-	if (len == sizeof(path))
-		return -ENAMETOOLONG;           /* no file here has a name that long */
-	if ((flags & O_ACCMODE) != 0)
-		return -EACCES;                 /* /proc files are read-only */
-	int err = proc_open(path, &f);
-	if (err)
-		return err;
+SYSCALL_DEFINE(readv)
+{
+	return do_iov((int)a0, a1, (long)a2, false);
+}
+
+#define SEEK_SET 0
+#define SEEK_CUR 1
+#define SEEK_END 2
+
+/* Only files with bytes in memory and directories have a position to move. */
+SYSCALL_DEFINE(lseek)
+{
+	struct file *f = fget(my_files(), (int)a0);
+	s64 off = (s64)a1, base;
+	long r;
+
+	if (!f)
+		return -EBADF;
+	bool dir = S_ISDIR(f->node.mode);
+	spin_lock(&f->lock);
+	if (!f->data && !dir)
+		r = -ESPIPE;                  /* the console, /dev/null, a pipe */
+	else if (a2 > SEEK_END || (dir && a2 != SEEK_SET))
+		r = -EINVAL;
+	else {
+		base = a2 == SEEK_SET ? 0 : a2 == SEEK_CUR ? (s64)f->pos : (s64)f->size;
+		r = base + off < 0 ? -EINVAL : base + off;
+		if (r >= 0)
+			f->pos = r;
+	}
+	spin_unlock(&f->lock);
+	fput(f);
+	return r;
+}
+
+/* pread64: read at an offset without moving the file position. */
+SYSCALL_DEFINE(pread64)
+{
+	struct file *f = fget_for((int)a0, O_RDONLY);
+	char k[CHUNK];
+	long r;
+
+	if (!f)
+		return -EBADF;
+	if (S_ISDIR(f->node.mode))
+		r = -EISDIR;
+	else if (!f->data)
+		r = -ESPIPE;
+	else if ((s64)a3 < 0)
+		r = -EINVAL;
+	else {
+		size_t done = 0;
+		r = 0;
+		while (done < a2 && a3 + done < f->size) {
+			size_t n = MIN(MIN(a2 - done, sizeof(k)), f->size - (a3 + done));
+			memcpy(k, f->data + a3 + done, n);
+			if (copy_to_user((void *)(a1 + done), k, n)) {
+				r = -EFAULT;
+				break;
+			}
+			done += n;
+		}
+		r = done ? (long)done : r;
+	}
+	fput(f);
+	return r;
+}
+
+SYSCALL_DEFINE(close)
+{
+	return fd_close(my_files(), (int)a0);
+}
+
+/* dup, dup2, dup3, fcntl F_DUPFD: the work is fd_dup (kernel/file.c). */
+SYSCALL_DEFINE(dup)
+{
+	struct file *f = fget(my_files(), (int)a0);
+	if (!f)
+		return -EBADF;
 	int fd = fd_install(my_files(), f);
 	if (fd < 0)
 		fput(f);
 	return fd;
 }
 
-SYSCALL_DEFINE(open)
+SYSCALL_DEFINE(dup3)
 {
-	return do_open(a0, a1);
+	if ((int)a0 == (int)a1 || (a2 & ~(u64)O_CLOEXEC))
+		return -EINVAL;
+	return fd_dup_to(my_files(), (int)a0, (int)a1, a2 & O_CLOEXEC);
 }
 
-/* Every file here has an absolute name, so dirfd never matters. */
-SYSCALL_DEFINE(openat)
+SYSCALL_DEFINE(dup2)
 {
-	return do_open(a1, a2);
+	if ((int)a0 == (int)a1) {             /* Linux: a check that oldfd is open, nothing else */
+		struct file *f = fget(my_files(), (int)a0);
+		if (!f)
+			return -EBADF;
+		fput(f);
+		return (int)a1;
+	}
+	return fd_dup_to(my_files(), (int)a0, (int)a1, false);
 }
 
-SYSCALL_DEFINE(close)
+#define F_DUPFD 0
+#define F_GETFD 1
+#define F_SETFD 2
+#define F_GETFL 3
+#define F_SETFL 4
+#define F_DUPFD_CLOEXEC 1030
+#define FD_CLOEXEC 1
+
+SYSCALL_DEFINE(fcntl)
 {
-	return fd_close(my_files(), (int)a0);
+	struct files_struct *files = my_files();
+	struct file *f = fget(files, (int)a0);
+	long r = 0;
+
+	if (!f)
+		return -EBADF;
+	switch (a1) {
+	case F_DUPFD:
+	case F_DUPFD_CLOEXEC:
+		r = (long)a2 < 0 || a2 >= MAX_FDS ? -EINVAL
+			: fd_install_from(files, f, (int)a2, a1 == F_DUPFD_CLOEXEC);
+		if (r >= 0)
+			return r;                 /* the new descriptor keeps our reference */
+		break;
+	case F_GETFD:
+		r = fd_get_cloexec(files, (int)a0) ? FD_CLOEXEC : 0;
+		break;
+	case F_SETFD:
+		fd_set_cloexec(files, (int)a0, a2 & FD_CLOEXEC);
+		break;
+	case F_GETFL:
+		r = f->flags;
+		break;
+	case F_SETFL:                          /* only these status flags can change */
+		spin_lock(&f->lock);
+		f->flags = (f->flags & ~(O_APPEND | O_NONBLOCK)) | (a2 & (O_APPEND | O_NONBLOCK));
+		spin_unlock(&f->lock);
+		break;
+	default:
+		r = -EINVAL;
+	}
+	fput(f);
+	return r;
 }
 
 /* The console is not a terminal we control: musl then buffers stdout fully. */
@@ -146,4 +290,127 @@ SYSCALL_DEFINE(ioctl)
 		return -EBADF;
 	fput(f);
 	return -ENOTTY;
+}
+
+/* ---- poll ---- */
+
+struct pollfd {
+	s32 fd;
+	s16 events, revents;
+};
+#define POLLIN   0x001
+#define POLLPRI  0x002
+#define POLLOUT  0x004
+#define POLLERR  0x008
+#define POLLHUP  0x010
+#define POLLNVAL 0x020
+#define POLL_MAX 64
+
+/* One pass over the set: revents of each, and how many have any. */
+static int poll_once(struct pollfd *fds, u64 n)
+{
+	int ready = 0;
+
+	for (u64 i = 0; i < n; i++) {
+		fds[i].revents = 0;
+		if (fds[i].fd < 0)
+			continue;                 /* ignored, as Linux does */
+		struct file *f = fget(my_files(), fds[i].fd);
+		if (!f) {
+			fds[i].revents = POLLNVAL;
+		} else {
+			/* Files here never block: each is ready for what it allows. */
+			fds[i].revents = fds[i].events & (POLLIN | POLLOUT);
+			fput(f);
+		}
+		ready += fds[i].revents != 0;
+	}
+	return ready;
+}
+
+static long do_poll(u64 ufds, u64 n, s64 timeout_ms)
+{
+	struct pollfd fds[POLL_MAX];
+
+	if (n > POLL_MAX)
+		return -EINVAL;
+	if (copy_from_user(fds, (const void *)ufds, n * sizeof(fds[0])))
+		return -EFAULT;
+	int ready = poll_once(fds, n);
+	if (!ready && timeout_ms > 0)
+		sleep_ns((u64)timeout_ms * 1000000);   /* nothing can become ready meanwhile */
+	if (copy_to_user((void *)ufds, fds, n * sizeof(fds[0])))
+		return -EFAULT;
+	return ready;
+}
+
+SYSCALL_DEFINE(poll)
+{
+	return do_poll(a0, a1, (s64)(int)a2);
+}
+
+/* ppoll(fds, n, timeout timespec or NULL, sigmask, size): the mask is not applied. */
+SYSCALL_DEFINE(ppoll)
+{
+	struct timespec ts;
+	s64 ms = -1;
+
+	if (a2) {
+		int err = get_timespec(&ts, a2);
+		if (err)
+			return err;
+		ms = ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	}
+	return do_poll(a0, a1, ms);
+}
+
+/*
+ * sendfile(out, in, offset, count): copy in -> out through a kernel buffer.
+ * With an offset pointer the input is read there (a file with its bytes
+ * in memory) and its own position is left alone, as Linux does.
+ */
+SYSCALL_DEFINE(sendfile)
+{
+	struct file *out = fget_for((int)a0, O_WRONLY), *in = fget_for((int)a1, O_RDONLY);
+	char k[CHUNK];
+	s64 off = 0;
+	long done = 0, r = 0;
+
+	if (!out || !in) {
+		r = -EBADF;
+		goto put;
+	}
+	if (a2 && (get_user(off, (s64 *)a2) || off < 0 || !in->data)) {
+		r = off < 0 || (a2 && !in->data) ? -EINVAL : -EFAULT;
+		goto put;
+	}
+	while ((u64)done < a3) {
+		size_t want = MIN(a3 - done, sizeof(k));
+		ssize_t n;
+		if (a2) {
+			n = (u64)off < in->size ? (ssize_t)MIN(want, in->size - off) : 0;
+			memcpy(k, in->data + off, n);
+		} else {
+			n = in->ops->read(in, k, want);
+		}
+		if (n <= 0) {
+			r = n;
+			break;
+		}
+		ssize_t w = out->ops->write(out, k, n);
+		if (w < 0) {
+			r = w;
+			break;
+		}
+		done += w;
+		off += w;
+	}
+	if (a2 && put_user(off, (s64 *)a2))
+		r = -EFAULT;
+put:
+	if (out)
+		fput(out);
+	if (in)
+		fput(in);
+	return done ? done : r;
 }

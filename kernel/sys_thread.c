@@ -232,3 +232,43 @@ SYSCALL_DEFINE(futex)
 		return -ENOSYS;
 	}
 }
+
+/* ---- parent, process group, session (kernel/process.h) ---- */
+
+SYSCALL_DEFINE(getppid)
+{
+	return current_process()->ppid;
+}
+
+/* The process pid names for the group/session calls: 0 is the caller. */
+static struct process *process_arg(u64 pid)
+{
+	if ((s64)pid < 0)
+		return NULL;
+	return process_find(pid ? (int)pid : current_process()->pid);
+}
+
+SYSCALL_DEFINE(getpgid)
+{
+	struct process *p = process_arg(a0);
+	if (!p)
+		return -ESRCH;
+	int pgid = READ_ONCE(p->pgid);
+	process_put(p);
+	return pgid;
+}
+
+SYSCALL_DEFINE(getpgrp)
+{
+	return READ_ONCE(current_process()->pgid);
+}
+
+SYSCALL_DEFINE(getsid)
+{
+	struct process *p = process_arg(a0);
+	if (!p)
+		return -ESRCH;
+	int sid = READ_ONCE(p->sid);
+	process_put(p);
+	return sid;
+}

@@ -107,6 +107,7 @@ struct mm_struct {
 	unsigned long mmap_base;          /* top-down placement starts below this */
 	unsigned long task_size;          /* user addresses lie below this */
 	unsigned long start_brk, brk;     /* the heap [start_brk, brk); set by the ELF loader */
+	unsigned long start_stack;        /* the initial stack pointer (/proc: [stack], stat) */
 
 	/* Lock order 2: held to populate a PGD or PUD entry (pud_alloc, pmd_alloc). */
 	spinlock_t page_table_lock;

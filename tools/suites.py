@@ -77,6 +77,32 @@ SUITES = [
     dict(name="run-elf-args", cmdline="init=exit",
          modules=["build/user/tests/hello=hello one two"], status=0,
          log_has=[r"argc 3, argv\[0\] hello"]),
+    # Arguments reach the program byte for byte (percent-encoded through
+    # GRUB, decoded by init), and --add puts a host file in the guest's
+    # tree; Debian's busybox (make deps) is the unmodified program.
+    dict(name="run-elf-spaces",
+         host=["tools/run-elf", "--smp", "2", "--add", "tools/suites.py=/etc/a b.txt",
+               "/bin/busybox", "sh", "-c",
+               'echo "[$1]" "[$2]" "[$3]"; read -r l < "/etc/a b.txt"; echo "$l"; echo /etc/*',
+               "sh", "a  b", "it's \"quoted\" %41", ""],
+         timeout=180,
+         log_has=[r'^\[a  b\] \[it\'s "quoted" %41\] \[\]$', r'^"""The boots that',
+                  r"^/etc/a b\.txt$"]),
+    # Debian's busybox (an unmodified glibc static binary) as a user would
+    # try it: every applet is one KTAP result, leak-checked by init; none
+    # may meet an unimplemented system call.
+    dict(name="busybox-tools", ktap=True, cmdline="",
+         modules=["/bin/busybox=busybox ls -l /proc", "/bin/busybox=busybox ps",
+                  "/bin/busybox=busybox id", "/bin/busybox=busybox date +%Y",
+                  "/bin/busybox=busybox free", "/bin/busybox=busybox cat /proc/self/maps",
+                  "/bin/busybox=busybox stat -c %F:%N /proc/self",
+                  "/bin/busybox=busybox cat /proc/self/stat"],
+         log_has=[r"^lrwxrwxrwx .* self -> \d+$", r"^-r--r--r-- .* meminfo$",
+                  r"^dr-xr-xr-x .* \d+$", r"^\s*\d+\s+0\s+busybox ps$", r"^uid=0 gid=0",
+                  r"^20[2-9]\d$", r"^Mem:\s+[1-9]\d+\s+", r"^Swap:\s+0\s+0\s+0$",
+                  r"^7fffff7ff000-7ffffffff000 rw-p 00000000 00:00 0 +\[stack\]$",
+                  r"^symbolic link:'/proc/self' -> '\d+'$", r"^\d+ \(busybox\) R \d+ "],
+         log_lacks=[r"not implemented", r"KERNEL EXCEPTION", r"leaked"]),
     # ptcheck (mm/ptcheck.c) watches every page-table page die in order:
     # the whole in-kernel suite runs clean under it.
     dict(name="ptcheck-ktest", cmdline="ptcheck ktest", smp=4, ktap=True,

@@ -171,3 +171,138 @@ long map_anon(size_t len, int prot)
 {
 	return sys_mmap(0, len, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 }
+
+long sys_stat(const char *path, struct stat *st)
+{
+	return syscall2(SYS_stat, (long)path, (long)st);
+}
+
+long sys_lstat(const char *path, struct stat *st)
+{
+	return syscall2(SYS_lstat, (long)path, (long)st);
+}
+
+long sys_fstat(int fd, struct stat *st)
+{
+	return syscall2(SYS_fstat, fd, (long)st);
+}
+
+long sys_newfstatat(int dirfd, const char *path, struct stat *st, int flags)
+{
+	return syscall4(SYS_newfstatat, dirfd, (long)path, (long)st, flags);
+}
+
+long sys_lseek(int fd, long off, int whence)
+{
+	return syscall3(SYS_lseek, fd, off, whence);
+}
+
+long sys_pread64(int fd, void *buf, size_t len, long off)
+{
+	return syscall4(SYS_pread64, fd, (long)buf, (long)len, off);
+}
+
+long sys_getdents64(int fd, void *buf, size_t len)
+{
+	return syscall3(SYS_getdents64, fd, (long)buf, (long)len);
+}
+
+long sys_readlink(const char *path, char *buf, size_t size)
+{
+	return syscall3(SYS_readlink, (long)path, (long)buf, (long)size);
+}
+
+long sys_getcwd(char *buf, size_t size)
+{
+	return syscall2(SYS_getcwd, (long)buf, (long)size);
+}
+
+long sys_chdir(const char *path)
+{
+	return syscall1(SYS_chdir, (long)path);
+}
+
+long sys_fchdir(int fd)
+{
+	return syscall1(SYS_fchdir, fd);
+}
+
+long sys_access(const char *path, int mode)
+{
+	return syscall2(SYS_access, (long)path, mode);
+}
+
+long sys_dup(int fd)
+{
+	return syscall1(SYS_dup, fd);
+}
+
+long sys_dup2(int fd, int newfd)
+{
+	return syscall2(SYS_dup2, fd, newfd);
+}
+
+long sys_dup3(int fd, int newfd, int flags)
+{
+	return syscall3(SYS_dup3, fd, newfd, flags);
+}
+
+long sys_fcntl(int fd, int cmd, long arg)
+{
+	return syscall3(SYS_fcntl, fd, cmd, arg);
+}
+
+long sys_getuid(void)
+{
+	return syscall0(SYS_getuid);
+}
+
+long sys_geteuid(void)
+{
+	return syscall0(SYS_geteuid);
+}
+
+long sys_getgid(void)
+{
+	return syscall0(SYS_getgid);
+}
+
+long sys_getegid(void)
+{
+	return syscall0(SYS_getegid);
+}
+
+long sys_getppid(void)
+{
+	return syscall0(SYS_getppid);
+}
+
+long sys_getpgid(int pid)
+{
+	return syscall1(SYS_getpgid, pid);
+}
+
+long sys_getsid(int pid)
+{
+	return syscall1(SYS_getsid, pid);
+}
+
+long sys_time(long *t)
+{
+	return syscall1(SYS_time, (long)t);
+}
+
+long sys_sysinfo(struct sysinfo *si)
+{
+	return syscall1(SYS_sysinfo, (long)si);
+}
+
+long sys_prlimit64(int pid, int resource, const struct rlimit *new, struct rlimit *old)
+{
+	return syscall4(SYS_prlimit64, pid, resource, (long)new, (long)old);
+}
+
+long sys_mkdir(const char *path, int mode)
+{
+	return syscall2(SYS_mkdir, (long)path, mode);
+}
