@@ -111,6 +111,39 @@ int process_next_pid(int pid)
 	return best;
 }
 
+/*
+ * kill(-pgid) and kill(-1): send to every process of the group, or every
+ * one but except. info NULL: only look for a target. 0 or -ESRCH if none.
+ * The list lock is held throughout (lock order: process_list_lock, then
+ * each process's lock inside send_signal_process).
+ */
+static int kill_matching(int pgid, struct process *except, const struct ksiginfo *info)
+{
+	struct process *p;
+	int found = 0;
+
+	spin_lock(&process_list_lock);
+	list_for_each_entry(p, &process_list, all_node) {
+		if (p == except || (pgid && p->pgid != pgid) || READ_ONCE(p->dead))
+			continue;
+		found++;
+		if (info)
+			send_signal_process(p, info);
+	}
+	spin_unlock(&process_list_lock);
+	return found ? 0 : -ESRCH;
+}
+
+int kill_pgrp(int pgid, const struct ksiginfo *info)
+{
+	return pgid > 0 ? kill_matching(pgid, NULL, info) : -ESRCH;
+}
+
+int kill_all_but(struct process *except, const struct ksiginfo *info)
+{
+	return kill_matching(0, except, info);
+}
+
 bool process_has_thread(struct process *p, int tid)
 {
 	struct thread *t;
@@ -163,6 +196,7 @@ static struct process *process_alloc(const char *name)
 	INIT_LIST_HEAD(&p->all_node);
 	fs_root(&p->cwd);
 	p->umask = 022;
+	signals_init_process(p, NULL);
 	p->start_ns = ktime_ns();
 	p->files = files_create();
 	struct mm_struct *mm = mm_create();
@@ -349,21 +383,14 @@ __noreturn void process_exit_group(int status)
 	thread_exit(status);
 }
 
-static const char *signal_name(int sig)
+__noreturn void process_exit_signal(int sig)
 {
-	switch (sig) {
-	case SIGILL: return "SIGILL";
-	case SIGTRAP: return "SIGTRAP";
-	case SIGBUS: return "SIGBUS";
-	case SIGFPE: return "SIGFPE";
-	case SIGSEGV: return "SIGSEGV";
-	default: return "signal";
-	}
-}
+	struct process *p = current->process;
 
-__noreturn void process_fatal_signal(int sig, u64 addr, u64 ip)
-{
-	printk("%s: %s at %#lx ip %#lx\n", current->process->name, signal_name(sig), addr, ip);
+	spin_lock(&p->lock);
+	if (!p->group_exit)
+		p->term_signal = sig;
+	spin_unlock(&p->lock);
 	process_exit_group(128 + sig);
 }
 

@@ -10,18 +10,12 @@
 #pragma once
 #include "kernel/fs.h"
 #include "kernel/list.h"
+#include "kernel/signal.h"
 #include "kernel/spinlock.h"
 #include "kernel/wait.h"
 
 #define PROC_NAME_LEN 16
 #define PROC_CMDLINE_MAX 512            /* argv kept for /proc/PID/cmdline; longer is cut */
-#define SIGILL  4
-#define SIGTRAP 5
-#define SIGABRT 6
-#define SIGBUS  7
-#define SIGFPE  8
-#define SIGKILL 9
-#define SIGSEGV 11
 
 struct mm_struct;
 struct files_struct;
@@ -51,6 +45,8 @@ struct process {
 	bool dead;                      /* every thread is gone and mm/files released */
 	struct fs_node cwd;             /* the working directory (chdir) */
 	u32 umask;
+	int term_signal;                /* the signal that ended it, or 0 (wait status) */
+	struct process_signals signals; /* actions and process-wide pending (kernel/signal.h) */
 
 	struct wait_queue_head exit_wait;   /* process_wait() sleeps here until dead */
 	int refcount;                   /* atomic: threads alive + waiters holding it */
@@ -80,11 +76,10 @@ int process_wait(struct process *p);
 __noreturn void process_exit_group(int status);
 
 /*
- * The running thread took a fatal exception in user mode (signal sig at
- * addr, instruction ip): print "NAME: SIGSEGV at ADDR ip IP" and end the
- * process with status 128 + sig. Interrupts on. Never returns.
+ * A signal's default action ends the running thread's process: status
+ * 128 + sig for init, the signal for wait. Interrupts on. Never returns.
  */
-__noreturn void process_fatal_signal(int sig, u64 addr, u64 ip);
+__noreturn void process_exit_signal(int sig);
 
 /* Add a new thread t (not yet woken) to process p. */
 void process_add_thread(struct process *p, struct thread *t);
@@ -105,6 +100,9 @@ struct process *process_find(int pid);
 void process_put(struct process *p);
 /* The smallest pid >= pid of a process not yet reaped, or 0 (for listing /proc). */
 int process_next_pid(int pid);
+/* kill(-pgid, ...), kill(-1, ...): 0, or -ESRCH if no process matched. info NULL: only look. */
+int kill_pgrp(int pgid, const struct ksiginfo *info);
+int kill_all_but(struct process *except, const struct ksiginfo *info);
 /* Is tid a live thread of p? */
 bool process_has_thread(struct process *p, int tid);
 /* One letter for /proc: R running, S sleeping, Z dead and not yet reaped. */

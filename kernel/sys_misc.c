@@ -1,13 +1,14 @@
 /*
  * Time, system information, credentials, resource limits and the calls a
  * C library's start-up makes: clock_gettime, nanosleep, uname, getrandom,
- * the signal calls musl needs, and more below.
+ * and more below.
  */
 #include "arch/x86_64/rtc.h"
 #include "arch/x86_64/uaccess.h"
 #include "kernel/file.h"
 #include "kernel/process.h"
 #include "kernel/random.h"
+#include "kernel/signal.h"
 #include "kernel/string.h"
 #include "kernel/syscall.h"
 #include "kernel/time.h"
@@ -54,6 +55,36 @@ SYSCALL_DEFINE(clock_gettime)
 	return copy_to_user((void *)a1, &ts, sizeof(ts));
 }
 
+/*
+ * Sleep ns, or less if a signal comes: the time left (0: slept it all).
+ * A signal makes the call fail with EINTR and report what was left, as
+ * Linux's nanosleep does (it never restarts by itself).
+ */
+static u64 sleep_interruptible(u64 ns)
+{
+	while (ns) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (signal_pending()) {
+			__set_current_state(TASK_RUNNING);
+			break;
+		}
+		ns = schedule_timeout(ns);
+	}
+	return ns;
+}
+
+static long sleep_and_report(u64 ns, u64 urem)
+{
+	u64 left = sleep_interruptible(ns);
+	struct timespec rem = { left / NSEC_PER_SEC, left % NSEC_PER_SEC };
+
+	if (!left)
+		return 0;
+	if (urem && copy_to_user((void *)urem, &rem, sizeof(rem)))
+		return -EFAULT;
+	return -EINTR;
+}
+
 SYSCALL_DEFINE(nanosleep)
 {
 	struct timespec ts;
@@ -61,8 +92,7 @@ SYSCALL_DEFINE(nanosleep)
 
 	if (err)
 		return err;
-	sleep_ns(ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec);
-	return 0;
+	return sleep_and_report(ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec, a1);
 }
 
 struct utsname {
@@ -101,50 +131,6 @@ SYSCALL_DEFINE(getrandom)
 	return done;
 }
 
-/*
- * Signals are never delivered here (a fault ends the process, see traps),
- * but musl's start-up and pthreads install handlers and block signals: the
- * calls check their arguments as Linux does and remember nothing.
- */
-#define SIGSTOP 19
-#define NSIG 64
-
-struct kernel_sigaction {
-	u64 handler, flags, restorer, mask;
-};
-
-SYSCALL_DEFINE(rt_sigaction)
-{
-	struct kernel_sigaction act, old = { 0 };
-
-	if (a3 != sizeof(u64) || a0 < 1 || a0 > NSIG)
-		return -EINVAL;
-	if (a1 && copy_from_user(&act, (const void *)a1, sizeof(act)))
-		return -EFAULT;
-	if (a1 && (a0 == SIGKILL || a0 == SIGSTOP))
-		return -EINVAL;
-	if (a2 && copy_to_user((void *)a2, &old, sizeof(old)))
-		return -EFAULT;
-	return 0;
-}
-
-SYSCALL_DEFINE(rt_sigprocmask)
-{
-	u64 set, old = 0;
-
-	if (a3 != sizeof(u64))
-		return -EINVAL;
-	if (a1) {
-		if (copy_from_user(&set, (const void *)a1, sizeof(set)))
-			return -EFAULT;
-		if (a0 > 2)                    /* SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK */
-			return -EINVAL;
-	}
-	if (a2 && copy_to_user((void *)a2, &old, sizeof(old)))
-		return -EFAULT;
-	return 0;
-}
-
 SYSCALL_DEFINE(clock_getres)
 {
 	struct timespec res = { 0, 1 };          /* the TSC counts nanoseconds */
@@ -170,9 +156,9 @@ SYSCALL_DEFINE(clock_nanosleep)
 	if (a1 & TIMER_ABSTIME) {
 		u64 now = ktime_ns() + (a0 == CLOCK_REALTIME ? rtc_boot_epoch_ns() : 0);
 		ns = ns > now ? ns - now : 0;
+		return sleep_interruptible(ns) ? -EINTR : 0;   /* no time left to report */
 	}
-	sleep_ns(ns);
-	return 0;
+	return sleep_and_report(ns, a3);
 }
 
 struct timeval {

@@ -1,7 +1,8 @@
 /*
  * Threads and scheduling syscalls: clone (threads only), exit, exit_group,
  * set_tid_address, futex, getpid, gettid, sched_yield, affinity, getcpu,
- * arch_prctl, and kill/tgkill as far as a process may signal itself.
+ * arch_prctl, the process group and session calls (kill and friends:
+ * kernel/sys_signal.c).
  */
 #include "arch/x86_64/context.h"
 #include "arch/x86_64/uaccess.h"
@@ -55,6 +56,7 @@ SYSCALL_DEFINE(clone)
 	if (!t)
 		return -ENOMEM;
 	t->fs_base = (a0 & CLONE_SETTLS) ? a4 : self->fs_base;
+	t->signals.blocked = self->signals.blocked;   /* the mask is inherited; nothing pending */
 	if (a0 & CLONE_CHILD_CLEARTID)
 		t->clear_child_tid = (u32 *)a3;
 	long tid = t->tid;
@@ -172,33 +174,6 @@ SYSCALL_DEFINE(arch_prctl)
 	default:
 		return -EINVAL;
 	}
-}
-
-/*
- * There is no signal delivery: a process may probe itself (signal 0) or
- * end itself with a signal, as an uncaught one would.
- */
-static long signal_self(u64 sig)
-{
-	if (sig > 64)
-		return -EINVAL;
-	if (sig)
-		process_exit_group(128 + (int)sig);
-	return 0;
-}
-
-SYSCALL_DEFINE(kill)
-{
-	if (a0 != (u64)current_process()->pid)
-		return -ESRCH;
-	return signal_self(a1);
-}
-
-SYSCALL_DEFINE(tgkill)
-{
-	if (a0 != (u64)current_process()->pid || !thread_of(a1))
-		return -ESRCH;
-	return signal_self(a2);
 }
 
 /* futex(uaddr, op, val, timeout, uaddr2, val3) */

@@ -34,11 +34,16 @@ SYSCALL_DEFINE(clone); SYSCALL_DEFINE(exit); SYSCALL_DEFINE(exit_group);
 SYSCALL_DEFINE(set_tid_address); SYSCALL_DEFINE(futex); SYSCALL_DEFINE(getpid);
 SYSCALL_DEFINE(gettid); SYSCALL_DEFINE(sched_yield); SYSCALL_DEFINE(sched_setaffinity);
 SYSCALL_DEFINE(sched_getaffinity); SYSCALL_DEFINE(getcpu); SYSCALL_DEFINE(arch_prctl);
-SYSCALL_DEFINE(kill); SYSCALL_DEFINE(tgkill); SYSCALL_DEFINE(getppid); SYSCALL_DEFINE(getpgid);
+SYSCALL_DEFINE(getppid); SYSCALL_DEFINE(getpgid);
 SYSCALL_DEFINE(getpgrp); SYSCALL_DEFINE(getsid);
+/* kernel/sys_signal.c, arch/x86_64/signal.c */
+SYSCALL_DEFINE(rt_sigaction); SYSCALL_DEFINE(rt_sigprocmask); SYSCALL_DEFINE(rt_sigpending);
+SYSCALL_DEFINE(rt_sigsuspend); SYSCALL_DEFINE(pause); SYSCALL_DEFINE(kill);
+SYSCALL_DEFINE(tgkill); SYSCALL_DEFINE(tkill); SYSCALL_DEFINE(rt_sigreturn);
+SYSCALL_DEFINE(sigaltstack);
 /* kernel/sys_misc.c */
 SYSCALL_DEFINE(clock_gettime); SYSCALL_DEFINE(nanosleep); SYSCALL_DEFINE(uname);
-SYSCALL_DEFINE(getrandom); SYSCALL_DEFINE(rt_sigaction); SYSCALL_DEFINE(rt_sigprocmask);
+SYSCALL_DEFINE(getrandom);
 SYSCALL_DEFINE(clock_getres); SYSCALL_DEFINE(clock_nanosleep); SYSCALL_DEFINE(gettimeofday);
 SYSCALL_DEFINE(time); SYSCALL_DEFINE(times); SYSCALL_DEFINE(getrusage); SYSCALL_DEFINE(sysinfo);
 SYSCALL_DEFINE(getuid_family); SYSCALL_DEFINE(getresuid); SYSCALL_DEFINE(setuid_family);

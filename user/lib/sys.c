@@ -306,3 +306,36 @@ long sys_mkdir(const char *path, int mode)
 {
 	return syscall2(SYS_mkdir, (long)path, mode);
 }
+
+long sys_rt_sigpending(unsigned long *set)
+{
+	return syscall2(SYS_rt_sigpending, (long)set, 8);
+}
+
+long sys_sigaltstack(const stack_t *ss, stack_t *old)
+{
+	return syscall2(SYS_sigaltstack, (long)ss, (long)old);
+}
+
+long sys_pause(void)
+{
+	return syscall0(SYS_pause);
+}
+
+long set_handler(int sig, void (*handler)(int, siginfo_t *, void *), unsigned long flags,
+		 unsigned long mask)
+{
+	struct kernel_sigaction act = {
+		.handler = (void *)handler, .flags = flags | SA_SIGINFO | SA_RESTORER,
+		.restorer = signal_restorer, .mask = mask,
+	};
+	return sys_rt_sigaction(sig, &act, 0, 8);
+}
+
+unsigned long blocked_mask(void)
+{
+	unsigned long old = 0;
+
+	sys_rt_sigprocmask(SIG_BLOCK, 0, &old, 8);
+	return old;
+}

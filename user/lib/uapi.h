@@ -85,6 +85,12 @@
 #define SYS_pipe2            293
 #define SYS_prlimit64        302
 #define SYS_statx            332
+#define SYS_rt_sigreturn      15
+#define SYS_pause             34
+#define SYS_rt_sigpending    127
+#define SYS_rt_sigsuspend    130
+#define SYS_sigaltstack      131
+#define SYS_tkill            200
 
 /* errno values (asm-generic/errno-base.h, errno.h). */
 #define EPERM      1
@@ -223,10 +229,69 @@ struct timespec {
 #define ARCH_GET_FS 0x1003
 
 /* signals */
+#define SIGINT   2
+#define SIGABRT  6
 #define SIGKILL  9
+#define SIGUSR1 10
 #define SIGSEGV 11
+#define SIGUSR2 12
+#define SIGPIPE 13
+#define SIGALRM 14
+#define SIGTERM 15
+#define SIGCHLD 17
+#define SIGCONT 18
+#define SIGSTOP 19
 #define SIG_BLOCK 0
+#define SIG_UNBLOCK 1
 #define SIG_SETMASK 2
+#define SIG_DFL ((void *)0)
+#define SIG_IGN ((void *)1)
+#define SA_SIGINFO   0x00000004
+#define SA_ONSTACK   0x08000000
+#define SA_RESTART   0x10000000
+#define SA_NODEFER   0x40000000
+#define SA_RESETHAND 0x80000000
+#define SA_RESTORER  0x04000000
+#define SI_USER   0
+#define SI_TKILL (-6)
+#define SEGV_MAPERR 1
+#define SS_DISABLE 2
+#define SIGMASK(sig) (1UL << ((sig) - 1))
+/* The kernel's struct sigaction (not glibc's): handler, flags, restorer, mask. */
+struct kernel_sigaction {
+	void *handler;
+	unsigned long flags;
+	void (*restorer)(void);
+	unsigned long mask;
+};
+/* siginfo_t: 128 bytes; the fields tests read. */
+typedef struct {
+	int si_signo, si_errno, si_code, __pad;
+	union {
+		struct { int pid; unsigned uid; int status; } kill;
+		void *addr;
+		char __size[112];
+	};
+} siginfo_t;
+/* ucontext_t as the kernel builds it (x86-64): registers in gregs order of struct sigcontext. */
+struct sigcontext {
+	unsigned long r8, r9, r10, r11, r12, r13, r14, r15;
+	unsigned long rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags;
+	unsigned short cs, gs, fs, ss;
+	unsigned long err, trapno, oldmask, cr2, fpstate, reserved1[8];
+};
+typedef struct {
+	void *ss_sp;
+	int ss_flags;
+	size_t ss_size;
+} stack_t;
+typedef struct {
+	unsigned long uc_flags;
+	void *uc_link;
+	stack_t uc_stack;
+	struct sigcontext uc_mcontext;
+	unsigned long uc_sigmask;
+} ucontext_t;
 
 /* getrandom flags */
 #define GRND_NONBLOCK 1

@@ -75,6 +75,17 @@ long sys_time(long *t);
 long sys_sysinfo(struct sysinfo *si);
 long sys_prlimit64(int pid, int resource, const struct rlimit *new, struct rlimit *old);
 long sys_mkdir(const char *path, int mode);
+long sys_rt_sigpending(unsigned long *set);
+long sys_sigaltstack(const stack_t *ss, stack_t *old);
+long sys_pause(void);
+
+/* sigreturn.S - the restorer every handler returns through (SA_RESTORER). */
+void signal_restorer(void);
+/* Install handler (SA_SIGINFO-style) for sig with flags and mask: sys_rt_sigaction's result. */
+long set_handler(int sig, void (*handler)(int, siginfo_t *, void *), unsigned long flags,
+		 unsigned long mask);
+/* The blocked mask of the calling thread. */
+unsigned long blocked_mask(void);
 
 /* Anonymous private memory, the common case: the mapping or -errno. */
 long map_anon(size_t len, int prot);
