@@ -11,6 +11,7 @@
 #include "kernel/futex.h"
 #include "kernel/signal.h"
 #include "arch/x86_64/uaccess.h"
+#include "kernel/fault_inject.h"
 #include "kernel/mutex.h"
 #include "kernel/thread.h"
 #include "kernel/time.h"
@@ -27,6 +28,14 @@ struct futex_q {
 	u32 bitset;
 	bool woken;                  /* set by the waker, under the bucket lock */
 };
+
+/*
+ * Fault injection for the lost-wake-up test (kernel/futex_test.c, which
+ * switches it on itself): hold FUTEX_WAIT between reading the word and
+ * queueing the waiter, the window a waker must not slip into.
+ */
+DEFINE_FAULT_INJECT(fi_futex_wait, "futex_wait",
+		    "hold FUTEX_WAIT between reading the word and queueing the waiter");
 
 static struct futex_bucket {
 	struct mutex lock;
@@ -92,6 +101,7 @@ long futex_wait(struct mm_struct *mm, unsigned long uaddr, u32 val, u64 timeout_
 		mutex_unlock(&b->lock);
 		return -EAGAIN;
 	}
+	fault_inject_delay(&fi_futex_wait);   /* fault injection: word read, not yet queued */
 	list_add_tail(&q.node, &b->queue);
 	set_current_state(TASK_INTERRUPTIBLE);   /* before the unlock: see above */
 	mutex_unlock(&b->lock);

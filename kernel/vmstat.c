@@ -32,6 +32,7 @@ static const char *const vm_event_names[NR_VM_EVENTS] = {
 	[RCU_RESCHED_FORCED] = "rcu_resched_forced",
 	[NR_TLB_KERNEL_FLUSH] = "nr_tlb_kernel_flush",
 	[NR_TLB_KERNEL_FLUSH_RECEIVED] = "nr_tlb_kernel_flush_received",
+	[PTE_MAP_RETRY] = "pte_map_retry",
 };
 
 unsigned long vm_event_sum(enum vm_event_item item)

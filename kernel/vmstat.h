@@ -33,6 +33,7 @@ enum vm_event_item {
 	RCU_RESCHED_FORCED,      /* CPUs made to reschedule for holding a grace period back */
 	NR_TLB_KERNEL_FLUSH,     /* kernel-range flush IPIs sent, one per target CPU */
 	NR_TLB_KERNEL_FLUSH_RECEIVED, /* ... and taken */
+	PTE_MAP_RETRY,           /* pte_offset_map_lock found the pmd changed and retried (R3) */
 	NR_VM_EVENTS
 };
 

@@ -1,10 +1,20 @@
 /* The mmu_gather (see tlb.h for the protocol). */
 #include "mm/tlb.h"
 #include "arch/x86_64/tlb.h"
+#include "kernel/fault_inject.h"
 #include "kernel/printk.h"
 #include "mm/mm.h"
 #include "mm/pgtable.h"
 #include "mm/ptcheck.h"
+
+/*
+ * Fault injection for rule R2's tests (mm/tlb_rules_test.c switches it on
+ * itself; suite race-r2-window at boot): hold the gather after the entries
+ * were cleared and before the flush, while other CPUs may still use their
+ * stale translations of the pages it is about to free.
+ */
+DEFINE_FAULT_INJECT(fi_tlb_flush, "tlb_flush",
+		    "hold a gather between clearing entries and its TLB flush (R2)");
 
 static void tlb_reset_range(struct mmu_gather *tlb)
 {
@@ -44,6 +54,7 @@ void tlb_flush_mmu_tlbonly(struct mmu_gather *tlb)
 {
 	if (tlb->start >= tlb->end)
 		return;                   /* nothing was cleared */
+	fault_inject_delay(&fi_tlb_flush);   /* fault injection: stale TLBs live longer (R2) */
 	if (tlb->fullmm)
 		flush_tlb_mm(tlb->mm);    /* no CPU has it loaded: this costs nothing */
 	else

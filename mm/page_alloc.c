@@ -10,16 +10,23 @@
  * Debug poisoning, cheap enough for TCG: freeing a block writes a poison word
  * at the start of each of its pages (PG_poisoned) and allocating checks it,
  * which catches the classic write-after-free into the first bytes of a page.
+ * The boot option page_poison fills the whole page with that word instead,
+ * and checks every word at allocation: then a read through a stale
+ * translation sees poison wherever it lands, which is how the R2 test
+ * (mm/tlb_rules_test.c) makes a page freed before its flush visible.
  * Pages that reach the buddy at boot are not poisoned: under TCG the first
  * write to a page costs microseconds, and touching all of RAM at every boot
  * would cost about a second.
  */
 #include "mm/page_alloc.h"
+#include "kernel/bootopt.h"
 #include "kernel/printk.h"
 #include "kernel/string.h"
 #include "mm/memblock.h"
 
-#define PAGE_POISON_FREE 0xf9ee9a6ef9ee9a6eul    /* "freepage", roughly */
+bool page_poison;
+BOOT_OPTION_BOOL("page_poison", page_poison,
+		 "poison every word of a freed page and check them all at allocation (debug)");
 
 struct free_area {
 	struct list_head free_list;
@@ -107,10 +114,18 @@ static struct page *rmqueue(unsigned int order)
 	return NULL;
 }
 
+/* The words of a free page that hold poison: the first, or all (page_poison). */
+static unsigned int poison_words(void)
+{
+	return page_poison ? PAGE_SIZE / sizeof(u64) : 1;
+}
+
 static void poison_pages(struct page *page, unsigned int order)
 {
 	for (unsigned long i = 0; i < 1ul << order; i++) {
-		*(u64 *)page_address(page + i) = PAGE_POISON_FREE;
+		u64 *word = page_address(page + i);
+		for (unsigned int w = 0; w < poison_words(); w++)
+			word[w] = PAGE_POISON_FREE;
 		SetPagePoisoned(page + i);
 	}
 }
@@ -120,9 +135,12 @@ static void check_poison(struct page *page, unsigned int order)
 	for (unsigned long i = 0; i < 1ul << order; i++) {
 		if (!PagePoisoned(page + i))
 			continue;
-		if (*(u64 *)page_address(page + i) != PAGE_POISON_FREE)
-			panic("page_alloc: pfn %#lx was written after it was freed",
-			      page_to_pfn(page + i));
+		const u64 *word = page_address(page + i);
+		for (unsigned int w = 0; w < poison_words(); w++)
+			if (word[w] != PAGE_POISON_FREE)
+				panic("page_alloc: pfn %#lx was written after it was freed "
+				      "(offset %#x: %#lx)", page_to_pfn(page + i),
+				      w * 8, word[w]);
 		ClearPagePoisoned(page + i);
 	}
 }

@@ -31,7 +31,7 @@ enum pageflags {
 	PG_tail,          /* a later page of a multi-page slab; see head_page */
 	PG_large_kmalloc, /* a kmalloc() too big for a slab: 2^order pages */
 	PG_table,         /* holds a page table */
-	PG_poisoned,      /* free, PAGE_POISON_FREE in its first word (debug) */
+	PG_poisoned,      /* free, PAGE_POISON_FREE in its first word, or in all (page_poison) */
 };
 
 /*
@@ -151,6 +151,14 @@ static inline struct page *alloc_page(void) { return alloc_pages(0); }
  */
 void __free_pages(struct page *page, unsigned int order);
 static inline void __free_page(struct page *page) { __free_pages(page, 0); }
+
+/*
+ * What a page freed since boot holds until it is allocated again: this word
+ * at offset 0, or in every word with the boot option page_poison (set at
+ * boot, never changed after).
+ */
+#define PAGE_POISON_FREE 0xf9ee9a6ef9ee9a6eul    /* "freepage", roughly */
+extern bool page_poison;
 
 /* The same by direct-map address (0 on failure), as in Linux. */
 unsigned long __get_free_pages(unsigned int order);

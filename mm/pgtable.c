@@ -10,6 +10,7 @@
 #include "kernel/printk.h"
 #include "kernel/smp.h"
 #include "kernel/string.h"
+#include "kernel/fault_inject.h"
 #include "kernel/vmstat.h"
 #include "mm/ptcheck.h"
 
@@ -240,6 +241,15 @@ pte_t *pte_offset_map(pmd_t *pmd, unsigned long addr, pmd_t *pmdvalp)
 	return (pte_t *)phys_to_virt(pmd_phys(pmdval)) + pte_index(addr);
 }
 
+/*
+ * Fault injection for rule R3's test (mm/pgtable_test.c, which switches it
+ * on itself): hold the walker between the lockless pmd read and taking
+ * the PTE lock, so that a DONTNEED on another CPU can reclaim the table
+ * inside the window. pte_map_retry counts the retries that follow.
+ */
+DEFINE_FAULT_INJECT(fi_pte_map_lock, "pte_map_lock",
+		    "hold pte_offset_map_lock between its pmd read and the PTE lock (R3)");
+
 pte_t *pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd, unsigned long addr,
 			   spinlock_t **ptlp)
 {
@@ -250,6 +260,7 @@ pte_t *pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd, unsigned long addr,
 		pte_t *pte = pte_offset_map(pmd, addr, &pmdval);
 		if (!pte)
 			return NULL;
+		fault_inject_delay(&fi_pte_map_lock);   /* fault injection: widen R3's window */
 		spinlock_t *ptl = pte_lockptr(pmdval);
 		spin_lock(ptl);
 		/*
@@ -263,6 +274,7 @@ pte_t *pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd, unsigned long addr,
 			*ptlp = ptl;
 			return pte;
 		}
+		count_vm_event(PTE_MAP_RETRY);
 		pte_unmap_unlock(pte, ptl);
 	}
 }

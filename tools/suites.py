@@ -140,6 +140,30 @@ SUITES = [
          cmdline="ptbug=ptlock-early ptcheck ktest=pt_reclaim_whole_table", status=0,
          log_has=[r"^ptcheck: violation R1: split PTE lock destroyed before its TLB flush"]),
 
+    # R3: the fault-injection point pte_map_lock widens the window
+    # between pte_offset_map_lock's pmd read and its PTE lock; a DONTNEED on
+    # another CPU reclaims the table inside it, and the counter pte_map_retry
+    # proves the locked recheck saw it and walked again.
+    dict(name="r3-recheck", cmdline="fault_inject=pte_map_lock:2 ktest=r3_*", ktap=True,
+         log_has=[r"r3_pte_map_lock_recheck: window 2 ms, .* pte_map_retry \+[1-9]",
+                  r"^ok 1 r3_pte_map_lock_recheck$"]),
+
+    # R2: with page_poison every word of a freed page holds the poison, so
+    # a reader that could still reach a page freed before its flush would
+    # read it wherever it looked; it must only ever see old data or zeroes.
+    dict(name="r2-page-poison", cmdline="page_poison fault_inject=tlb_flush:2 ktest=r2_*",
+         ktap=True,
+         log_has=[r"r2_page_freed_after_flush: .* in [1-9]\d* rounds the reader read the zapped "
+                  r"page through its stale TLB entry \(poison: every word\)",
+                  r"^ok 1 r2_page_freed_after_flush$"]),
+
+    # The same rule under load: pte_table_race's threads fault, write and
+    # DONTNEED one PTE table on 4 CPUs while every gather's flush is
+    # delayed; with page_poison any page freed before its flush shows.
+    dict(name="race-r2-window", cmdline="init=exit page_poison fault_inject=tlb_flush:1",
+         modules=["build/user/tests/pte_table_race=pte_table_race"], status=0,
+         log_has=[r"^# fault_inject_tlb_flush_hits \+[1-9]\d*$", r"^# PASS: \d+ checks$"]),
+
     # tlb_single_page_flush_ceiling: above it a range flush reloads CR3
     # (the user suite sees "0 INVLPG, 4 full" at the default 33); raised to
     # 1000, the same 256-page DONTNEED is flushed page by page on each CPU.
@@ -186,4 +210,46 @@ SUITES = [
          ktap=True, timeout=120),
     dict(name="host-user", host=["make", "--no-print-directory", "user-host-test"],
          ktap=True, programs=True, timeout=600),
+
+    # Empty PTE tables reclaimed by MADV_DONTNEED (R6), user side. The
+    # default user suites run pt_reclaim and pt_reclaim_race with reclaim
+    # on; these boots change what they must see.
+    # ptreclaim=off: one empty table per 2 MiB chunk stays behind.
+    dict(name="pt-reclaim-off", cmdline="init=exit ptreclaim=off",
+         modules=["build/user/tests/pt_reclaim=pt_reclaim --expect-off"], status=0,
+         log_has=[r"^# .*expecting reclaim of none$",
+                  r"^# aligned: expected 512 tables left",
+                  r"^# PASS: \d+ checks$"]),
+    # Every reclaim takes the slow path and is held 20 ms before it, no
+    # lock held: faults refill tables and the other DONTNEED reclaims them
+    # in that window. The program then builds each outcome on purpose
+    # (busy, raced, R4 flush before installing a table); ptcheck watches.
+    dict(name="pt-reclaim-race",
+         cmdline="init=exit ptcheck ptreclaim.force_slow fault_inject=reclaim_slow:20",
+         modules=["build/user/tests/pt_reclaim_race=pt_reclaim_race --injected"],
+         status=0, timeout=300,
+         log_has=[r"^ptcheck: checking page-table lifetime rules",
+                  r"pt_reclaim_busy, attempt \d+$", r"pt_reclaim_raced, attempt \d+$",
+                  r"tlb_flush_before_set_pmd, attempt \d+$", r"^# PASS: \d+ checks$"],
+         log_lacks=[r"ptcheck: violation", r"PANIC"]),
+    # The same workload with a historic bug planted must fail:
+    #  - stale-scan: the slow path trusts the zap's "empty"; a writer's
+    #    refill is reclaimed with the table (ptcheck R6, then the gather
+    #    refuses the table: a panic).
+    dict(name="ptbug-stale-scan-race",
+         cmdline="init=exit ptbug=stale-scan ptcheck ptreclaim.force_slow "
+                 "fault_inject=reclaim_slow:20",
+         modules=["build/user/tests/pt_reclaim_race=pt_reclaim_race --injected"],
+         status=125, timeout=300,
+         log_has=[r"^ptcheck: violation R6: PTE table reclaimed with an entry in use",
+                  r"leaves its mm with \d+ entries in use"]),
+    #  - no-r4: a table installed while a held DONTNEED still owes its flush
+    #    is not flushed first (ptcheck R4; the R4 counter never moves).
+    dict(name="ptbug-no-r4-race",
+         cmdline="init=exit ptbug=no-r4 ptcheck ptreclaim.force_slow "
+                 "fault_inject=reclaim_slow:20",
+         modules=["build/user/tests/pt_reclaim_race=pt_reclaim_race --injected"],
+         status=1, timeout=300,
+         log_has=[r"^ptcheck: violation R4: PMD populated while its TLB flush is pending",
+                  r"tlb_flush_before_set_pmd did not move in \d+ attempts"]),
 ]

@@ -196,6 +196,7 @@ struct rlimit {
 #define MAP_FIXED_NOREPLACE 0x100000
 #define MADV_NORMAL       0
 #define MADV_DONTNEED     4
+#define MADV_FREE         8
 #define MADV_HUGEPAGE    14
 #define MADV_NOHUGEPAGE  15
 #define PAGE_SIZE 4096UL
