@@ -173,6 +173,30 @@ struct files_struct *files_create(void)
 	return files;
 }
 
+struct files_struct *files_dup(struct files_struct *old)
+{
+	struct files_struct *files = kzalloc(sizeof(*files));
+	if (!files)
+		return NULL;
+	spin_lock_init(&files->lock, "files");
+	spin_lock(&old->lock);
+	for (int fd = 0; fd < MAX_FDS; fd++) {
+		files->fd[fd] = old->fd[fd];
+		if (files->fd[fd])
+			__atomic_fetch_add(&files->fd[fd]->refcount, 1, __ATOMIC_RELAXED);
+	}
+	files->cloexec = old->cloexec;
+	spin_unlock(&old->lock);
+	return files;
+}
+
+void files_close_on_exec(struct files_struct *files)
+{
+	for (int fd = 0; fd < MAX_FDS; fd++)
+		if (READ_ONCE(files->cloexec) & (1ull << fd))
+			fd_close(files, fd);
+}
+
 void fput(struct file *f)
 {
 	if (__atomic_sub_fetch(&f->refcount, 1, __ATOMIC_ACQ_REL) == 0 && f->ops->release)

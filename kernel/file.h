@@ -35,9 +35,21 @@
 
 struct file;
 
+/* poll events (Linux's values) */
+#define POLLIN   0x001
+#define POLLPRI  0x002
+#define POLLOUT  0x004
+#define POLLERR  0x008
+#define POLLHUP  0x010
+#define POLLNVAL 0x020
+
 struct file_ops {
 	ssize_t (*read)(struct file *f, char *buf, size_t n);
 	ssize_t (*write)(struct file *f, const char *buf, size_t n);
+	/* POLL* bits ready now; NULL: always ready to read and write (memory, /dev/null). */
+	unsigned int (*poll)(struct file *f);
+	/* ioctl(cmd, user arg): -ENOTTY if the file has no such request; NULL: none. */
+	long (*ioctl)(struct file *f, unsigned int cmd, u64 arg);
 	void (*release)(struct file *f);     /* the last reference went */
 };
 
@@ -51,6 +63,7 @@ struct file {
 	const char *data;            /* readable bytes, or NULL */
 	size_t size;
 	void *buffer;                /* owned by the file (a /proc snapshot): kfree'd at release */
+	void *private_data;          /* the object behind it: a pipe, the terminal */
 };
 
 /* A process's descriptor table; shared by its threads (CLONE_FILES). */
@@ -62,6 +75,10 @@ struct files_struct {
 
 /* A table with the console on 0, 1 and 2. */
 struct files_struct *files_create(void);
+/* fork: a copy of old, each file shared (one more reference), FD_CLOEXEC kept. */
+struct files_struct *files_dup(struct files_struct *old);
+/* exec: close the descriptors marked FD_CLOEXEC. */
+void files_close_on_exec(struct files_struct *files);
 /* Close every descriptor and free the table. */
 void files_destroy(struct files_struct *files);
 

@@ -35,7 +35,7 @@
 #include "mm/slab.h"
 
 #define EXIT_NOT_EXECUTABLE 126    /* as a shell says of a file it cannot run */
-#define MAX_ARGV 32
+#define MAX_ARGV 64
 
 static const char *init_mode = "ktap";
 BOOT_OPTION_STR("init", init_mode, "ktap|exit: report each program as KTAP, or power off "
@@ -174,7 +174,7 @@ static bool is_file_module(const struct boot_module *m)
 /* Put one module in the tree: a program in /bin, or a file with its links. */
 static void add_module(const struct boot_module *m)
 {
-	static char cmd[256];
+	static char cmd[4096];          /* a module string, percent-encoded arguments and all */
 	const char *argv[MAX_ARGV];
 	char path[NAME_MAX + 8];
 	const void *data = phys_to_virt(m->start);
@@ -214,8 +214,10 @@ static int run_one(const struct boot_module *m, char *cmd, bool *clean)
 
 	if (!split_args(cmd, argv))
 		argv[0] = "a.out", argv[1] = NULL;
+	char path[NAME_MAX + 8];
+	snprintf(path, sizeof(path), "/bin/%s", argv[0]);      /* where add_module put it */
 	struct usage base = usage_now();
-	struct process *p = process_spawn(argv[0], phys_to_virt(m->start), m->end - m->start,
+	struct process *p = process_spawn(path, phys_to_virt(m->start), m->end - m->start,
 					  argv, envp, &err, &why);
 	if (!p) {
 		printk("%s: cannot run: %s\n", argv[0],
@@ -230,7 +232,7 @@ static int run_one(const struct boot_module *m, char *cmd, bool *clean)
 
 int init_run_programs(void)
 {
-	static char cmd[256];
+	static char cmd[4096];          /* a module string, percent-encoded arguments and all */
 	char name[64];
 	int planned = 0, number = 0, failed = 0, status = 0;
 	bool ktap = strcmp(init_mode, "exit") != 0;

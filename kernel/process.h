@@ -21,9 +21,11 @@ struct mm_struct;
 struct files_struct;
 struct thread;
 
+#define PROC_EXE_MAX 128
+
 struct process {
 	int pid;                        /* the tid of its first thread */
-	int ppid;                       /* 0: started by the kernel's init */
+	int ppid;                       /* the parent's pid; 0: started by init, or orphaned */
 	int pgid, sid;                  /* process group and session (setpgid, setsid) */
 	char name[PROC_NAME_LEN];       /* its program's file name, cut to 15 (Linux) */
 	char cmdline[PROC_CMDLINE_MAX]; /* argv, each string NUL-terminated (/proc/PID/cmdline) */
@@ -34,26 +36,56 @@ struct process {
 	                                   process holds an mm_count one (mmgrab), so that
 	                                   /proc can read the struct until the process goes */
 	struct files_struct *files;
+	char exe[PROC_EXE_MAX];         /* the path it was exec'd from (/proc/PID/exe) */
 	struct list_head all_node;      /* in the list of every process (process_find) */
+
+	/* tasklist_lock protects these links (kernel/exit.c, kernel/fork.c). */
+	struct process *parent;         /* waits for it (wait4); NULL: init does, or nobody */
+	struct list_head children;      /* its children until they are reaped */
+	struct list_head sibling;       /* in parent->children */
+	bool autoreap;                  /* nobody will wait: it frees itself when it dies */
+	int exit_signal;                /* sent to the parent when it dies (SIGCHLD), or 0 */
+	struct wait_queue_head child_wait;  /* wait4 sleeps here; a child's death wakes it */
+
+	/* vfork: the parent sleeps until the child execs or exits. */
+	struct wait_queue_head vfork_wait;
+	bool vfork_done;
 
 	/* lock protects the fields below it. */
 	spinlock_t lock;
 	struct list_head threads;       /* struct thread.process_node */
 	int nr_threads;                 /* live threads (Threads: in /proc/self/status) */
 	bool group_exit;                /* exit_group or a fatal signal: every thread leaves */
-	int exit_status;                /* valid once group_exit, or set by the last exit */
+	int exit_status;                /* valid once group_exit, or set by the last exit:
+	                                   the code, or 128 + signal (as a shell shows it) */
+	int wait_status;                /* Linux's encoding for wait4, valid once dead */
 	bool dead;                      /* every thread is gone and mm/files released */
 	struct fs_node cwd;             /* the working directory (chdir) */
 	u32 umask;
 	int term_signal;                /* the signal that ended it, or 0 (wait status) */
 	struct process_signals signals; /* actions and process-wide pending (kernel/signal.h) */
 
-	struct wait_queue_head exit_wait;   /* process_wait() sleeps here until dead */
+	struct wait_queue_head exit_wait;   /* process_wait() sleeps here until dead; execve
+	                                       until it is the last thread (each exit wakes it) */
 	int refcount;                   /* atomic: threads alive + waiters holding it */
 };
 
 /* The running thread's process; NULL for a kernel thread. */
 struct process *current_process(void);
+
+extern spinlock_t tasklist_lock;
+
+/* A new process struct: no threads, no files, no mm, refcount 1 (the waiter's). */
+struct process *process_alloc(const char *name);
+void process_get(struct process *p);
+/* Make mm the process's address space (for /proc; exec, fork); drops the old one's count. */
+void process_set_mm(struct process *p, struct mm_struct *mm);
+/* p's mm with an mm_count reference (mmdrop it), or NULL: for reading /proc. */
+struct mm_struct *process_get_mm(struct process *p);
+/* Put p on the list of processes (it gets a pid first), as a child of parent if any. */
+void process_publish(struct process *p, struct process *parent);
+/* Record argv for /proc/PID/cmdline. */
+void process_set_cmdline(struct process *p, const char *const argv[]);
 
 /*
  * Start a process running the ELF image (a copy is not made: the image
@@ -107,6 +139,12 @@ int kill_all_but(struct process *except, const struct ksiginfo *info);
 bool process_has_thread(struct process *p, int tid);
 /* One letter for /proc: R running, S sleeping, Z dead and not yet reaped. */
 char process_state(struct process *p);
+
+/* vfork: the child execs or exits, its parent may go on. */
+void vfork_release(struct process *p);
+/* setpgid(pid, pgid) and setsid() for the calling process, with Linux's rules. */
+long process_setpgid(int pid, int pgid);
+long process_setsid(void);
 
 /* Processes not yet reaped by process_wait (for leak checks). */
 int nr_processes(void);

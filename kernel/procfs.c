@@ -22,7 +22,7 @@
 
 enum proc_kind {
 	PROC_ROOT, PROC_PID_DIR, PROC_TASK_DIR, PROC_TID_DIR,   /* directories */
-	PROC_SELF, PROC_THREAD_SELF, PROC_CWD,                  /* symlinks */
+	PROC_SELF, PROC_THREAD_SELF, PROC_CWD, PROC_EXE,        /* symlinks */
 	PROC_FILE,                                              /* files: kind >= PROC_FILE */
 };
 
@@ -127,10 +127,30 @@ static unsigned long total_vm_pages(struct mm_struct *mm)
 	return pages;
 }
 
+/* What /proc says about a process's memory, read from an mm it holds a count on. */
+struct mm_numbers {
+	unsigned long vm_pages, start_stack;
+	long rss, pte_bytes;
+};
+
+static struct mm_numbers mm_numbers(struct process *p)
+{
+	struct mm_numbers n = { 0 };
+	struct mm_struct *mm = process_get_mm(p);   /* NULL before the first exec */
+
+	if (mm) {
+		n = (struct mm_numbers){ total_vm_pages(mm), mm->start_stack, get_mm_rss(mm),
+					 mm_pgtables_bytes(mm) };
+		mmdrop(mm);
+	}
+	return n;
+}
+
 static size_t show_status(char *buf, size_t size, struct process *p, int tid)
 {
 	size_t n = 0;
 	char state = process_state(p);
+	struct mm_numbers m = mm_numbers(p);
 
 	n = append(buf, size, n, "Name:\t%s\nUmask:\t%04o\nState:\t%c (%s)\n", p->name, p->umask,
 		   state, state == 'R' ? "running" : state == 'Z' ? "zombie" : "sleeping");
@@ -139,10 +159,10 @@ static size_t show_status(char *buf, size_t size, struct process *p, int tid)
 	n = append(buf, size, n, "TracerPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n");
 	/* Linux prints these as "%8lu kB" after the tab. */
 	unsigned long kb = PAGE_SIZE / 1024;
-	n = append(buf, size, n, "VmSize:\t%8lu kB\n", total_vm_pages(p->mm) * kb);
-	n = append(buf, size, n, "VmRSS:\t%8lu kB\n", get_mm_rss(p->mm) * kb);
-	n = append(buf, size, n, "RssAnon:\t%8lu kB\n", get_mm_rss(p->mm) * kb);
-	n = append(buf, size, n, "VmPTE:\t%8lu kB\n", mm_pgtables_bytes(p->mm) / 1024);
+	n = append(buf, size, n, "VmSize:\t%8lu kB\n", m.vm_pages * kb);
+	n = append(buf, size, n, "VmRSS:\t%8lu kB\n", m.rss * kb);
+	n = append(buf, size, n, "RssAnon:\t%8lu kB\n", m.rss * kb);
+	n = append(buf, size, n, "VmPTE:\t%8lu kB\n", m.pte_bytes / 1024);
 	n = append(buf, size, n, "Threads:\t%d\n", READ_ONCE(p->nr_threads));
 	return n;
 }
@@ -154,21 +174,22 @@ static size_t show_status(char *buf, size_t size, struct process *p, int tid)
  */
 static size_t show_stat_pid(char *buf, size_t size, struct process *p, int tid)
 {
+	struct mm_numbers m = mm_numbers(p);
 	size_t n = append(buf, size, 0, "%d (%s) %c %d %d %d 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 %d 0 ",
 			  tid ? tid : p->pid, p->name, process_state(p), p->ppid, p->pgid,
 			  p->sid, READ_ONCE(p->nr_threads));
 	n = append(buf, size, n, "%lu %lu %ld 18446744073709551615 ",
-		   (unsigned long)(p->start_ns / (1000000000 / USER_HZ)),
-		   total_vm_pages(p->mm) * PAGE_SIZE, get_mm_rss(p->mm));
+		   (unsigned long)(p->start_ns / (1000000000 / USER_HZ)), m.vm_pages * PAGE_SIZE,
+		   m.rss);
 	n = append(buf, size, n, "0 0 %lu 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
-		   p->mm->start_stack);
+		   m.start_stack);
 	return n;
 }
 
 static size_t show_statm(char *buf, size_t size, struct process *p, int tid)
 {
-	return append(buf, size, 0, "%lu %ld 0 0 0 0 0\n", total_vm_pages(p->mm),
-		      get_mm_rss(p->mm));
+	struct mm_numbers m = mm_numbers(p);
+	return append(buf, size, 0, "%lu %ld 0 0 0 0 0\n", m.vm_pages, m.rss);
 }
 
 static size_t show_cmdline(char *buf, size_t size, struct process *p, int tid)
@@ -206,10 +227,12 @@ static const char *vma_name(struct mm_struct *mm, struct vm_area_struct *vma)
  */
 static size_t show_maps(char *buf, size_t size, struct process *p, int tid)
 {
-	struct mm_struct *mm = p->mm;
+	struct mm_struct *mm = process_get_mm(p);
 	struct vm_area_struct *vma;
 	size_t n = 0;
 
+	if (!mm)
+		return 0;
 	down_read(&mm->mmap_lock);
 	for_each_vma(mm, vma) {
 		unsigned long f = vma->vm_flags;
@@ -223,6 +246,7 @@ static size_t show_maps(char *buf, size_t size, struct process *p, int tid)
 		n = append(buf, size, n, "\n");
 	}
 	up_read(&mm->mmap_lock);
+	mmdrop(mm);
 	return n;
 }
 
@@ -240,7 +264,7 @@ static const struct proc_entry pid_entries[] = {
 	{ "status", PROC_FILE, show_status }, { "stat", PROC_FILE, show_stat_pid },
 	{ "statm", PROC_FILE, show_statm }, { "cmdline", PROC_FILE, show_cmdline },
 	{ "comm", PROC_FILE, show_comm }, { "maps", PROC_FILE, show_maps },
-	{ "cwd", PROC_CWD, NULL }, { "task", PROC_TASK_DIR, NULL },
+	{ "cwd", PROC_CWD, NULL }, { "exe", PROC_EXE, NULL }, { "task", PROC_TASK_DIR, NULL },
 };
 
 static const struct proc_entry tid_entries[] = {
@@ -466,6 +490,16 @@ static int proc_readlink(const struct fs_node *n, char *buf, size_t size)
 		spin_unlock(&p->lock);
 		process_put(p);
 		len = cwd.ops->path(&cwd, buf, size);
+		break;
+	}
+	case PROC_EXE: {
+		struct process *p = process_find(n->pid);
+		if (!p)
+			return -ENOENT;
+		spin_lock(&p->lock);
+		len = strlcpy(buf, p->exe, size);
+		spin_unlock(&p->lock);
+		process_put(p);
 		break;
 	}
 	default:

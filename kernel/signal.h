@@ -150,6 +150,6 @@ void signals_exec(struct process *p);
 int setup_rt_frame(int sig, const struct k_sigaction *ka, const struct ksiginfo *info,
 		   u64 blocked, struct trap_frame *regs);
 
-/* Linux's wait status for a death by sig: the signal, 0x80 if it dumped core. */
+/* Linux's wait status for a death by sig: the signal (no core dumps: never 0x80). */
 int signal_wait_status(int sig);
 const char *signal_name(int sig);

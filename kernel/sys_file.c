@@ -1,14 +1,19 @@
 /*
  * The descriptor calls: read, write, readv, writev, pread64, lseek, close,
- * dup, dup2, dup3, fcntl, ioctl, poll, ppoll, sendfile (kernel/file.h does
- * the work).
+ * dup, dup2, dup3, fcntl, ioctl, poll, ppoll, sendfile, pipe, pipe2
+ * (kernel/file.h and kernel/pipe.c do the work).
  */
 #include "arch/x86_64/uaccess.h"
 #include "kernel/file.h"
 #include "kernel/process.h"
 #include "kernel/string.h"
 #include "kernel/syscall.h"
+#include "kernel/pipe.h"
+#include "kernel/signal.h"
+#include "kernel/thread.h"
+#include "kernel/time.h"
 #include "kernel/timer.h"
+#include "kernel/wait.h"
 
 #define CHUNK 512              /* bytes moved per copy between user and kernel */
 #define IOV_MAX 1024
@@ -282,14 +287,15 @@ SYSCALL_DEFINE(fcntl)
 	return r;
 }
 
-/* The console is not a terminal we control: musl then buffers stdout fully. */
+/* ioctl(fd, cmd, arg): the file's own requests (the console's: kernel/tty.c), or ENOTTY. */
 SYSCALL_DEFINE(ioctl)
 {
 	struct file *f = fget(my_files(), (int)a0);
 	if (!f)
 		return -EBADF;
+	long r = f->ops->ioctl ? f->ops->ioctl(f, (unsigned int)a1, a2) : -ENOTTY;
 	fput(f);
-	return -ENOTTY;
+	return r;
 }
 
 /* ---- poll ---- */
@@ -298,12 +304,6 @@ struct pollfd {
 	s32 fd;
 	s16 events, revents;
 };
-#define POLLIN   0x001
-#define POLLPRI  0x002
-#define POLLOUT  0x004
-#define POLLERR  0x008
-#define POLLHUP  0x010
-#define POLLNVAL 0x020
 #define POLL_MAX 64
 
 /* One pass over the set: revents of each, and how many have any. */
@@ -319,8 +319,9 @@ static int poll_once(struct pollfd *fds, u64 n)
 		if (!f) {
 			fds[i].revents = POLLNVAL;
 		} else {
-			/* Files here never block: each is ready for what it allows. */
-			fds[i].revents = fds[i].events & (POLLIN | POLLOUT);
+			/* Without a poll operation a file never blocks: always ready. */
+			unsigned int mask = f->ops->poll ? f->ops->poll(f) : POLLIN | POLLOUT;
+			fds[i].revents = mask & (fds[i].events | POLLERR | POLLHUP);
 			fput(f);
 		}
 		ready += fds[i].revents != 0;
@@ -336,10 +337,35 @@ static long do_poll(u64 ufds, u64 n, s64 timeout_ms)
 		return -EINVAL;
 	if (copy_from_user(fds, (const void *)ufds, n * sizeof(fds[0])))
 		return -EFAULT;
-	int ready = poll_once(fds, n);
-	if (!ready && timeout_ms > 0)
-		sleep_ns((u64)timeout_ms * 1000000);   /* nothing can become ready meanwhile */
-	if (copy_to_user((void *)ufds, fds, n * sizeof(fds[0])))
+	/*
+	 * Look, and if nothing is ready sleep until something may have
+	 * changed (every pipe and terminal event wakes poll_wait_queue, the
+	 * timeout, or a signal), then look again. The state is set before
+	 * each look, so a wake-up between look and sleep is not lost.
+	 */
+	u64 deadline = timeout_ms > 0 ? ktime_ns() + (u64)timeout_ms * 1000000 : 0;
+	DEFINE_WAIT(w);
+	int ready;
+	for (;;) {
+		prepare_to_wait(&poll_wait_queue, &w, TASK_INTERRUPTIBLE);
+		ready = poll_once(fds, n);
+		if (ready || !timeout_ms)
+			break;
+		if (signal_pending()) {
+			ready = -ERESTARTNOHAND;
+			break;
+		}
+		if (!deadline) {
+			schedule();
+			continue;
+		}
+		u64 now = ktime_ns();
+		if (now >= deadline)
+			break;
+		schedule_timeout(deadline - now);
+	}
+	finish_wait(&poll_wait_queue, &w);
+	if (ready >= 0 && copy_to_user((void *)ufds, fds, n * sizeof(fds[0])))
 		return -EFAULT;
 	return ready;
 }
@@ -349,7 +375,7 @@ SYSCALL_DEFINE(poll)
 	return do_poll(a0, a1, (s64)(int)a2);
 }
 
-/* ppoll(fds, n, timeout timespec or NULL, sigmask, size): the mask is not applied. */
+/* ppoll(fds, n, timeout timespec or NULL, sigmask, size): the mask is not applied here. */
 SYSCALL_DEFINE(ppoll)
 {
 	struct timespec ts;
@@ -413,4 +439,41 @@ put:
 	if (in)
 		fput(in);
 	return done ? done : r;
+}
+
+/* pipe2(fds[2], flags): fds[0] the read end, fds[1] the write end. */
+static long do_pipe2(u64 ufds, u64 flags)
+{
+	struct file *rd, *wr;
+	int fds[2];
+
+	if (flags & ~(u64)(O_CLOEXEC | O_NONBLOCK))
+		return -EINVAL;
+	int err = pipe_create(flags, &rd, &wr);
+	if (err)
+		return err;
+	fds[0] = fd_install_from(my_files(), rd, 0, flags & O_CLOEXEC);
+	fds[1] = fds[0] < 0 ? -EMFILE : fd_install_from(my_files(), wr, 0, flags & O_CLOEXEC);
+	if (fds[1] < 0 || copy_to_user((void *)ufds, fds, sizeof(fds))) {
+		if (fds[0] >= 0)
+			fd_close(my_files(), fds[0]);
+		else
+			fput(rd);
+		if (fds[1] >= 0)
+			fd_close(my_files(), fds[1]);
+		else
+			fput(wr);
+		return fds[1] < 0 ? -EMFILE : -EFAULT;
+	}
+	return 0;
+}
+
+SYSCALL_DEFINE(pipe2)
+{
+	return do_pipe2(a0, a1);
+}
+
+SYSCALL_DEFINE(pipe)
+{
+	return do_pipe2(a0, 0);
 }

@@ -7,6 +7,7 @@
 #include "arch/x86_64/context.h"
 #include "arch/x86_64/uaccess.h"
 #include "kernel/futex.h"
+#include "kernel/fork.h"
 #include "kernel/process.h"
 #include "kernel/sched.h"
 #include "kernel/syscall.h"
@@ -36,15 +37,21 @@ static long clone_check(u64 flags)
 	if ((flags & CLONE_SIGHAND) && !(flags & CLONE_VM))
 		return -EINVAL;
 	if ((flags & CLONE_THREAD_NEEDS) != CLONE_THREAD_NEEDS || (flags & ~CLONE_THREAD_MAY))
-		return -EINVAL;              /* no fork: every mapping here is private */
+		return -EINVAL;              /* a thread shares everything with its process */
 	return 0;
 }
 
-/* clone(flags, newsp, parent_tid, child_tid, tls): a new thread of this process. */
+/*
+ * clone(flags, newsp, parent_tid, child_tid, tls): a new thread of this
+ * process, or without CLONE_THREAD a new process (kernel/fork.c).
+ */
 SYSCALL_DEFINE(clone)
 {
 	struct thread *self = current, *t;
 	struct trap_frame regs = *task_pt_regs(self);
+
+	if (!(a0 & CLONE_THREAD) && !(a0 & CLONE_SIGHAND))
+		return do_fork(a0, a1, a2, a3, a4);
 	long err = clone_check(a0);
 
 	if (err)
@@ -246,4 +253,14 @@ SYSCALL_DEFINE(getsid)
 	int sid = READ_ONCE(p->sid);
 	process_put(p);
 	return sid;
+}
+
+SYSCALL_DEFINE(setpgid)
+{
+	return process_setpgid((int)a0, (int)a1);
+}
+
+SYSCALL_DEFINE(setsid)
+{
+	return process_setsid();
 }

@@ -18,7 +18,8 @@ typedef long (*syscall_fn)(u64 a0, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5);
 SYSCALL_DEFINE(read); SYSCALL_DEFINE(write); SYSCALL_DEFINE(writev); SYSCALL_DEFINE(readv);
 SYSCALL_DEFINE(close); SYSCALL_DEFINE(ioctl); SYSCALL_DEFINE(lseek); SYSCALL_DEFINE(pread64);
 SYSCALL_DEFINE(dup); SYSCALL_DEFINE(dup2); SYSCALL_DEFINE(dup3); SYSCALL_DEFINE(fcntl);
-SYSCALL_DEFINE(poll); SYSCALL_DEFINE(ppoll); SYSCALL_DEFINE(sendfile);
+SYSCALL_DEFINE(poll); SYSCALL_DEFINE(ppoll); SYSCALL_DEFINE(sendfile); SYSCALL_DEFINE(pipe);
+SYSCALL_DEFINE(pipe2);
 /* kernel/sys_fs.c */
 SYSCALL_DEFINE(open); SYSCALL_DEFINE(openat); SYSCALL_DEFINE(read_only_fs);
 SYSCALL_DEFINE(getdents64); SYSCALL_DEFINE(stat); SYSCALL_DEFINE(lstat); SYSCALL_DEFINE(fstat);
@@ -35,7 +36,10 @@ SYSCALL_DEFINE(set_tid_address); SYSCALL_DEFINE(futex); SYSCALL_DEFINE(getpid);
 SYSCALL_DEFINE(gettid); SYSCALL_DEFINE(sched_yield); SYSCALL_DEFINE(sched_setaffinity);
 SYSCALL_DEFINE(sched_getaffinity); SYSCALL_DEFINE(getcpu); SYSCALL_DEFINE(arch_prctl);
 SYSCALL_DEFINE(getppid); SYSCALL_DEFINE(getpgid);
-SYSCALL_DEFINE(getpgrp); SYSCALL_DEFINE(getsid);
+SYSCALL_DEFINE(getpgrp); SYSCALL_DEFINE(getsid); SYSCALL_DEFINE(setpgid); SYSCALL_DEFINE(setsid);
+/* kernel/fork.c, kernel/execve.c, kernel/exit.c */
+SYSCALL_DEFINE(fork); SYSCALL_DEFINE(vfork); SYSCALL_DEFINE(execve); SYSCALL_DEFINE(wait4);
+SYSCALL_DEFINE(waitid);
 /* kernel/sys_signal.c, arch/x86_64/signal.c */
 SYSCALL_DEFINE(rt_sigaction); SYSCALL_DEFINE(rt_sigprocmask); SYSCALL_DEFINE(rt_sigpending);
 SYSCALL_DEFINE(rt_sigsuspend); SYSCALL_DEFINE(pause); SYSCALL_DEFINE(kill);

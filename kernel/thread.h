@@ -103,6 +103,7 @@ struct thread {
 	struct process *process;
 	struct list_head process_node; /* in process->threads (process->lock) */
 	u32 *clear_child_tid;          /* user address: set_tid_address, CLONE_CHILD_CLEARTID */
+	u32 *set_child_tid;            /* CLONE_CHILD_SETTID: the thread writes its tid there first */
 	bool kill_pending;             /* thread_should_die(): leave at the next return to user */
 
 	/* Signals (kernel/signal.h); process->lock guards them. */

@@ -33,6 +33,9 @@ static const char *const vm_event_names[NR_VM_EVENTS] = {
 	[NR_TLB_KERNEL_FLUSH] = "nr_tlb_kernel_flush",
 	[NR_TLB_KERNEL_FLUSH_RECEIVED] = "nr_tlb_kernel_flush_received",
 	[PTE_MAP_RETRY] = "pte_map_retry",
+	[COW_FAULT] = "cow_fault",
+	[COW_REUSE] = "cow_reuse",
+	[FORK_WRPROTECT] = "fork_wrprotect",
 };
 
 unsigned long vm_event_sum(enum vm_event_item item)

@@ -34,6 +34,9 @@ enum vm_event_item {
 	NR_TLB_KERNEL_FLUSH,     /* kernel-range flush IPIs sent, one per target CPU */
 	NR_TLB_KERNEL_FLUSH_RECEIVED, /* ... and taken */
 	PTE_MAP_RETRY,           /* pte_offset_map_lock found the pmd changed and retried (R3) */
+	COW_FAULT,               /* write faults that copied a page shared after fork (mm/fault.c) */
+	COW_REUSE,               /* write faults that found the page theirs alone and kept it */
+	FORK_WRPROTECT,          /* writable PTEs fork made read-only on both sides (mm/fork.c) */
 	NR_VM_EVENTS
 };
 

@@ -214,6 +214,13 @@ void mmget(struct mm_struct *mm);
 void mmput(struct mm_struct *mm);
 
 /*
+ * fork: a new mm with a copy of oldmm's VMAs and page tables, the
+ * anonymous pages shared copy-on-write (mm/fork.c). mm_users 1. NULL if
+ * out of memory. Takes oldmm's mmap_lock for writing.
+ */
+struct mm_struct *dup_mm(struct mm_struct *oldmm);
+
+/*
  * Take / drop a reference to the struct and its PGD (mm_count). The last
  * mmdrop() frees both; by then mm_users is 0 and no CPU has it loaded.
  */

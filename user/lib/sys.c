@@ -339,3 +339,67 @@ unsigned long blocked_mask(void)
 	sys_rt_sigprocmask(SIG_BLOCK, 0, &old, 8);
 	return old;
 }
+
+long sys_fork(void)
+{
+	return syscall0(SYS_fork);
+}
+
+/*
+ * vfork cannot be a C function that returns in the child: the child would
+ * return into this frame and the parent, resuming on the same stack, would
+ * find it overwritten. Tests use fork(); vfork is reached through raw
+ * syscalls that never return in the child (see fork_exec.c).
+ */
+long sys_vfork(void)
+{
+	return syscall0(SYS_vfork);
+}
+
+long sys_execve(const char *path, char *const argv[], char *const envp[])
+{
+	return syscall3(SYS_execve, (long)path, (long)argv, (long)envp);
+}
+
+long sys_wait4(int pid, int *status, int options, void *rusage)
+{
+	return syscall4(SYS_wait4, pid, (long)status, options, (long)rusage);
+}
+
+long sys_waitid(int idtype, int id, siginfo_t *info, int options)
+{
+	return syscall5(SYS_waitid, idtype, id, (long)info, options, 0);
+}
+
+long sys_pipe2(int fds[2], int flags)
+{
+	return syscall2(SYS_pipe2, (long)fds, flags);
+}
+
+long sys_poll(struct pollfd *fds, unsigned long n, int timeout_ms)
+{
+	return syscall3(SYS_poll, (long)fds, (long)n, timeout_ms);
+}
+
+long sys_setpgid(int pid, int pgid)
+{
+	return syscall2(SYS_setpgid, pid, pgid);
+}
+
+long sys_setsid(void)
+{
+	return syscall0(SYS_setsid);
+}
+
+long sys_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	return syscall3(SYS_ioctl, fd, (long)cmd, (long)arg);
+}
+
+int wait_child(int pid)
+{
+	int status = 0;
+	long r = sys_wait4(pid, &status, 0, 0);
+
+	return r < 0 ? (int)r : status;
+}

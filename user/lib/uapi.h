@@ -91,6 +91,8 @@
 #define SYS_rt_sigsuspend    130
 #define SYS_sigaltstack      131
 #define SYS_tkill            200
+#define SYS_poll               7
+#define SYS_ioctl             16
 
 /* errno values (asm-generic/errno-base.h, errno.h). */
 #define EPERM      1
@@ -165,6 +167,37 @@ struct linux_dirent64 {
 #define DT_DIR  4
 #define DT_REG  8
 #define DT_LNK 10
+
+/* wait */
+#define WNOHANG  1
+#define WEXITED  4
+#define WNOWAIT  0x01000000
+#define P_ALL 0
+#define P_PID 1
+#define WIFEXITED(s)   (((s) & 0x7f) == 0)
+#define WEXITSTATUS(s) (((s) >> 8) & 0xff)
+#define WIFSIGNALED(s) (((s) & 0x7f) != 0 && ((s) & 0x7f) != 0x7f)
+#define WTERMSIG(s)    ((s) & 0x7f)
+#define CLD_EXITED 1
+#define CLD_KILLED 2
+
+/* poll */
+struct pollfd {
+	int fd;
+	short events, revents;
+};
+#define POLLIN   0x001
+#define POLLOUT  0x004
+#define POLLERR  0x008
+#define POLLHUP  0x010
+#define POLLNVAL 0x020
+
+/* terminal ioctls */
+#define TCGETS     0x5401
+#define TCSETS     0x5402
+#define TIOCGPGRP  0x540f
+#define TIOCSPGRP  0x5410
+#define TIOCGWINSZ 0x5413
 
 /* sysinfo (112 bytes on x86-64) and resource limits */
 struct sysinfo {

@@ -79,6 +79,19 @@ long sys_rt_sigpending(unsigned long *set);
 long sys_sigaltstack(const stack_t *ss, stack_t *old);
 long sys_pause(void);
 
+long sys_fork(void);
+long sys_vfork(void);
+long sys_execve(const char *path, char *const argv[], char *const envp[]);
+long sys_wait4(int pid, int *status, int options, void *rusage);
+long sys_waitid(int idtype, int id, siginfo_t *info, int options);
+long sys_pipe2(int fds[2], int flags);
+long sys_poll(struct pollfd *fds, unsigned long n, int timeout_ms);
+long sys_setpgid(int pid, int pgid);
+long sys_setsid(void);
+long sys_ioctl(int fd, unsigned long cmd, void *arg);
+/* Wait for child pid; its wait status (-errno if none). */
+int wait_child(int pid);
+
 /* sigreturn.S - the restorer every handler returns through (SA_RESTORER). */
 void signal_restorer(void);
 /* Install handler (SA_SIGINFO-style) for sig with flags and mask: sys_rt_sigaction's result. */
