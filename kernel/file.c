@@ -3,6 +3,7 @@
 #include "kernel/printk.h"
 #include "kernel/ramfs.h"
 #include "kernel/string.h"
+#include "kernel/tty.h"
 #include "mm/slab.h"
 
 static void file_free(struct file *f)
@@ -13,20 +14,18 @@ static void file_free(struct file *f)
 
 /* ---- the console: fds 0, 1 and 2 of every process, /dev/console, /dev/tty ---- */
 
-static ssize_t console_read(struct file *f, char *buf, size_t n)
-{
-	return 0;                        /* no keyboard input: end of file */
-}
-
 static ssize_t console_file_write(struct file *f, const char *buf, size_t n)
 {
 	console_write(buf, n);
 	return n;
 }
 
+/* Reading, polling and the terminal ioctls are the line discipline's (kernel/tty.c). */
 static const struct file_ops console_ops = {
-	.read = console_read,
+	.read = tty_read,
 	.write = console_file_write,
+	.poll = tty_poll,
+	.ioctl = tty_ioctl,
 	.release = file_free,          /* an open of /dev/console; never the shared one below */
 };
 

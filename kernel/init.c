@@ -18,13 +18,20 @@
  *
  * init=ktap (default): power off with 0 if every program passed, else 1.
  * init=exit: power off with the last program's exit status (tools/run-elf).
+ *
+ * init.shell=PATH: after the programs, run PATH (the ISO's is busybox's sh)
+ * on the console for a person to use, and power off when it exits -- at
+ * the end of its input (Ctrl-D; tools/qemu-run sends one when its own
+ * input ends, so `make run < /dev/null` still ends).
  */
 #include "kernel/init.h"
 #include "kernel/bootinfo.h"
 #include "kernel/bootopt.h"
 #include "kernel/printk.h"
 #include "kernel/process.h"
+#include "kernel/file.h"
 #include "kernel/ramfs.h"
+#include "kernel/tty.h"
 #include "kernel/string.h"
 #include "kernel/thread.h"
 #include "kernel/time.h"
@@ -42,6 +49,9 @@ BOOT_OPTION_STR("init", init_mode, "ktap|exit: report each program as KTAP, or p
 		"with the last program's exit status");
 static const char *init_expect = "";
 BOOT_OPTION_STR("init.expect", init_expect, "NAME:STATUS,...: exit statuses that mean pass");
+static const char *init_shell = "";
+BOOT_OPTION_STR("init.shell", init_shell, "PATH: after the programs, run PATH as a shell on the "
+		"console; power off when it exits (end of input)");
 static const char *init_only = "*";
 BOOT_OPTION_STR("init.only", init_only, "GLOB: run only the programs whose name matches");
 
@@ -225,9 +235,38 @@ static int run_one(const struct boot_module *m, char *cmd, bool *clean)
 		*clean = true;
 		return EXIT_NOT_EXECUTABLE;
 	}
+	tty_set_foreground(p->pgid);      /* ^C on the console is for it */
 	int status = process_wait(p);
 	*clean = check_leaks(argv[0], &base);
 	return status;
+}
+
+/* init.shell: the shell from the tree, on the console, until it exits. */
+static void run_shell(const char *path)
+{
+	static const char *const envp[] = { "PATH=/bin", "HOME=/", "TERM=vt100", NULL };
+	const char *argv[] = { path, NULL }, *why = "";
+	struct file *f;
+	int err;
+
+	for (const char *s = path; *s; s++)
+		if (*s == '/')
+			argv[0] = s + 1;          /* "sh": busybox picks its applet by name */
+	err = file_open(NULL, path, O_RDONLY, &f);
+	if (err) {
+		printk("init: no shell at %s (%d)\n", path, err);
+		return;
+	}
+	struct process *p = process_spawn(path, f->data, f->size, argv, envp, &err, &why);
+	fput(f);                          /* the bytes stay: a ramfs file is a module in place */
+	if (!p) {
+		printk("init: cannot run %s: %s\n", path, err == -ENOEXEC ? why : "out of memory");
+		return;
+	}
+	printk("init: %s on the console; the end of input (Ctrl-D) powers off\n", path);
+	tty_set_foreground(p->pgid);
+	int status = process_wait(p);
+	printk("init: %s exited with status %d\n", path, status);
 }
 
 int init_run_programs(void)
@@ -258,6 +297,8 @@ int init_run_programs(void)
 			       (unsigned long)((ktime_ns() - start) / 1000000),
 			       ok ? "ok" : "not ok", ++number, name);
 	}
+	if (*init_shell)
+		run_shell(init_shell);
 	if (!ktap)
 		return status;
 	return failed ? EXIT_TESTS_FAILED : EXIT_OK;

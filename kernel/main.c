@@ -19,6 +19,7 @@
 #include "kernel/crashtest.h"
 #include "kernel/futex.h"
 #include "kernel/init.h"
+#include "kernel/tty.h"
 #include "kernel/ktest.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
@@ -56,6 +57,7 @@ static int kernel_init(void *unused)
 	printk("Quiesce ready: %d CPUs, %lu MiB free, booted via %s\n", nr_cpus,
 	       nr_free_pages() >> (20 - PAGE_SHIFT), bootinfo.uefi ? "UEFI" : "BIOS");
 	crashtest_run();
+	tty_start();
 	init_fs();                      /* the file tree: tests look things up in it too */
 	if (ktest_glob)
 		poweroff(ktest_run(ktest_glob) ? EXIT_TESTS_FAILED : EXIT_OK);
@@ -90,6 +92,7 @@ void kmain(phys_addr_t mbi_phys, u32 magic)
 	lapic_timer_start();
 	acpi_init();
 	ioapic_init();
+	tty_init();                     /* the console's line discipline, before its input comes */
 	serial_enable_irq();
 	irq_enable();
 	smp_boot_cpus();
