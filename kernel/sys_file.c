@@ -392,8 +392,12 @@ SYSCALL_DEFINE(ppoll)
 
 /*
  * sendfile(out, in, offset, count): copy in -> out through a kernel buffer.
- * With an offset pointer the input is read there (a file with its bytes
- * in memory) and its own position is left alone, as Linux does.
+ * The input must be a file whose bytes are in memory (a program, a /proc
+ * snapshot): Linux refuses inputs it cannot read as pages with EINVAL
+ * (a terminal, a pipe), and programs such as busybox's cat then fall
+ * back to read and write -- which keeps a terminal's end of file (^D) an
+ * event for one read, not swallowed inside a loop here. With an offset
+ * pointer the input is read there and its own position is left alone.
  */
 SYSCALL_DEFINE(sendfile)
 {
@@ -406,8 +410,12 @@ SYSCALL_DEFINE(sendfile)
 		r = -EBADF;
 		goto put;
 	}
-	if (a2 && (get_user(off, (s64 *)a2) || off < 0 || !in->data)) {
-		r = off < 0 || (a2 && !in->data) ? -EINVAL : -EFAULT;
+	if (!in->data) {
+		r = -EINVAL;
+		goto put;
+	}
+	if (a2 && (get_user(off, (s64 *)a2) || off < 0)) {
+		r = off < 0 ? -EINVAL : -EFAULT;
 		goto put;
 	}
 	while ((u64)done < a3) {
