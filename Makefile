@@ -4,6 +4,7 @@
 #   make run      boot with -smp 4, run the bundled programs, then a shell on this terminal
 #   make test     every test suite (in-kernel KTAP under BIOS/UEFI, -smp 1/2/4/8,
 #                 the user programs, the runner's own tests, user-host-test)
+#   make bench    Quiesce against Linux in the same QEMU machine (tools/bench)
 #   make gdb      QEMU halted with a gdb stub, gdb attached with symbols
 #   make deps     install the Debian packages the build and tests need
 #
@@ -44,8 +45,8 @@ CSRCS := $(sort $(foreach d,$(KDIRS),$(wildcard $(d)/*.c)))
 ASRCS := $(sort $(foreach d,$(KDIRS),$(wildcard $(d)/*.asm)))
 OBJS  := $(CSRCS:%.c=$(B)/%.o) $(ASRCS:%.asm=$(B)/%.o)
 
-.PHONY: all deps run test gdb clean iso
-all: $(B)/quiesce.iso
+.PHONY: all deps run test soak gdb clean iso bench bench-progs
+all: $(B)/quiesce.iso bench-progs
 
 # The user programs (user/user.mk): before the ISO rule, which lists them.
 include user/user.mk
@@ -145,6 +146,22 @@ run: deps
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	tools/test-suite
+
+# Not part of `make test`: fuzzer, race tests and benchmarks in a loop in one
+# boot for SOAK_MINUTES (default 30), a progress line each minute (tools/soak).
+SOAK_MINUTES ?= 30
+soak: deps
+	$(Q)$(MAKE) --no-print-directory all
+	tools/soak $(SOAK_MINUTES)
+
+# The benchmarks of user/bench, built with `all` (the test suites smoke-run them).
+bench-progs: $(BENCH_PROGS)
+
+# Quiesce against Linux on the same emulated machine (tools/bench; not part
+# of `make test`): the table goes to build/bench.md. BENCH='--runs 1' etc.
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	tools/bench $(BENCH)
 
 gdb: deps
 	$(Q)$(MAKE) --no-print-directory all

@@ -158,15 +158,16 @@ void process_thread_exit(struct thread *t)
 	process_put(p);
 }
 
-__noreturn void process_exit_group(int status)
+/* Mark every thread of p to leave with status; the first reason to die wins. */
+static void signal_group_exit(struct process *p, int status, int sig)
 {
-	struct process *p = current->process;
 	struct thread *t;
 
 	spin_lock(&p->lock);
-	if (!p->group_exit) {                 /* the first reason to die wins */
+	if (!p->group_exit) {
 		p->group_exit = true;
 		p->exit_status = status;
+		p->term_signal = sig;
 	}
 	list_for_each_entry(t, &p->threads, process_node) {
 		if (t == current)
@@ -175,18 +176,30 @@ __noreturn void process_exit_group(int status)
 		wake_up_state(t, TASK_INTERRUPTIBLE);
 	}
 	spin_unlock(&p->lock);
+}
+
+__noreturn void process_exit_group(int status)
+{
+	signal_group_exit(current->process, status, 0);
 	thread_exit(status);
+}
+
+/*
+ * A fatal signal from the kernel (the OOM killer's SIGKILL): the whole
+ * group leaves at once, as Linux's complete_signal does for a signal
+ * nobody can catch -- no handler frame, no mask consulted.
+ */
+void process_kill(struct process *p, int sig)
+{
+	signal_group_exit(p, 128 + sig, sig);
+	if (current->process == p)
+		WRITE_ONCE(current->kill_pending, true);   /* leaves on its way to user mode */
 }
 
 __noreturn void process_exit_signal(int sig)
 {
-	struct process *p = current->process;
-
-	spin_lock(&p->lock);
-	if (!p->group_exit)
-		p->term_signal = sig;
-	spin_unlock(&p->lock);
-	process_exit_group(128 + sig);
+	signal_group_exit(current->process, 128 + sig, sig);
+	thread_exit(128 + sig);
 }
 
 int process_wait(struct process *p)

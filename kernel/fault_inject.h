@@ -29,6 +29,24 @@
  * that is on has two lines, "fault_inject_NAME_hits N" and
  * "fault_inject_NAME_events N".
  */
+/*
+ * Failure points: the same points can instead make a call fail, to walk
+ * every caller down its error path (Linux's fail_page_alloc):
+ *
+ *     DEFINE_FAULT_INJECT(fi_page_alloc, "page_alloc", "...");
+ *     if (should_fail(&fi_page_alloc))
+ *             return NULL;
+ *
+ *     fault_inject=NAME:every=N          every Nth call fails
+ *     fault_inject=NAME:percent=P:seed=S each call fails with probability
+ *                                        P%, drawn from S (same S, same
+ *                                        calls fail, in the same order)
+ *
+ * Only calls made for a user process fail (a thread with a process, not in
+ * an interrupt): the boot, init and the kernel's own threads are spared,
+ * so a whole test suite can run with a point on. hits counts the calls
+ * looked at, events the failures made.
+ */
 #pragma once
 #include "kernel/types.h"
 
@@ -36,8 +54,11 @@ struct fault_inject {
 	const char *name;
 	const char *help;
 	unsigned long ms;            /* the hold; 0: off */
-	unsigned long hits;          /* atomic: holds made */
-	unsigned long events;        /* atomic: holds ended by the awaited event */
+	unsigned long every;         /* failure point: fail every Nth call; 0: off */
+	unsigned long percent;       /* failure point: fail with this probability; 0: off */
+	unsigned long seed;          /* ... drawn from this seed */
+	unsigned long hits;          /* atomic: holds made (failure point: calls looked at) */
+	unsigned long events;        /* atomic: holds ended by the awaited event (failures made) */
 };
 
 /* Gathered by the linker (section .data.fault_inject), as boot options are. */
@@ -59,6 +80,13 @@ bool fault_inject_hold_until(struct fault_inject *fi, bool (*done)(void *arg), v
 /* Switch a point on (ms > 0) or off (0): for in-kernel tests. */
 void fault_inject_set(struct fault_inject *fi, unsigned long ms);
 
+/* Should this call fail (a failure point that is on, for a user process)? Counts both. */
+bool should_fail(struct fault_inject *fi);
+
+/* Make a failure point fail every Nth call, or percent% of them from seed; 0, 0: off. */
+void fault_inject_set_fail(struct fault_inject *fi, unsigned long every, unsigned long percent,
+			   unsigned long seed);
+
 /* The point called name, or NULL. */
 struct fault_inject *fault_inject_find(const char *name);
 
@@ -77,3 +105,6 @@ void fault_inject_init(void);
 
 /* The /proc/vmstat lines of the points that are on; returns the length. */
 size_t fault_inject_vmstat_show(char *buf, size_t size);
+
+/* Print how many calls each failure point that is on made fail (init, at the end). */
+void fault_inject_report(void);

@@ -53,3 +53,15 @@ KTEST(fault_inject_holds_and_counts)
 	KT_EXPECT(!strcmp(buf, want));
 	KT_EXPECT_EQ(fault_inject_vmstat_show(buf, sizeof(buf)), 0);   /* off: no lines */
 }
+
+/* A failure point fails only calls made for a user process: a kernel thread is spared. */
+KTEST(fault_inject_fail_spares_kernel_threads)
+{
+	unsigned long hits = fault_inject_hits(&fi_selftest);
+
+	KT_EXPECT(!should_fail(&fi_selftest));                 /* off */
+	fault_inject_set_fail(&fi_selftest, 1, 0, 0);           /* every call, for a process */
+	KT_EXPECT(!should_fail(&fi_selftest));                 /* this is a kernel thread */
+	fault_inject_set_fail(&fi_selftest, 0, 0, 0);
+	KT_EXPECT_EQ(fault_inject_hits(&fi_selftest), hits);    /* not even looked at */
+}

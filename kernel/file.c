@@ -69,13 +69,9 @@ int null_open(struct file *f)
 
 /* ---- files whose bytes are in memory: ramfs files, /proc snapshots ---- */
 
-static ssize_t data_write(struct file *f, const char *buf, size_t n)
-{
-	return -EBADF;                   /* opened read-only: nothing else is possible */
-}
-
 const struct file_ops data_file_ops = {
-	.read = file_data_read, .write = data_write, .release = file_free,
+	.read = file_data_read,          /* no .write: opened read-only (write gives EBADF) */
+	.release = file_free,
 };
 
 ssize_t file_data_read(struct file *f, char *buf, size_t n)

@@ -43,6 +43,7 @@ struct file;
 #define POLLHUP  0x010
 #define POLLNVAL 0x020
 
+/* A NULL read or write: the file is not open that way (Linux's FMODE_READ/WRITE). */
 struct file_ops {
 	ssize_t (*read)(struct file *f, char *buf, size_t n);
 	ssize_t (*write)(struct file *f, const char *buf, size_t n);

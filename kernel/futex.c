@@ -125,6 +125,8 @@ long futex_wake_bitset(struct mm_struct *mm, unsigned long uaddr, int n, u32 bit
 
 	if (uaddr % 4 || !bitset)
 		return -EINVAL;
+	if (!access_ok((void *)uaddr, sizeof(u32)))
+		return -EFAULT;                /* as Linux's get_futex_key, even with nobody waiting */
 	mutex_lock(&b->lock);
 	list_for_each_entry_safe(q, tmp, &b->queue, node) {
 		if (woken >= n)

@@ -9,6 +9,7 @@
  * pass is a quiescent state for RCU: an idle CPU must not hold back a
  * grace period.
  */
+#include "arch/x86_64/context.h"
 #include "arch/x86_64/cpu.h"
 #include "kernel/printk.h"
 #include "kernel/sched_rq.h"
@@ -77,6 +78,7 @@ __noreturn void cpu_idle_loop(void)
 			schedule();
 			continue;
 		}
+		idle_leave_mm();              /* flushes of a lazily held mm stop coming here */
 		sched_note_quiescent();
 		rq->stats.idle_halts++;
 		/*

@@ -19,14 +19,17 @@
 #include "kernel/crashtest.h"
 #include "kernel/futex.h"
 #include "kernel/init.h"
-#include "kernel/tty.h"
+#include "kernel/kbench.h"
 #include "kernel/ktest.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
+#include "kernel/profile.h"
 #include "kernel/rcu.h"
 #include "kernel/sched.h"
 #include "kernel/smp.h"
+#include "kernel/spinlock.h"
 #include "kernel/time.h"
+#include "kernel/tty.h"
 #include "mm/mm_init.h"
 #include "mm/page_alloc.h"
 
@@ -56,11 +59,13 @@ static int kernel_init(void *unused)
 {
 	printk("Quiesce ready: %d CPUs, %lu MiB free, booted via %s\n", nr_cpus,
 	       nr_free_pages() >> (20 - PAGE_SHIFT), bootinfo.uefi ? "UEFI" : "BIOS");
+	profile_start();
 	crashtest_run();
 	tty_start();
 	init_fs();                      /* the file tree: tests look things up in it too */
 	if (ktest_glob)
 		poweroff(ktest_run(ktest_glob) ? EXIT_TESTS_FAILED : EXIT_OK);
+	kbench_run();
 	poweroff(init_run_programs());
 }
 
@@ -80,6 +85,7 @@ void kmain(phys_addr_t mbi_phys, u32 magic)
 
 	bootinfo_parse(mbi_phys);
 	bootopt_parse(bootinfo.cmdline);
+	spinlock_setup();
 	fault_inject_init();
 	banner();
 

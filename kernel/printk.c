@@ -3,6 +3,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/serial.h"
 #include "kernel/percpu.h"
+#include "kernel/profile.h"
 #include "kernel/spinlock.h"
 #include "kernel/string.h"
 #include "kernel/time.h"
@@ -89,6 +90,7 @@ void console_write(const char *s, size_t n)
 
 __noreturn void poweroff(int status)
 {
+	profile_report();               /* boot option profile: where the time went */
 	printk("quiesce: poweroff status=%d\n", status);
 	/* QEMU's isa-debug-exit: the process exits with (value << 1) | 1. */
 	outl(0xf4, (u32)status);

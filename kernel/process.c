@@ -113,6 +113,37 @@ int process_next_pid(int pid)
 	return best;
 }
 
+struct process *process_select(long (*score)(struct process *p, void *arg), void *arg)
+{
+	struct process *p, *best = NULL;
+	long best_score = -1;
+
+	spin_lock(&tasklist_lock);
+	list_for_each_entry(p, &process_list, all_node) {
+		long s = score(p, arg);
+		if (s > best_score) {
+			best = p;
+			best_score = s;
+		}
+	}
+	if (best)
+		process_get(best);       /* before the unlock: it cannot be reaped under us */
+	spin_unlock(&tasklist_lock);
+	return best;
+}
+
+unsigned long total_vm_pages(struct mm_struct *mm)
+{
+	struct vm_area_struct *vma;
+	unsigned long pages = 0;
+
+	down_read(&mm->mmap_lock);
+	for_each_vma(mm, vma)
+		pages += (vma->vm_end - vma->vm_start) >> PAGE_SHIFT;
+	up_read(&mm->mmap_lock);
+	return pages;
+}
+
 /*
  * kill(-pgid) and kill(-1): send to every process of the group, or every
  * one but except. info NULL: only look for a target. 0 or -ESRCH if none.
@@ -273,10 +304,13 @@ struct process *process_alloc(const char *name)
 void process_set_mm(struct process *p, struct mm_struct *mm)
 {
 	mmgrab(mm);                           /* the process's own, for /proc readers */
+	/* Under tasklist_lock too: the OOM killer reads p->mm while it holds it. */
+	spin_lock(&tasklist_lock);
 	spin_lock(&p->lock);
 	struct mm_struct *old = p->mm;
 	p->mm = mm;
 	spin_unlock(&p->lock);
+	spin_unlock(&tasklist_lock);
 	if (old)
 		mmdrop(old);
 }

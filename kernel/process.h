@@ -113,6 +113,24 @@ __noreturn void process_exit_group(int status);
  */
 __noreturn void process_exit_signal(int sig);
 
+/*
+ * Kill p as an uncaught signal would: every thread leaves at its next
+ * return to user mode (or wakes from an interruptible sleep to do so), and
+ * the exit status is 128 + sig. The first reason to die wins.
+ */
+void process_kill(struct process *p, int sig);
+
+
+/*
+ * The process not yet reaped with the highest score(p, arg) >= 0, with a
+ * reference (process_put it), or NULL. score runs under a spinlock: it may
+ * not sleep.
+ */
+struct process *process_select(long (*score)(struct process *p, void *arg), void *arg);
+
+/* VmSize of mm in pages (takes mmap_lock for reading). */
+unsigned long total_vm_pages(struct mm_struct *mm);
+
 /* Add a new thread t (not yet woken) to process p. */
 void process_add_thread(struct process *p, struct thread *t);
 

@@ -114,18 +114,6 @@ static size_t show_version(char *buf, size_t size, struct process *p, int tid)
 
 /* ---- a process's files ---- */
 
-/* VmSize: the pages the VMAs cover. */
-static unsigned long total_vm_pages(struct mm_struct *mm)
-{
-	struct vm_area_struct *vma;
-	unsigned long pages = 0;
-
-	down_read(&mm->mmap_lock);
-	for_each_vma(mm, vma)
-		pages += (vma->vm_end - vma->vm_start) >> PAGE_SHIFT;
-	up_read(&mm->mmap_lock);
-	return pages;
-}
 
 /* What /proc says about a process's memory, read from an mm it holds a count on. */
 struct mm_numbers {

@@ -1,9 +1,15 @@
 /*
- * Ticket spinlocks.
+ * Spinlocks: ticket or test-and-set, chosen at boot (spinlock=ticket|tas|auto).
  *
- * A CPU takes a ticket (atomic increment of `next`) and waits until `owner`
- * reaches it, so CPUs get the lock in the order they asked: fair, no CPU
- * starves under contention. Holding a spinlock disables preemption.
+ * Ticket: a CPU takes a ticket (atomic increment of `next`) and waits until
+ * `owner` reaches it, so CPUs get the lock in the order they asked: fair,
+ * no CPU starves under contention. Test-and-set: a CPU takes the lock only
+ * when it sees it free (owner == next), by moving `next` on with a
+ * compare-and-swap; unfair, but a waiter that is not running holds nobody
+ * up -- what a guest whose virtual CPUs the host deschedules needs (see
+ * spin_lock() in spinlock.c). `auto` (the default) picks test-and-set when
+ * the CPUID hypervisor bit is set. Both use the same word and the same
+ * unlock (owner++). Holding a spinlock disables preemption.
  *
  * Debug checks (always on; they are cheap): taking a lock this CPU already
  * holds panics ("recursion"), releasing a lock some other CPU holds panics,
@@ -31,6 +37,11 @@ typedef struct spinlock {
 #define SPINLOCK_INIT(n) { .val = 0, .holder_cpu = -1, .name = (n) }
 #define DEFINE_SPINLOCK(x) spinlock_t x = SPINLOCK_INIT(#x)
 #define SPIN_LOCKUP_SECONDS 10
+
+/* Test-and-set instead of tickets (spinlock_setup() decides, once). */
+extern bool spinlock_tas;
+/* Choose the kind from the boot option; once, on the boot CPU, before the others start. */
+void spinlock_setup(void);
 
 void spin_lock_init(spinlock_t *l, const char *name);
 void spin_lock(spinlock_t *l);

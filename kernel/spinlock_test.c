@@ -10,6 +10,7 @@
 #include "kernel/smp.h"
 #include "kernel/spinlock.h"
 #include "kernel/time.h"
+#include "kernel/vmstat.h"
 
 #define LOCK_LOOPS 100000
 #define LOCK_MS    300
@@ -124,4 +125,57 @@ KTEST(spinlock_recursion_check)
 	spin_unlock(&test_lock);
 	KT_EXPECT(!spin_held_by_me(&test_lock));
 	KT_EXPECT(!spin_is_locked(&test_lock));
+}
+
+static int waiter_started, waiter_done;
+static unsigned long waiter_contended;      /* its spinlock_contended before it tried */
+
+/*
+ * On the other CPU, interrupts off (a cross-CPU call): nothing else runs
+ * there, so between the snapshot and our spin_lock() only this lock can
+ * move the CPU's contention counter.
+ */
+static void take_test_lock(void *unused)
+{
+	waiter_contended = this_cpu_ptr(&vm_events)->event[SPINLOCK_CONTENDED];
+	WRITE_ONCE(waiter_started, 1);
+	spin_lock(&test_lock);
+	spin_unlock(&test_lock);
+	WRITE_ONCE(waiter_done, 1);
+}
+
+/*
+ * A CPU that must wait for a lock is counted (/proc/vmstat
+ * spinlock_contended) as soon as it starts to spin, and its spinning time
+ * (spinlock_wait_ns) when it gets the lock. We hold the lock, make another
+ * CPU want it, see its counter move -- the only lock it can be waiting for
+ * is ours -- hold on a little longer and let go: the time counted must
+ * cover at least what we held it after we saw the waiter.
+ */
+KTEST(spinlock_contention_counted)
+{
+	if (nr_cpus < 2)
+		KT_SKIP("needs 2 CPUs");
+	int other = cpu_id() == 0 ? 1 : 0;
+	const unsigned long *contended =
+		&per_cpu_ptr(&vm_events, other)->event[SPINLOCK_CONTENDED];
+	u64 deadline = ktime_ns() + 30 * 1000000000ull;     /* against a hang only */
+
+	waiter_started = waiter_done = 0;
+	unsigned long wait_before = vm_event_sum(SPINLOCK_WAIT_NS);
+	spin_lock(&test_lock);
+	KT_EXPECT_EQ(smp_call_function_single(other, take_test_lock, NULL, false), 0);
+	while (!READ_ONCE(waiter_started))
+		cpu_relax();
+	while (READ_ONCE(*contended) == waiter_contended && ktime_ns() < deadline)
+		cpu_relax();
+	bool seen = READ_ONCE(*contended) != waiter_contended;
+	u64 seen_at = ktime_ns();
+	mdelay(5);
+	u64 held = ktime_ns() - seen_at;
+	spin_unlock(&test_lock);
+	while (!READ_ONCE(waiter_done))
+		cpu_relax();
+	KT_EXPECT(seen);
+	KT_EXPECT(vm_event_sum(SPINLOCK_WAIT_NS) - wait_before >= held);
 }

@@ -17,6 +17,7 @@
 
 #define CHUNK 512              /* bytes moved per copy between user and kernel */
 #define IOV_MAX 1024
+#define MAX_RW_COUNT 0x7ffff000ul   /* Linux's cap on one read or write: INT_MAX & PAGE_MASK */
 
 struct iovec {
 	u64 iov_base;
@@ -46,24 +47,36 @@ static long write_user(struct file *f, u64 buf, size_t n)
 	return done;
 }
 
-/* fd's file if it was opened for writing (want O_WRONLY) or reading (O_RDONLY). */
+/*
+ * fd's file if it is open for writing (want O_WRONLY) or reading
+ * (O_RDONLY): the file has the operation (a NULL one: not open that way,
+ * Linux's FMODE_READ/WRITE) and the open's access mode allows it.
+ */
 static struct file *fget_for(int fd, unsigned int want)
 {
 	struct file *f = fget(my_files(), fd);
+	unsigned int mode = f ? f->flags & O_ACCMODE : 0;
+	bool has_op = f && (want == O_WRONLY ? f->ops->write != NULL : f->ops->read != NULL);
 
-	if (f && (f->flags & O_ACCMODE) != O_RDWR && (f->flags & O_ACCMODE) != want) {
+	if (f && (!has_op || (mode != O_RDWR && mode != want))) {
 		fput(f);
 		return NULL;
 	}
 	return f;
 }
 
+/*
+ * Linux's order for read and write (vfs_read, vfs_write): the descriptor
+ * (EBADF, also for a file not open in that direction), then the whole
+ * buffer against the top of user space (EFAULT, even for a length no read
+ * would reach), then the length is capped at MAX_RW_COUNT.
+ */
 SYSCALL_DEFINE(write)
 {
 	struct file *f = fget_for((int)a0, O_WRONLY);
 	if (!f)
 		return -EBADF;
-	long r = write_user(f, a1, a2);
+	long r = access_ok((const void *)a1, a2) ? write_user(f, a1, MIN(a2, MAX_RW_COUNT)) : -EFAULT;
 	fput(f);
 	return r;
 }
@@ -98,9 +111,38 @@ SYSCALL_DEFINE(read)
 	struct file *f = fget_for((int)a0, O_RDONLY);
 	if (!f)
 		return -EBADF;
-	long r = read_user(f, a1, a2);
+	long r = access_ok((void *)a1, a2) ? read_user(f, a1, MIN(a2, MAX_RW_COUNT)) : -EFAULT;
 	fput(f);
 	return r;
+}
+
+/*
+ * Linux reads and checks the whole iovec array before it moves a byte
+ * (import_iovec): an unreadable array is EFAULT, a length above SSIZE_MAX
+ * EINVAL, a segment past the top of user space EFAULT. The array can be
+ * 16 KiB, more than a kernel stack, so it is read twice: once to check,
+ * once to transfer. A program that changes it in between gets what it
+ * wrote there the second time; the copies still check every byte.
+ */
+static long iov_check(u64 uiov, long cnt)
+{
+	struct iovec iov;
+	size_t total = 0;
+
+	for (long i = 0; i < cnt; i++) {
+		if (copy_from_user(&iov, (const void *)(uiov + i * sizeof(iov)), sizeof(iov)))
+			return -EFAULT;
+		if ((s64)iov.iov_len < 0)
+			return -EINVAL;
+	}
+	for (long i = 0; i < cnt; i++) {
+		(void)copy_from_user(&iov, (const void *)(uiov + i * sizeof(iov)), sizeof(iov));
+		size_t len = MIN(iov.iov_len, MAX_RW_COUNT - total);
+		if (!access_ok((const void *)iov.iov_base, len))
+			return -EFAULT;
+		total += len;
+	}
+	return 0;
 }
 
 /* readv and writev: one transfer per vector element, stopping at the first short one. */
@@ -109,18 +151,17 @@ static long do_iov(int fd, u64 uiov, long cnt, bool write)
 	long total = 0;
 	struct iovec iov;
 
-	if (cnt < 0 || cnt > IOV_MAX)
-		return -EINVAL;
 	struct file *f = fget_for(fd, write ? O_WRONLY : O_RDONLY);
 	if (!f)
 		return -EBADF;
-	for (long i = 0; i < cnt; i++) {
+	total = cnt < 0 || cnt > IOV_MAX ? -EINVAL : iov_check(uiov, cnt);
+	for (long i = 0; i < cnt && total >= 0; i++) {
 		if (copy_from_user(&iov, (const void *)(uiov + i * sizeof(iov)), sizeof(iov))) {
 			total = total ? total : -EFAULT;
 			break;
 		}
-		long r = write ? write_user(f, iov.iov_base, iov.iov_len)
-			       : read_user(f, iov.iov_base, iov.iov_len);
+		size_t len = MIN(iov.iov_len, MAX_RW_COUNT - total);
+		long r = write ? write_user(f, iov.iov_base, len) : read_user(f, iov.iov_base, len);
 		if (r < 0) {
 			total = total ? total : r;
 			break;

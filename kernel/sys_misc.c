@@ -1,12 +1,14 @@
 /*
  * Time, system information, credentials, resource limits and the calls a
  * C library's start-up makes: clock_gettime, nanosleep, uname, getrandom,
- * and more below.
+ * membarrier, and more below.
  */
 #include "arch/x86_64/rtc.h"
 #include "arch/x86_64/uaccess.h"
 #include "kernel/file.h"
 #include "kernel/process.h"
+#include "kernel/percpu.h"
+#include "kernel/rcu.h"
 #include "kernel/random.h"
 #include "kernel/signal.h"
 #include "kernel/string.h"
@@ -38,7 +40,7 @@ SYSCALL_DEFINE(clock_gettime)
 {
 	u64 ns = ktime_ns();
 
-	switch (a0) {
+	switch ((int)a0) {                 /* a clockid_t: an int, the upper half unread */
 	case CLOCK_REALTIME:
 	case CLOCK_REALTIME_COARSE:
 		ns += rtc_boot_epoch_ns();    /* the wall clock read at boot, plus uptime */
@@ -114,13 +116,19 @@ SYSCALL_DEFINE(uname)
 #define GRND_RANDOM 2
 #define GRND_INSECURE 4
 
+/* Linux's order: the flags (an unsigned int), then the buffer, capped at MAX_RW_COUNT. */
 SYSCALL_DEFINE(getrandom)
 {
 	u8 k[256];
-	size_t done = 0, n = MIN(a1, 33554431ul);     /* Linux's cap per call */
+	size_t done = 0, n = MIN(a1, 0x7ffff000ul);   /* MAX_RW_COUNT */
+	u32 flags = (u32)a2;
 
-	if (a2 & ~(u64)(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE))
+	if (flags & ~(u32)(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE))
 		return -EINVAL;
+	if ((flags & (GRND_INSECURE | GRND_RANDOM)) == (GRND_INSECURE | GRND_RANDOM))
+		return -EINVAL;                           /* contradictory */
+	if (!access_ok((void *)a0, n))
+		return -EFAULT;
 	while (done < n) {
 		size_t len = MIN(n - done, sizeof(k));
 		get_random_bytes(k, len);
@@ -129,6 +137,33 @@ SYSCALL_DEFINE(getrandom)
 		done += len;
 	}
 	return done;
+}
+
+#define MEMBARRIER_CMD_QUERY 0
+#define MEMBARRIER_CMD_GLOBAL 1
+
+/*
+ * membarrier(MEMBARRIER_CMD_GLOBAL): when it returns, every thread of
+ * every process has passed a point where its memory accesses are ordered
+ * against the caller's. A thread that was running user code when the call
+ * began has since passed a quiescent state -- a context switch or a return
+ * to user mode from the kernel -- which is exactly what an RCU grace period
+ * waits for: so it is synchronize_rcu(), as on Linux. With one CPU every
+ * other thread is off-CPU already and there is nothing to wait for. Only
+ * GLOBAL is offered (QUERY says so); the other commands are -EINVAL.
+ * user/bench/rcu_gp times it: grace-period latency seen from user space.
+ */
+SYSCALL_DEFINE(membarrier)
+{
+	if (a1 != 0)
+		return -EINVAL;                       /* flags: none defined for these */
+	if (a0 == MEMBARRIER_CMD_QUERY)
+		return MEMBARRIER_CMD_GLOBAL;
+	if (a0 != MEMBARRIER_CMD_GLOBAL)
+		return -EINVAL;
+	if (nr_cpus > 1)
+		synchronize_rcu();
+	return 0;
 }
 
 SYSCALL_DEFINE(clock_getres)

@@ -31,11 +31,12 @@ SYSCALL_DEFINE(rt_sigaction)
 	struct k_sigaction act, old;
 	int sig = (int)a0;
 
-	if (a3 != sizeof(u64) || sig < 1 || sig > NSIG)
+	/* Linux's order: the set size, reading act, then the signal (an int). */
+	if (a3 != sizeof(u64))
 		return -EINVAL;
 	if (a1 && copy_from_user(&act, (const void *)a1, sizeof(act)))
 		return -EFAULT;
-	if (a1 && (sig == SIGKILL || sig == SIGSTOP))
+	if (sig < 1 || sig > NSIG || (a1 && (sig == SIGKILL || sig == SIGSTOP)))
 		return -EINVAL;
 	spin_lock(&p->lock);
 	old = p->signals.action[sig - 1];
@@ -66,15 +67,15 @@ SYSCALL_DEFINE(rt_sigprocmask)
 	if (a1) {
 		if (copy_from_user(&set, (const void *)a1, sizeof(set)))
 			return -EFAULT;
-		if (a0 > SIG_SETMASK)
+		if ((u32)a0 > SIG_SETMASK)     /* how is an int: the upper half is not read */
 			return -EINVAL;
 	}
 	spin_lock(&p->lock);
 	old = s->blocked;
 	if (a1) {
-		if (a0 == SIG_BLOCK)
+		if ((u32)a0 == SIG_BLOCK)
 			s->blocked |= set;
-		else if (a0 == SIG_UNBLOCK)
+		else if ((u32)a0 == SIG_UNBLOCK)
 			s->blocked &= ~set;
 		else
 			s->blocked = set;

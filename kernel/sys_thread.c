@@ -32,6 +32,8 @@
 /* Linux's own consistency rules come first, then ours: threads only. */
 static long clone_check(u64 flags)
 {
+	/* Legacy clone reads the lower 32 bits; the lowest byte is the exit signal. */
+	flags = (u32)flags & ~0xfful;
 	if ((flags & CLONE_THREAD) && !(flags & CLONE_SIGHAND))
 		return -EINVAL;
 	if ((flags & CLONE_SIGHAND) && !(flags & CLONE_VM))
@@ -50,6 +52,7 @@ SYSCALL_DEFINE(clone)
 	struct thread *self = current, *t;
 	struct trap_frame regs = *task_pt_regs(self);
 
+	a0 = (u32)a0;                        /* legacy clone reads the lower 32 bits */
 	if (!(a0 & CLONE_THREAD) && !(a0 & CLONE_SIGHAND))
 		return do_fork(a0, a1, a2, a3, a4);
 	long err = clone_check(a0);
@@ -108,17 +111,21 @@ SYSCALL_DEFINE(sched_yield)
 	return 0;
 }
 
-/* The thread a pid argument names: 0 is the caller; else a thread of this process. */
-static struct thread *thread_of(u64 pid)
+/*
+ * The thread a pid argument names: 0 is the caller; else a thread of this
+ * process. A pid_t is an int: the upper half of the register is not read.
+ */
+static struct thread *thread_of(u64 arg)
 {
 	struct process *p = current_process();
 	struct thread *t, *found = NULL;
+	int pid = (int)arg;
 
-	if (pid == 0 || pid == (u64)current->tid)
+	if (pid == 0 || pid == current->tid)
 		return current;
 	spin_lock(&p->lock);
 	list_for_each_entry(t, &p->threads, process_node)
-		if ((u64)t->tid == pid)
+		if (t->tid == pid)
 			found = t;
 	spin_unlock(&p->lock);
 	return found;
@@ -129,6 +136,7 @@ SYSCALL_DEFINE(sched_setaffinity)
 	cpumask_t mask = { 0 };
 	struct thread *t = thread_of(a0);
 
+	a1 = (u32)a1;                        /* the length is an unsigned int */
 	if (copy_from_user(&mask, (const void *)a2, MIN(a1, sizeof(mask))))
 		return -EFAULT;
 	if (!t)
@@ -144,6 +152,7 @@ SYSCALL_DEFINE(sched_getaffinity)
 	cpumask_t mask;
 	struct thread *t = thread_of(a0);
 
+	a1 = (u32)a1;                        /* the length is an unsigned int */
 	/* Linux: the buffer must hold every possible CPU and be whole longs. */
 	if (a1 * 8 < (u64)nr_cpus || (a1 & (sizeof(long) - 1)))
 		return -EINVAL;
@@ -173,7 +182,7 @@ SYSCALL_DEFINE(getcpu)
 
 SYSCALL_DEFINE(arch_prctl)
 {
-	switch (a0) {
+	switch ((int)a0) {                   /* the code is an int */
 	case ARCH_SET_FS:
 		return arch_set_fs_base(a1);
 	case ARCH_GET_FS:
@@ -183,10 +192,15 @@ SYSCALL_DEFINE(arch_prctl)
 	}
 }
 
-/* futex(uaddr, op, val, timeout, uaddr2, val3) */
+/*
+ * futex(uaddr, op, val, timeout, uaddr2, val3). Linux's order: the timeout
+ * of a waiting command (EFAULT, EINVAL), then FUTEX_CLOCK_REALTIME, which
+ * only the bitset wait (of ours) takes (ENOSYS), then the command itself.
+ * op is an int and val a u32: the upper halves are not read.
+ */
 SYSCALL_DEFINE(futex)
 {
-	int cmd = a1 & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
+	int op = (int)a1, cmd = op & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
 	struct mm_struct *mm = current->mm;
 	struct timespec ts;
 	u64 timeout = 0, deadline = 0;
@@ -204,11 +218,16 @@ SYSCALL_DEFINE(futex)
 			else
 				deadline = ns ? ns : 1;  /* absolute, on the monotonic clock */
 		}
+		if ((op & FUTEX_CLOCK_REALTIME) && cmd != FUTEX_WAIT_BITSET)
+			return -ENOSYS;
 		return futex_wait(mm, a0, (u32)a2, timeout, deadline,
 				  cmd == FUTEX_WAIT ? FUTEX_BITSET_MATCH_ANY : (u32)a5);
 	case FUTEX_WAKE:
-		return futex_wake(mm, a0, (int)a2);
 	case FUTEX_WAKE_BITSET:
+		if (op & FUTEX_CLOCK_REALTIME)
+			return -ENOSYS;
+		if (cmd == FUTEX_WAKE)
+			return futex_wake(mm, a0, (int)a2);
 		return futex_wake_bitset(mm, a0, (int)a2, (u32)a5);
 	default:
 		return -ENOSYS;

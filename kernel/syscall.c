@@ -46,7 +46,7 @@ static const syscall_fn syscall_table[NR_SYSCALLS] = {
 	[264] = sys_read_only_fs, [265] = sys_read_only_fs, [266] = sys_read_only_fs,
 	[267] = sys_readlinkat, [268] = sys_read_only_fs, [269] = sys_faccessat, [271] = sys_ppoll,
 	[273] = sys_set_robust_list, [292] = sys_dup3,      [293] = sys_pipe2, [302] = sys_prlimit64,
-	[309] = sys_getcpu,    [316] = sys_read_only_fs, [318] = sys_getrandom,
+	[309] = sys_getcpu,    [316] = sys_read_only_fs, [318] = sys_getrandom, [324] = sys_membarrier,
 	[332] = sys_statx,     [334] = sys_rseq,       [439] = sys_faccessat2,
 };
 

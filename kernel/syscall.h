@@ -54,6 +54,7 @@ SYSCALL_DEFINE(getuid_family); SYSCALL_DEFINE(getresuid); SYSCALL_DEFINE(setuid_
 SYSCALL_DEFINE(getgroups); SYSCALL_DEFINE(prlimit64); SYSCALL_DEFINE(getrlimit);
 SYSCALL_DEFINE(setrlimit); SYSCALL_DEFINE(set_robust_list); SYSCALL_DEFINE(rseq);
 SYSCALL_DEFINE(prctl);
+SYSCALL_DEFINE(membarrier);
 
 struct timespec {
 	s64 tv_sec;

@@ -34,6 +34,14 @@ enum vm_event_item {
 	NR_TLB_KERNEL_FLUSH,     /* kernel-range flush IPIs sent, one per target CPU */
 	NR_TLB_KERNEL_FLUSH_RECEIVED, /* ... and taken */
 	PTE_MAP_RETRY,           /* pte_offset_map_lock found the pmd changed and retried (R3) */
+	OOM_KILL,                /* processes the OOM killer killed (mm/oom_kill.c) */
+	SPINLOCK_CONTENDED,      /* spin_lock() calls that found the lock taken (counted
+				  * when the spinning begins) */
+	SPINLOCK_WAIT_NS,        /* ... and the time they spun, in ns (when it ends) */
+	NR_TLB_REMOTE_FLUSH_CALLS, /* flush_tlb_mm_range() calls that sent IPIs: IPIs per
+				    * flush = nr_tlb_remote_flush / this */
+	TLB_REMOTE_FLUSH_WAIT_NS, /* ... time from the first IPI sent to the last answer, ns */
+	NR_TLB_LAZY_LEAVE,       /* idle CPUs that left a lazily held mm before halting */
 	COW_FAULT,               /* write faults that copied a page shared after fork (mm/fault.c) */
 	COW_REUSE,               /* write faults that found the page theirs alone and kept it */
 	FORK_WRPROTECT,          /* writable PTEs fork made read-only on both sides (mm/fork.c) */

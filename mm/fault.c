@@ -263,6 +263,20 @@ static bool access_error(const struct vm_area_struct *vma, unsigned int flags)
 	return !(vma->vm_flags & VM_ACCESS_FLAGS);
 }
 
+/*
+ * Out of memory in a fault (Linux's VM_FAULT_OOM): the OOM killer picks a
+ * victim if memory really is short. A user access is then retried -- if
+ * this thread was the victim it dies on its way back to user mode, else it
+ * finds the memory the victim gave back, or (an injected failure) simply
+ * tries again, as Linux's pagefault_out_of_memory() does. A kernel access
+ * (a uaccess copy) fails instead: the system call returns EFAULT.
+ */
+static int fault_oom(unsigned int flags)
+{
+	out_of_memory();
+	return flags & FAULT_FLAG_USER ? 0 : -ENOMEM;
+}
+
 int handle_mm_fault(struct mm_struct *mm, unsigned long addr, unsigned int flags)
 {
 	int err = -EFAULT;
@@ -274,7 +288,7 @@ int handle_mm_fault(struct mm_struct *mm, unsigned long addr, unsigned int flags
 	if (vma && vma->vm_start <= addr && !access_error(vma, flags))
 		err = __handle_mm_fault(vma, addr, flags);
 	up_read(&mm->mmap_lock);
-	return err;
+	return err == -ENOMEM ? fault_oom(flags) : err;   /* the OOM killer may sleep */
 }
 
 int mm_fault_from_trap(struct mm_struct *mm, unsigned long cr2, u64 error_code, bool user)
@@ -290,18 +304,20 @@ int mm_fault_from_trap(struct mm_struct *mm, unsigned long cr2, u64 error_code, 
 	return handle_mm_fault(mm, cr2, flags);
 }
 
-void populate_vma_range(struct vm_area_struct *vma, unsigned long start, unsigned long end)
+int populate_vma_range(struct vm_area_struct *vma, unsigned long start, unsigned long end)
 {
 	/* A writable mapping is populated for writing (own pages), else for reading (zero page). */
 	unsigned int flags = vma->vm_flags & VM_WRITE ? FAULT_FLAG_WRITE : 0;
 
 	if (!(vma->vm_flags & VM_ACCESS_FLAGS))
-		return;                       /* PROT_NONE: nothing to fault in */
+		return 0;                     /* PROT_NONE: nothing to fault in */
 	for (unsigned long addr = start; addr < end; addr += PAGE_SIZE) {
 		pte_t pte = mm_get_pte(vma->vm_mm, addr);
 		if (pte_present(pte) && (!flags || pte_write(pte)))
 			continue;             /* already there, as an access would need it */
-		if (__handle_mm_fault(vma, addr, flags))
-			return;               /* out of memory: mmap succeeds anyway, as Linux */
+		int err = __handle_mm_fault(vma, addr, flags);
+		if (err)
+			return err;           /* out of memory: the caller decides */
 	}
+	return 0;
 }

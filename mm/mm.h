@@ -333,5 +333,19 @@ long do_brk(struct mm_struct *mm, unsigned long brk);
 /* madvise: 0, or EINVAL (unaligned, unknown advice), ENOMEM (range not fully mapped). */
 long do_madvise(struct mm_struct *mm, unsigned long start, unsigned long len, int behavior);
 
-/* Fault in [start, start + len) as an access would (MAP_POPULATE); mmap_lock held for reading. */
-void populate_vma_range(struct vm_area_struct *vma, unsigned long start, unsigned long end);
+/*
+ * Fault in [start, start + len) as an access would (MAP_POPULATE); mmap_lock
+ * held for reading. 0, or the first fault's error (-ENOMEM): it stops there.
+ */
+int populate_vma_range(struct vm_area_struct *vma, unsigned long start, unsigned long end);
+
+/* The overcommit policy: 0, or -ENOMEM if pages could never be backed (mm/mmap.c). */
+int vm_enough_memory(unsigned long pages);
+
+/*
+ * A user page could not be had (mm/oom_kill.c). If free memory really is
+ * short, kill the process holding the most (SIGKILL), unless one is being
+ * killed already. True if a victim is (now) on its way out. May sleep; call
+ * without mmap_lock.
+ */
+bool out_of_memory(void);

@@ -18,6 +18,7 @@
 #include "mm/mm.h"
 #include "kernel/printk.h"
 #include "mm/internal.h"
+#include "mm/page_alloc.h"
 #include "mm/tlb.h"
 
 static unsigned long calc_vm_flags(unsigned long prot, unsigned long flags)
@@ -82,6 +83,24 @@ static long mmap_check(struct mm_struct *mm, unsigned long addr, unsigned long *
 }
 
 /*
+ * Linux's default overcommit policy (vm.overcommit_memory=0, "heuristic"):
+ * memory that will be written and is not MAP_NORESERVE is refused at once
+ * only when one request is larger than all of RAM (there is no swap here)
+ * -- it could never be backed. Anything smaller is promised, and if the
+ * pages then run out the OOM killer (mm/oom_kill.c) settles it.
+ */
+int vm_enough_memory(unsigned long pages)
+{
+	return pages > totalram_pages() ? -ENOMEM : 0;
+}
+
+/* Does a mapping with these flags count against the overcommit policy? */
+static bool accountable_mapping(unsigned long vm_flags)
+{
+	return (vm_flags & (VM_NORESERVE | VM_WRITE)) == VM_WRITE;
+}
+
+/*
  * Map [addr, addr + len) with vm_flags, replacing whatever is there (the
  * caller checked MAP_FIXED_NOREPLACE). mmap_lock held for writing. Returns
  * addr or -ENOMEM; on failure nothing changed.
@@ -89,6 +108,8 @@ static long mmap_check(struct mm_struct *mm, unsigned long addr, unsigned long *
 static long mmap_region(struct mm_struct *mm, unsigned long addr, unsigned long len,
 			unsigned long vm_flags)
 {
+	if (accountable_mapping(vm_flags) && vm_enough_memory(len >> PAGE_SHIFT))
+		return -ENOMEM;
 	struct vm_area_struct *vma = vm_area_alloc(mm, addr, addr + len, vm_flags);
 	long err;
 
@@ -103,15 +124,24 @@ static long mmap_region(struct mm_struct *mm, unsigned long addr, unsigned long 
 	return addr;
 }
 
+/*
+ * MAP_POPULATE. A page that cannot be had stops it, and mmap succeeds
+ * anyway, as Linux's does; but a real shortage calls the OOM killer first
+ * (Linux's allocator would), so a populate of more than there is kills
+ * the process holding the most memory -- most likely this one.
+ */
 static void mm_populate(struct mm_struct *mm, unsigned long start, unsigned long len)
 {
 	unsigned long end = start + len;
+	int err = 0;
 
 	down_read(&mm->mmap_lock);
-	for (struct vm_area_struct *vma = find_vma(mm, start); vma && vma->vm_start < end;
+	for (struct vm_area_struct *vma = find_vma(mm, start); vma && vma->vm_start < end && !err;
 	     vma = vma_next(mm, vma))
-		populate_vma_range(vma, MAX(start, vma->vm_start), MIN(end, vma->vm_end));
+		err = populate_vma_range(vma, MAX(start, vma->vm_start), MIN(end, vma->vm_end));
 	up_read(&mm->mmap_lock);
+	if (err == -ENOMEM)
+		out_of_memory();
 }
 
 long do_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len, unsigned long prot,
@@ -220,6 +250,8 @@ long do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
 static long brk_expand(struct mm_struct *mm, unsigned long oldbrk, unsigned long newbrk)
 {
 	if (newbrk > mm->task_size || find_vma_intersection(mm, oldbrk, newbrk + PAGE_SIZE))
+		return -ENOMEM;
+	if (vm_enough_memory((newbrk - oldbrk) >> PAGE_SHIFT))
 		return -ENOMEM;
 	struct vm_area_struct *vma = vm_area_alloc(mm, oldbrk, newbrk, VM_READ | VM_WRITE);
 	if (!vma)

@@ -123,10 +123,18 @@ static long mprotect_range(struct mm_struct *mm, unsigned long start, unsigned l
 	return err;
 }
 
+/*
+ * Linux's order (do_mprotect_pkey): both grow flags at once is EINVAL, then
+ * alignment, a zero length (nothing to do), a range that wraps (ENOMEM),
+ * unknown bits (EINVAL); a single grow flag is looked at with the VMAs:
+ * nothing here grows down or up, so it is ENOMEM over a hole, else EINVAL.
+ */
 long do_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len, unsigned long prot)
 {
-	/* No VMA grows down or up here, so asking for it is invalid. */
-	if (prot & (PROT_GROWSDOWN | PROT_GROWSUP))
+	unsigned long grows = prot & (PROT_GROWSDOWN | PROT_GROWSUP);
+
+	prot &= ~grows;
+	if (grows == (PROT_GROWSDOWN | PROT_GROWSUP))
 		return -EINVAL;
 	if (start & ~PAGE_MASK)
 		return -EINVAL;
@@ -138,7 +146,13 @@ long do_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len, u
 	if (prot & ~(unsigned long)(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM))
 		return -EINVAL;
 	down_write(&mm->mmap_lock);
-	long err = mprotect_range(mm, start, start + len, prot);
+	long err;
+	if (grows) {
+		struct vm_area_struct *vma = find_vma(mm, start);
+		err = vma && vma->vm_start < start + len ? -EINVAL : -ENOMEM;
+	} else {
+		err = mprotect_range(mm, start, start + len, prot);
+	}
 	up_write(&mm->mmap_lock);
 	return err;
 }

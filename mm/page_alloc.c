@@ -20,6 +20,7 @@
  */
 #include "mm/page_alloc.h"
 #include "kernel/bootopt.h"
+#include "kernel/fault_inject.h"
 #include "kernel/printk.h"
 #include "kernel/string.h"
 #include "mm/memblock.h"
@@ -145,9 +146,13 @@ static void check_poison(struct page *page, unsigned int order)
 	}
 }
 
+/* fault_inject=page_alloc:every=N: walk every caller down its NULL path. */
+DEFINE_FAULT_INJECT(fi_page_alloc, "page_alloc",
+		    "alloc_pages() fails for user processes (every=N or percent=P:seed=S)");
+
 struct page *alloc_pages(unsigned int order)
 {
-	if (order > MAX_ORDER)
+	if (order > MAX_ORDER || should_fail(&fi_page_alloc))
 		return NULL;
 	unsigned long flags = spin_lock_irqsave(&zone.lock);
 	struct page *page = rmqueue(order);

@@ -7,6 +7,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/tlb.h"
 #include "kernel/bootopt.h"
+#include "kernel/fault_inject.h"
 #include "kernel/printk.h"
 #include "kernel/smp.h"
 #include "kernel/string.h"
@@ -19,9 +20,12 @@
  * nr_page_table_pages until free_pgtable_page(). NULL if out of memory.
  * Zeroed before anyone can see it: every entry starts none.
  */
+DEFINE_FAULT_INJECT(fi_pgtable_alloc, "pgtable_alloc",
+		    "page-table pages cannot be had for user processes (every=N or percent=P:seed=S)");
+
 static struct page *pgtable_alloc(void)
 {
-	struct page *page = alloc_page();
+	struct page *page = should_fail(&fi_pgtable_alloc) ? NULL : alloc_page();
 
 	if (!page)
 		return NULL;

@@ -101,15 +101,6 @@ def bundled_programs(iso):
         return e
 
 
-def programs_boot(iso, options):
-    """(cmdline, modules) that boot every bundled program as the ISO's own
-    entry does (init.expect from the pass statuses), plus kernel options."""
-    lines = program_lines(iso)
-    expect = ",".join(f"{Path(p).name}:{st}" for p, st in lines if st != 0)
-    cmdline = f"{options} init.expect={expect}" if expect else options
-    return cmdline, [f"{p}={Path(p).name}" for p, _ in lines]
-
-
 def check_programs(suite, ktap_results, programs):
     """Every bundled program reported, and nothing else: init's KTAP plan
     only counts the modules the kernel took, so a program GRUB never loaded,
@@ -157,6 +148,24 @@ def check_log(suite, run):
 
 # ----------------------------------------------------------------- boots
 
+# The programs the ISO carries: the ISO rule of the Makefile writes this
+# file beside the programs, one "PATH STATUS" line each.
+PROGRAMS_TXT = "user/programs.txt"
+
+
+def with_bundled_programs(suite, iso):
+    """modules="bundled": every program the ISO carries, as modules on the
+    run disk (so the suite's cmdline applies to them), with init.expect
+    for the ones that must not exit 0 -- what the ISO's own entry does."""
+    if suite["modules"] != "bundled":
+        return suite
+    lines = program_lines(iso)
+    expect = ",".join(f"{Path(path).name}:{status}" for path, status in lines if status != 0)
+    cmdline = " ".join(w for w in (suite["cmdline"], expect and f"init.expect={expect}") if w)
+    return {**suite, "cmdline": cmdline,
+            "modules": [f"{path}={Path(path).name}" for path, _ in lines]}
+
+
 def run_suite(suite, args):
     """Boot one suite -> (results, RunResult or None, seconds)."""
     name = suite["name"]
@@ -166,14 +175,15 @@ def run_suite(suite, args):
     if suite["tcg_only"] and qemu_run.current_accel(args.iso).name == "kvm":
         return [Result(f"{name}/boot", SKIP, reason="needs TCG, KVM in use")], None, 0
     sys.stderr.write(f"test-suite: booting {name}\n")   # one write: -j threads
-    boot = {k: suite[k] for k in QEMU_KEYS}
+    try:
+        suite = with_bundled_programs(suite, args.iso or qemu_run.DEFAULT_ISO)
+    except OSError as e:
+        return [Result(f"{name}/boot", FAIL, [f"no list of bundled programs: {e}"])], None, 0
+    opts = qemu_run.Options(**{k: suite[k] for k in QEMU_KEYS},
+                            iso=args.iso, quiet=True, verbose=args.verbose,
+                            log=str(LOG_DIR / f"{name}.log"))
     start = time.monotonic()
     try:
-        if suite["programs_with"] is not None:
-            boot["cmdline"], boot["modules"] = programs_boot(
-                args.iso or qemu_run.DEFAULT_ISO, suite["programs_with"])
-        opts = qemu_run.Options(**boot, iso=args.iso, quiet=True, verbose=args.verbose,
-                                log=str(LOG_DIR / f"{name}.log"))
         run = qemu_run.run(opts)
     except (OSError, subprocess.CalledProcessError) as e:   # no QEMU, mtools...
         return [Result(f"{name}/boot", FAIL, [f"cannot boot: {e}"])], None, 0

@@ -7,7 +7,9 @@ How to boot it (any of these may be left out; defaults in DEFAULTS):
     smp       number of CPUs
     uefi      True: boot through OVMF instead of the BIOS
     cmdline   kernel command line (e.g. "ktest" runs the in-kernel tests)
-    modules   list of "PATH" or "PATH=NAME" handed to the kernel by GRUB
+    modules   list of "PATH" or "PATH=NAME" handed to the kernel by GRUB, or
+              "bundled": every program the ISO carries, with their
+              init.expect, so that cmdline applies to the whole user suite
     cpu       QEMU CPU model, e.g. "qemu32"
     mem       guest RAM, e.g. "512M"
     timeout   seconds before a boot counts as hung and QEMU is killed
@@ -29,9 +31,6 @@ What to expect from it; every item below is one ok/FAIL line:
               must have a KTAP line, and every KTAP line must be one of
               them; one FAIL line names each program that is missing (it
               never ran, or init never got it), else one ok line
-    programs_with  kernel options: boot every bundled program (as the
-              ISO's own entry does, with its init.expect) with these
-              options added; use with ktap=True, programs=True
 A regex is matched (re.search) against each line with the kernel's
 "[cN  secs] " prefix removed, so "^smp:" works.
 
@@ -41,10 +40,19 @@ To add a test: copy a suite, give it a new name, change what differs.
 DEFAULTS = dict(smp=4, uefi=False, cmdline=None, modules=[], cpu=None,
                 mem="512M", timeout=120, tcg_only=False, ktap=False,
                 status=0, poweroff_line=True, log_has=[], log_lacks=[],
-                host=None, programs=False, programs_with=None)
+                host=None, programs=False)
 
 # Under software emulation (no KVM) OVMF alone takes about 5 seconds.
 UEFI_TIMEOUT = 180
+
+# The benchmarks' smoke run: every program of user/bench, tiny sizes.
+BENCH_SMOKE = [("page_fault1", "threads=1,2 mib=1 ms=50"),
+               ("tlb_flush2", "threads=1,2 kib=64 ms=50"),
+               ("unmap_latency", "threads=2 iters=3"),
+               ("reclaim", "mib=8"),
+               ("rcu_gp", "iters=2")]
+BENCH_SMOKE_FIGURES = [r"page_fault1\.t2", r"tlb_flush2\.t2", r"unmap_latency\.munmap512",
+                       r"reclaim\.vmpte_peak", r"rcu_gp\.membarrier"]
 
 SUITES = [
     dict(name="bios-smp4", cmdline="ktest", smp=4, ktap=True,
@@ -59,14 +67,18 @@ SUITES = [
     # default entry, which carries them as modules with init.expect=...;
     # each program is one KTAP result, failed also if it leaked memory.
     dict(name="user-bios-smp4", smp=4, ktap=True, programs=True,
-         log_lacks=[r"KERNEL EXCEPTION", r"PANIC"]),
+         log_lacks=[r"KERNEL EXCEPTION", r"PANIC"],
+         log_has=[r"^Out of memory: Killed process \d+ \(oom\) total-vm:\d+kB, "
+                  r"anon-rss:\d+kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:\d+kB "
+                  r"oom_score_adj:0$"]),
     dict(name="user-uefi-smp4", smp=4, ktap=True, programs=True, uefi=True,
          timeout=UEFI_TIMEOUT),
     dict(name="user-bios-smp1", smp=1, ktap=True, programs=True),
     dict(name="user-bios-smp2", smp=2, ktap=True, programs=True),
     # The same programs with the page-table lifetime checker on: not one
     # violation (R1-R6) in the whole user suite.
-    dict(name="user-ptcheck", smp=4, ktap=True, programs=True, programs_with="ptcheck",
+    dict(name="user-ptcheck", smp=4, ktap=True, programs=True, modules="bundled",
+         cmdline="ptcheck",
          log_has=[r"^ptcheck: checking page-table lifetime rules"],
          log_lacks=[r"ptcheck: violation", r"KERNEL EXCEPTION", r"PANIC"]),
 
@@ -181,6 +193,28 @@ SUITES = [
          modules=["build/user/tests/exit_race=exit_race"] * 3
          + ["build/user/tests/exit_race=exit_race check 3"], ktap=True,
          log_lacks=[r"PANIC", r"KERNEL EXCEPTION", r"did not come"]),
+    # Issue 14: the fuzzer (user/tests/fuzz.c) with two fixed seeds, four
+    # threads each besides the faulting, zapping and mapping ones. A failure
+    # prints the call and "replay: fuzz SEED COUNT".
+    dict(name="fuzz", timeout=600,
+         modules=["build/user/tests/fuzz=fuzz 1 800 4", "build/user/tests/fuzz=fuzz 2 800 4"],
+         ktap=True, log_lacks=[r"PANIC", r"KERNEL EXCEPTION", r"leaked"]),
+    # The whole user suite with allocation failures injected: every page
+    # allocation of a user process fails with 1% probability, every 29th
+    # page-table page cannot be had. Programs may rightly fail (ENOMEM,
+    # EFAULT, exec failing); what must hold is that the kernel survives and
+    # each program, killed or not, gives back every page (init.any_status).
+    # A user fault whose page cannot be had is retried, as Linux's
+    # pagefault_out_of_memory does: no program but the ones meant to may
+    # die of SIGSEGV or SIGBUS.
+    dict(name="user-failinject", modules="bundled", programs=True, timeout=900,
+         cmdline="init.any_status fault_inject=page_alloc:percent=1:seed=1,"
+                 "pgtable_alloc:every=29",
+         ktap=True, log_lacks=[r"PANIC", r"KERNEL EXCEPTION", r"leaked",
+                               r"^(?!segfault:|segv_kernel:|segv_readonly:|tlb_shootdown:)"
+                               r"\S+: SIG(SEGV|BUS) at"],
+         log_has=[r"^fault_inject: page_alloc: [1-9]\d* of \d+ calls failed$",
+                  r"^fault_inject: pgtable_alloc: [1-9]\d* of \d+ calls failed$"]),
     # A file that is not a program: a clear message, status 126, and the
     # kernel goes on to run the next program.
     dict(name="malformed-elf", cmdline="init.expect=notelf:126",
@@ -252,4 +286,35 @@ SUITES = [
          status=1, timeout=300,
          log_has=[r"^ptcheck: violation R4: PMD populated while its TLB flush is pending",
                   r"tlb_flush_before_set_pmd did not move in \d+ attempts"]),
+    # The benchmarks of user/bench (`make bench`, tools/bench), smoke-run
+    # with tiny sizes so that they do not rot: each must exit 0 and print
+    # its BENCH lines; no figure is judged. On Quiesce (with the in-kernel
+    # RCU benchmark, kbench=rcu) and directly on this host.
+    dict(name="bench-smoke", cmdline="init=ktap kbench=rcu", smp=4, ktap=True,
+         modules=[f"build/user/bench/{n}={n} {args}" for n, args in BENCH_SMOKE],
+         log_has=[rf"^BENCH {f} \d+ \S+$" for f in BENCH_SMOKE_FIGURES
+                  + [r"rcu\.sync_gp", r"rcu\.call_rcu"]],
+         log_lacks=[r"PANIC", r"KERNEL EXCEPTION"]),
+    # The sampling profiler (kernel/profile.c, `profile`): its test needs the
+    # option; and a profiled program ends with the report -- the top
+    # functions, the lock statistics, the shootdown counters.
+    dict(name="profile-ktest", cmdline="profile=1000 ktest=profile_*", smp=4, ktap=True),
+    dict(name="profile-report", cmdline="init=exit profile=1000", smp=4,
+         modules=["build/user/bench/page_fault1=page_fault1 threads=2 mib=1 ms=200"],
+         log_has=[r"^profile: sampling every CPU at 1000 Hz",
+                  r"^profile: \d+ samples on 4 CPUs at 1000 Hz",
+                  r"^profile: +\d+ +\d+\.\d% \w+",
+                  r"^lockstat: mmap_lock +[1-9]\d* ", r"^lockstat: zone\.lock +[1-9]\d* ",
+                  r"^profile: TLB shootdowns: \d+ flushes sent \d+ IPIs"]),
+    # spinlock=ticket|tas|auto (kernel/spinlock.c): the lock tests under
+    # each kind, and auto's choice under QEMU (the CPUID hypervisor bit).
+    dict(name="spinlock-ticket", cmdline="spinlock=ticket ktest=spinlock_*", smp=4,
+         ktap=True, log_has=[r"^spinlock: ticket \(FIFO\)$"]),
+    dict(name="spinlock-tas", cmdline="spinlock=tas ktest=spinlock_*", smp=4,
+         ktap=True, log_has=[r"^spinlock: test-and-set$"]),
+    dict(name="spinlock-auto", cmdline="ktest=none", smp=1,
+         log_has=[r"^spinlock: test-and-set \(auto: the CPUID hypervisor bit says"]),
+    dict(name="host-bench", timeout=120,
+         host=["sh", "-ec", "; ".join(f"build/user/bench/{n} {args}" for n, args in BENCH_SMOKE)],
+         log_has=[rf"^BENCH {f} \d+ \S+$" for f in BENCH_SMOKE_FIGURES]),
 ]

@@ -257,11 +257,12 @@ class ProgramAccountingTest(unittest.TestCase):
             (Path(tmp) / "user" / "programs.txt").write_text(
                 "build/user/tests/hello 0\nbuild/user/tests/segfault 139\n")
             self.assertEqual(suite_runner.bundled_programs(iso), ["hello", "segfault"])
-            # programs_with: every program as a module, init.expect from the statuses
-            cmdline, modules = suite_runner.programs_boot(iso, "ptcheck")
-            self.assertEqual(cmdline, "ptcheck init.expect=segfault:139")
-            self.assertEqual(modules, ["build/user/tests/hello=hello",
-                                       "build/user/tests/segfault=segfault"])
+            # modules="bundled": every program as a module, init.expect from the statuses
+            boot = suite_runner.with_bundled_programs(
+                suite(modules="bundled", cmdline="ptcheck"), iso)
+            self.assertEqual(boot["cmdline"], "ptcheck init.expect=segfault:139")
+            self.assertEqual(boot["modules"], ["build/user/tests/hello=hello",
+                                               "build/user/tests/segfault=segfault"])
 
 
 def python_command(code):

@@ -13,7 +13,11 @@
 #   user/tests/NAME.c       NAME: our libc, fixed address (ET_EXEC)
 #   user/tests/musl_NAME.c  musl_NAME: musl's libc, `musl-gcc -static`
 #   NAME in USER_PIE        NAME_pie as well: our libc, static-PIE (ET_DYN)
-# A program passes when it exits 0, or with USER_STATUS_NAME if that is set.
+#   user/bench/NAME.c       bench/NAME: a benchmark (tools/bench), our libc;
+#                           not on the ISO, passed to a boot as a module
+#   user/linux-init/init.c  linux-init/init: /init of tools/bench's Linux guest
+# A program passes when it exits 0, or with USER_STATUS_NAME if that is set
+# (USER_HOST_STATUS_NAME, if set, on the host instead).
 # USER_PROGS lists every program built, for the ISO to carry.
 
 B ?= build
@@ -47,6 +51,8 @@ USER_OWN := $(filter-out musl_%,$(notdir $(basename $(USER_SRCS))))
 USER_PIE := hello
 USER_PROGS := $(addprefix $(UB)/tests/,$(USER_OWN) $(USER_MUSL) \
 	$(addsuffix _pie,$(USER_PIE)))
+BENCH_NAMES := $(notdir $(basename $(sort $(wildcard user/bench/*.c))))
+BENCH_PROGS := $(addprefix $(UB)/bench/,$(BENCH_NAMES)) $(UB)/linux-init/init
 
 # An exit status other than 0 that means "pass": death by SIGSEGV, 128+11.
 USER_STATUS_segfault := 139
@@ -54,13 +60,17 @@ USER_STATUS_segv_readonly := 139
 USER_STATUS_segv_kernel := 139
 USER_STATUS_sigill := 132
 USER_STATUS_tlb_shootdown := 139
+# Killed by the OOM killer: SIGKILL, 128+9. On a big host it skips the
+# exhaustion (it would take the host down) and exits 0.
+USER_STATUS_oom := 137
+USER_HOST_STATUS_oom := 0
 
 .PHONY: user user-host-test
-user: $(USER_PROGS)
+user: $(USER_PROGS) $(BENCH_PROGS)
 
 user-host-test: $(USER_PROGS)
 	$(Q)sh user/host-test $(foreach p,$(USER_PROGS),\
-		$(p):$(or $(USER_STATUS_$(notdir $(p))),0))
+		$(p):$(or $(USER_HOST_STATUS_$(notdir $(p))),$(USER_STATUS_$(notdir $(p))),0))
 
 # Compiles $< to $@ with $(1) added: -fno-pie or -fPIE.
 define user_cc
@@ -92,9 +102,14 @@ $(USER_OWN:%=$(UB)/tests/%.o): $(UB)/tests/%.o: user/tests/%.c
 $(USER_PIE:%=$(UB)/tests/%_pie.o): $(UB)/tests/%_pie.o: user/tests/%.c
 	$(call user_cc,-fPIE)
 
+$(BENCH_NAMES:%=$(UB)/bench/%.o): $(UB)/bench/%.o: user/bench/%.c
+	$(call user_cc,-fno-pie)
+$(UB)/linux-init/init.o: user/linux-init/init.c
+	$(call user_cc,-fno-pie)
+
 # -static links a fixed-address executable (ET_EXEC), -static-pie one that
 # is loaded anywhere and relocates itself (ET_DYN, user/lib/reloc.c).
-$(USER_OWN:%=$(UB)/tests/%): %: %.o $(UB)/lib/crt0.o $(UB)/lib/libuser.a
+$(USER_OWN:%=$(UB)/tests/%) $(BENCH_PROGS): %: %.o $(UB)/lib/crt0.o $(UB)/lib/libuser.a
 	@$(if $(Q),echo '  LD      $@')
 	$(Q)$(CC) $(ULDFLAGS) -static -o $@ $(UB)/lib/crt0.o $< \
 		$(UB)/lib/libuser.a

@@ -8,6 +8,7 @@
 #include "kernel/sched.h"
 #include "kernel/string.h"
 #include "kernel/time.h"
+#include "kernel/profile.h"
 #include "kernel/timer.h"
 #include "mm/kernel_pgtable.h"
 
@@ -118,6 +119,11 @@ void lapic_send_nmi_allbutself(void)
 	send_icr(0, ICR_ALL_BUT_SELF | ICR_NMI | ICR_ASSERT);
 }
 
+void lapic_send_nmi(u32 apic_id)
+{
+	send_icr(apic_id, ICR_NMI | ICR_ASSERT);
+}
+
 void lapic_send_init(u32 apic_id)
 {
 	send_icr(apic_id, ICR_INIT | ICR_ASSERT | ICR_LEVEL);
@@ -142,6 +148,8 @@ static void apic_timer(struct trap_frame *tf)
 {
 	void (*hook)(void) = READ_ONCE(lapic_timer_hook);
 
+	if (!profile_timer_interrupt())
+		return;                         /* profile=N faster than HZ: a sample, not a tick */
 	this_cpu()->ticks++;
 	run_local_timers();
 	scheduler_tick();
@@ -207,5 +215,5 @@ void lapic_timer_start(void)
 {
 	apic_write(APIC_TIMER_DIV, 0x3);
 	apic_write(APIC_LVT_TIMER, LVT_PERIODIC | VEC_LAPIC_TIMER);
-	apic_write(APIC_TIMER_INIT, lapic_timer_hz / HZ);
+	apic_write(APIC_TIMER_INIT, lapic_timer_hz / (HZ * profile_timer_multiplier()));
 }

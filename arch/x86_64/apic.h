@@ -22,6 +22,7 @@ void lapic_eoi(void);
 void lapic_send_ipi(u32 apic_id, int vector);
 void lapic_send_ipi_allbutself(int vector);
 void lapic_send_nmi_allbutself(void);
+void lapic_send_nmi(u32 apic_id);
 void lapic_send_init(u32 apic_id);
 void lapic_send_sipi(u32 apic_id, u8 page);   /* AP starts at page << 12 */
 

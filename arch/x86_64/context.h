@@ -40,6 +40,14 @@ void use_mm(struct mm_struct *mm);
 void shoot_lazy_tlbs(struct mm_struct *mm);
 
 /*
+ * From the idle loop, interrupts off, before it halts: leave the user mm
+ * this CPU holds lazily (boot option idle_leave_mm, default on).
+ */
+void idle_leave_mm(void);
+/* The boot option: false keeps a halted CPU lazy (tests that watch lazy TLB). */
+extern bool idle_leave_mm_enabled;
+
+/*
  * Leave the running kernel thread for user mode at rip with stack rsp:
  * fill its task_pt_regs with a clean register set (all general registers
  * 0, interrupts on), give it the clean initial FPU state and return to

@@ -157,6 +157,8 @@ KTEST(user_syscall_roundtrip_every_cpu)
 	int lazy, loaded;
 
 	KT_ASSERT(user_space_build(&us, user_prog_smoke, user_prog_smoke_end));
+	bool leave = idle_leave_mm_enabled;
+	WRITE_ONCE(idle_leave_mm_enabled, false);   /* CPUs that halt stay lazy: we count them */
 	WRITE_ONCE(syscall_test_hook, test_syscalls);
 	for (int cpu = 0; cpu < nr_cpus; cpu++) {
 		struct user_run r = { us.mm, USER_DATA + PAGE_SIZE };
@@ -172,6 +174,7 @@ KTEST(user_syscall_roundtrip_every_cpu)
 	WRITE_ONCE(syscall_test_hook, NULL);
 	struct syscall_stats s1 = all_syscall_stats();
 	lazy = user_space_free(&us, &loaded);
+	WRITE_ONCE(idle_leave_mm_enabled, leave);
 	KT_EXPECT_EQ(s1.syscalls - s0.syscalls, 2 * nr_cpus);
 	KT_EXPECT_EQ(s1.sysret - s0.sysret, nr_cpus);    /* the exits never return */
 	KT_EXPECT(lazy >= 1);

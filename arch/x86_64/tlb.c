@@ -5,6 +5,7 @@
 #include "kernel/bootopt.h"
 #include "kernel/printk.h"
 #include "kernel/smp.h"
+#include "kernel/time.h"
 #include "kernel/vmstat.h"
 #include "mm/mm.h"
 #include "mm/ptcheck.h"
@@ -89,8 +90,11 @@ void flush_tlb_mm_range(struct mm_struct *mm, unsigned long start, unsigned long
 	 */
 	int nr_remote = cpumask_weight(&targets);
 	if (nr_remote) {
+		u64 start = ktime_ns();
 		count_vm_events(NR_TLB_REMOTE_FLUSH, nr_remote);
+		count_vm_event(NR_TLB_REMOTE_FLUSH_CALLS);
 		smp_call_function_many(&targets, flush_tlb_func_remote, &info, true);
+		count_vm_events(TLB_REMOTE_FLUSH_WAIT_NS, ktime_ns() - start);
 	}
 	preempt_enable();
 }

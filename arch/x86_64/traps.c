@@ -17,6 +17,7 @@
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
 #include "kernel/process.h"
+#include "kernel/profile.h"
 #include "kernel/signal.h"
 #include "kernel/thread.h"
 #include "mm/mm.h"
@@ -271,6 +272,8 @@ static void handle_exception(struct trap_frame *tf)
 	if (tf->vector == VEC_NMI) {
 		if (panic_in_progress())
 			panic_park_this_cpu();  /* never returns */
+		if (profile_nmi(tf))
+			return;                 /* a sample the profiler asked for */
 		printk("NMI received for no known reason\n");
 		return;
 	}

@@ -49,7 +49,8 @@ const char *errno_name(long ret)
 		{ EINTR, "EINTR" }, { EBADF, "EBADF" }, { EAGAIN, "EAGAIN" },
 		{ ENOMEM, "ENOMEM" }, { EACCES, "EACCES" }, { EFAULT, "EFAULT" },
 		{ EEXIST, "EEXIST" }, { EINVAL, "EINVAL" }, { ENOSYS, "ENOSYS" },
-		{ ETIMEDOUT, "ETIMEDOUT" },
+		{ ETIMEDOUT, "ETIMEDOUT" }, { ENAMETOOLONG, "ENAMETOOLONG" },
+		{ EOVERFLOW, "EOVERFLOW" },
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)

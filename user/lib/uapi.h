@@ -117,6 +117,7 @@
 #define ERANGE    34
 #define ENAMETOOLONG 36
 #define ELOOP     40
+#define EOVERFLOW 75
 #define ETIMEDOUT 110
 
 /* open flags */
