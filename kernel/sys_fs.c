@@ -76,6 +76,8 @@ static int user_lookup(int dirfd, u64 upath, unsigned lookup, int at_flags, stru
 		return err;
 	if (!*path && (at_flags & AT_EMPTY_PATH)) {
 		err = dirfd_node(dirfd, out);
+	} else if (!*path) {
+		err = -ENOENT;                    /* before dirfd is looked at, as Linux */
 	} else if (!(err = (*path == '/' ? 0 : dirfd_node(dirfd, &base)))) {
 		if (*path == '/')
 			fs_root(&base);
@@ -95,9 +97,10 @@ static long do_openat(int dirfd, u64 upath, u64 flags)
 
 	if (err)
 		return err;
-	err = dirfd_node(dirfd, &base);
+	/* "" is ENOENT and an absolute path ignores dirfd: neither looks at it. */
+	err = !*path ? -ENOENT : *path == '/' ? 0 : dirfd_node(dirfd, &base);
 	if (!err)
-		err = file_open(&base, path, flags, &f);
+		err = file_open(*path == '/' ? NULL : &base, path, flags, &f);
 	kfree(path);
 	if (err)
 		return err;
@@ -109,12 +112,12 @@ static long do_openat(int dirfd, u64 upath, u64 flags)
 
 SYSCALL_DEFINE(open)
 {
-	return do_openat(AT_FDCWD, a0, a1);
+	return do_openat(AT_FDCWD, a0, (u32)a1);    /* flags is an int: its upper half is not read */
 }
 
 SYSCALL_DEFINE(openat)
 {
-	return do_openat((int)a0, a1, a2);
+	return do_openat((int)a0, a1, (u32)a2);
 }
 
 /* Every tree is read-only: creating, removing or renaming anything fails so. */

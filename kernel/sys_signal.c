@@ -144,44 +144,54 @@ static struct ksiginfo user_info(int sig, int code)
 	return (struct ksiginfo){ .signo = sig, .code = code, .pid = current_process()->pid };
 }
 
+static bool valid_signal(int sig)
+{
+	return sig >= 0 && sig <= NSIG;
+}
+
 /*
  * kill(pid, sig): pid > 0 one process; 0 the caller's process group;
  * -1 every process but the caller; < -1 the group -pid. Signal 0 only
- * checks that there is someone to send to.
+ * checks that there is someone to send to. Linux's order: the target
+ * first (ESRCH), then the signal (EINVAL).
  */
 SYSCALL_DEFINE(kill)
 {
 	int pid = (int)a0, sig = (int)a1;
 	struct ksiginfo info = user_info(sig, SI_USER);
+	struct ksiginfo *send = sig && valid_signal(sig) ? &info : NULL;
 
-	if (sig < 0 || sig > NSIG)
-		return -EINVAL;
 	if (pid > 0) {
 		struct process *p = process_find(pid);
 		if (!p)
 			return -ESRCH;
-		if (sig)
-			send_signal_process(p, &info);
+		if (send)
+			send_signal_process(p, send);
 		process_put(p);
-		return 0;
+		return valid_signal(sig) ? 0 : -EINVAL;
 	}
+	long err;
 	if (pid == -1)
-		return kill_all_but(current_process(), sig ? &info : NULL);
-	return kill_pgrp(pid ? -pid : current_process()->pgid, sig ? &info : NULL);
+		err = kill_all_but(current_process(), send);
+	else if (pid == (int)0x80000000)
+		err = -ESRCH;                    /* -INT_MIN names no group */
+	else
+		err = kill_pgrp(pid ? -pid : current_process()->pgid, send);
+	return err ? err : valid_signal(sig) ? 0 : -EINVAL;
 }
 
 /* tgkill(tgid, tid, sig); tkill(tid, sig) names the thread alone: here a main thread. */
 static long do_tkill(int tgid, int tid, int sig)
 {
-	if (sig < 0 || sig > NSIG || tid <= 0 || (tgid <= 0 && tgid != -1))
-		return -EINVAL;
-	struct process *p = process_find(tgid > 0 ? tgid : tid);
+	if (tid <= 0 || tgid <= 0)
+		return -EINVAL;                  /* Linux: no group or thread 0, no negatives */
+	struct process *p = process_find(tgid);
 	if (!p)
 		return -ESRCH;
 	struct ksiginfo info = user_info(sig, SI_TKILL);
-	long err = send_signal_tid(p, tid, sig ? &info : NULL);
+	long err = send_signal_tid(p, tid, sig && valid_signal(sig) ? &info : NULL);
 	process_put(p);
-	return err;
+	return err ? err : valid_signal(sig) ? 0 : -EINVAL;
 }
 
 SYSCALL_DEFINE(tgkill)
@@ -191,5 +201,5 @@ SYSCALL_DEFINE(tgkill)
 
 SYSCALL_DEFINE(tkill)
 {
-	return do_tkill(-1, (int)a0, (int)a1);
+	return do_tkill((int)a0, (int)a0, (int)a1);   /* found through its process: a main thread */
 }
