@@ -122,6 +122,13 @@ static int lazy_run(bool reread, long (*take_away)(struct mm_struct *mm))
 		mmput(lz.mm);
 		return -1;
 	}
+	/*
+	 * Between the owner's sleep and the probe's start lz.cpu may idle,
+	 * and an idle CPU leaves the mm it holds lazily (idle_leave_mm): the
+	 * CPU would not be lazy any more, which is what this test needs.
+	 */
+	bool leave = idle_leave_mm_enabled;
+	WRITE_ONCE(idle_leave_mm_enabled, false);
 	struct thread *owner = kthread_run("lazy_owner", lazy_owner, NULL, lz.cpu);
 	lz_wait(&lz.owner_ready);
 	struct thread *probe = kthread_run("lazy_probe", lazy_probe, NULL, lz.cpu);
@@ -129,6 +136,7 @@ static int lazy_run(bool reread, long (*take_away)(struct mm_struct *mm))
 	long ret = take_away(lz.mm);
 	lz_set(&lz.go);
 	kthread_join(probe);
+	WRITE_ONCE(idle_leave_mm_enabled, leave);
 	lz_set(&lz.release);
 	wake_up_process(owner);
 	kthread_join(owner);
