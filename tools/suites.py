@@ -54,6 +54,14 @@ BENCH_SMOKE = [("page_fault1", "threads=1,2 mib=1 ms=50"),
 BENCH_SMOKE_FIGURES = [r"page_fault1\.t2", r"tlb_flush2\.t2", r"unmap_latency\.munmap512",
                        r"reclaim\.vmpte_peak", r"rcu_gp\.membarrier"]
 
+# What user/sh/jobs.sh prints, line for line, under busybox sh on Quiesce
+# (busybox-script) and on this host (host-busybox-script).
+JOBS_SH_LINES = [r"^arith 42 24$", r"^pipe 19$", r"^pipeline 1$", r"^false 1$",
+                 r"^subshell 3$", r"^child 42$", r"^killed 137$", r"^wait b 5$",
+                 r"^wait a 0$", r"^loop 10$", r"^heredoc through cat$",
+                 r"^proc status readable$", r"^proc self is the shell$",
+                 r"^a child's parent is the shell$", r"^exe 1$", r"^done$"]
+
 SUITES = [
     dict(name="bios-smp4", cmdline="ktest", smp=4, ktap=True,
          log_has=[r"smp: 4 CPUs online"]),
@@ -115,6 +123,13 @@ SUITES = [
                   r"^7fffff7ff000-7ffffffff000 rw-p 00000000 00:00 0 +\[stack\]$",
                   r"^symbolic link:'/proc/self' -> '\d+'$", r"^\d+ \(busybox\) R \d+ "],
          log_lacks=[r"not implemented", r"KERNEL EXCEPTION", r"leaked"]),
+    # A shell script of processes, pipes, jobs, statuses and /proc, run by
+    # busybox sh: the same lines on Quiesce as on this host.
+    dict(name="busybox-script", cmdline="init=exit",
+         modules=["user/sh/jobs.sh=/jobs.sh", "/bin/busybox=busybox sh /jobs.sh"],
+         log_has=JOBS_SH_LINES, log_lacks=[r"not implemented", r"KERNEL EXCEPTION"]),
+    dict(name="host-busybox-script", host=["/bin/busybox", "sh", "user/sh/jobs.sh"],
+         log_has=JOBS_SH_LINES),
     # ptcheck (mm/ptcheck.c) watches every page-table page die in order:
     # the whole in-kernel suite runs clean under it.
     dict(name="ptcheck-ktest", cmdline="ptcheck ktest", smp=4, ktap=True,
