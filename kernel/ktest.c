@@ -5,6 +5,7 @@
 #include "kernel/printk.h"
 #include "kernel/string.h"
 #include "kernel/time.h"
+#include "kernel/timer.h"
 
 extern const struct ktest __ktests_start[], __ktests_end[];
 
@@ -29,6 +30,30 @@ void ktest_skip(struct ktest_ctx *t, const char *fmt, ...)
 	va_end(ap);
 	if (!t->skip[0])
 		strlcpy(t->skip, "skipped", sizeof(t->skip));
+}
+
+bool ktest_hung(u64 *since)
+{
+	u64 now = ktime_ns();
+
+	if (!*since)
+		*since = now;
+	return now - *since > KT_HANG_NS;
+}
+
+bool ktest_wait_step(struct ktest_ctx *t, u64 *since, const char *file, int line,
+		     const char *what)
+{
+	if (t->hung)
+		return false;
+	if (ktest_hung(since)) {
+		ktest_fail(t, file, line, "waited %llu s for %s: a hang, not a slow CPU",
+			   KT_HANG_NS / 1000000000ull, what);
+		t->hung = true;
+		return false;
+	}
+	sleep_ns(1000000);
+	return true;
 }
 
 /* One KTAP result line: "ok 3 name", "not ok 3 name", "ok 3 name # SKIP why". */

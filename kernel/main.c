@@ -29,6 +29,7 @@
 #include "kernel/smp.h"
 #include "kernel/spinlock.h"
 #include "kernel/time.h"
+#include "mm/huge_memory.h"
 #include "kernel/tty.h"
 #include "mm/mm_init.h"
 #include "mm/page_alloc.h"
@@ -105,6 +106,7 @@ void kmain(phys_addr_t mbi_phys, u32 magic)
 	rcu_init();                     /* one callback thread per online CPU */
 	rtc_init();
 	futex_init();
+	khugepaged_init();              /* thp=always: collapse in the background */
 
 	put_thread(kthread_run("init", kernel_init, NULL, 0));
 	cpu_idle_loop();

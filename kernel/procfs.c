@@ -12,6 +12,7 @@
 #include "kernel/thread.h"
 #include "kernel/time.h"
 #include "kernel/vmstat.h"
+#include "mm/huge_memory.h"
 #include "mm/mm.h"
 #include "mm/page_alloc.h"
 #include "mm/slab.h"
@@ -60,6 +61,8 @@ size_t proc_meminfo_show(char *buf, size_t size)
 	n = append(buf, size, n, "MemAvailable:   %8lu kB\n", nr_free_pages() * kb_per_page);
 	n = append(buf, size, n, "PageTables:     %8lu kB\n",
 		   (unsigned long)vm_state_read(NR_PAGE_TABLE_PAGES) * kb_per_page);
+	n = append(buf, size, n, "AnonHugePages:  %8lu kB\n",
+		   (unsigned long)vm_state_read(NR_ANON_THPS) * (PMD_SIZE / 1024));
 	/* No swap and no page cache here. */
 	n = append(buf, size, n, "Buffers:        %8lu kB\n", 0ul);
 	n = append(buf, size, n, "Cached:         %8lu kB\n", 0ul);
@@ -180,6 +183,50 @@ static size_t show_statm(char *buf, size_t size, struct process *p, int tid)
 	return append(buf, size, 0, "%lu %ld 0 0 0 0 0\n", m.vm_pages, m.rss);
 }
 
+/*
+ * /proc/PID/smaps_rollup: the sums over every VMA. Every page here is
+ * anonymous, private and dirty, so every sum that Linux splits by kind is
+ * the RSS or zero (shared pages after a fork count in full on each side,
+ * as Linux's Rss does; Pss would halve them: not modelled).
+ */
+static size_t show_smaps_rollup(char *buf, size_t size, struct process *p, int tid)
+{
+	static const char *const rss_lines[] = {
+		"Rss", "Pss", "Pss_Dirty", "Pss_Anon", "Private_Dirty", "Referenced", "Anonymous",
+	};
+	static const char *const zero_lines[] = {
+		"Pss_File", "Pss_Shmem", "Shared_Clean", "Shared_Dirty", "Private_Clean", "KSM",
+		"LazyFree", "ShmemPmdMapped", "FilePmdMapped", "Shared_Hugetlb",
+		"Private_Hugetlb", "Swap", "SwapPss", "Locked",
+	};
+	struct mm_struct *mm = process_get_mm(p);
+	unsigned long start = 0, end = 0, rss_kb = 0, huge_kb = 0;
+	size_t n = 0;
+
+	if (mm) {
+		down_read(&mm->mmap_lock);
+		if (!list_empty(&mm->vma_list)) {
+			start = list_first_entry(&mm->vma_list, struct vm_area_struct, vm_list)->vm_start;
+			end = list_last_entry(&mm->vma_list, struct vm_area_struct, vm_list)->vm_end;
+		}
+		up_read(&mm->mmap_lock);
+		rss_kb = get_mm_rss(mm) * (PAGE_SIZE / 1024);
+		huge_kb = get_mm_thp_pmds(mm) * (PMD_SIZE / 1024);
+		mmdrop(mm);
+	}
+	/* Linux pads the first line to column 73 and each label to 16 columns. */
+	n = append(buf, size, n, "%08lx-%08lx ---p 00000000 00:00 0", start, end);
+	n = append(buf, size, n, "%*s[rollup]\n", n < 73 ? (int)(73 - n) : 1, "");
+	for (size_t i = 0; i < ARRAY_SIZE(rss_lines); i++)
+		n = append(buf, size, n, "%s:%*s%8lu kB\n", rss_lines[i],
+			   (int)(15 - strlen(rss_lines[i])), "", rss_kb);
+	n = append(buf, size, n, "AnonHugePages:  %8lu kB\n", huge_kb);
+	for (size_t i = 0; i < ARRAY_SIZE(zero_lines); i++)
+		n = append(buf, size, n, "%s:%*s%8lu kB\n", zero_lines[i],
+			   (int)(15 - strlen(zero_lines[i])), "", 0ul);
+	return n;
+}
+
 static size_t show_cmdline(char *buf, size_t size, struct process *p, int tid)
 {
 	size_t n = MIN(p->cmdline_len, size);
@@ -252,7 +299,7 @@ static const struct proc_entry pid_entries[] = {
 	{ "status", PROC_FILE, show_status }, { "stat", PROC_FILE, show_stat_pid },
 	{ "statm", PROC_FILE, show_statm }, { "cmdline", PROC_FILE, show_cmdline },
 	{ "comm", PROC_FILE, show_comm }, { "maps", PROC_FILE, show_maps },
-	{ "cwd", PROC_CWD, NULL }, { "exe", PROC_EXE, NULL }, { "task", PROC_TASK_DIR, NULL },
+	{ "smaps_rollup", PROC_FILE, show_smaps_rollup }, { "cwd", PROC_CWD, NULL }, { "exe", PROC_EXE, NULL }, { "task", PROC_TASK_DIR, NULL },
 };
 
 static const struct proc_entry tid_entries[] = {

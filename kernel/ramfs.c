@@ -8,9 +8,11 @@
 #include "kernel/printk.h"
 #include "kernel/procfs.h"
 #include "kernel/string.h"
+#include "mm/huge_memory.h"
 #include "mm/slab.h"
 
 #define RAMFS_DEV 0x0001        /* st_dev of every ramfs node */
+#define GENERATED_MAX 4096      /* a generated file's text is cut here */
 
 struct ramfs_node {
 	char name[NAME_MAX + 1];
@@ -22,6 +24,7 @@ struct ramfs_node {
 	size_t size;                           /* ... and their number; a symlink: strlen(target) */
 	const char *target;                    /* symlink */
 	int (*dev_open)(struct file *f);       /* character device */
+	size_t (*show)(char *buf, size_t size); /* a generated file (/sys): its text, made at open */
 	u64 rdev;                              /* ... its device number */
 	bool proc_mount;                       /* /proc: procfs is mounted here */
 };
@@ -238,6 +241,16 @@ int ramfs_add_symlink(const char *path, const char *target)
 	return 0;
 }
 
+/* A read-only file whose text show() makes at each open (Linux's sysfs attributes). */
+static void add_generated(const char *path, size_t (*show)(char *buf, size_t size))
+{
+	int err;
+	struct ramfs_node *n = add_node(path, S_IFREG | 0444, &err);
+
+	if (n)
+		n->show = show;
+}
+
 static void add_device(const char *path, int (*dev_open)(struct file *f), u64 rdev)
 {
 	int err;
@@ -250,6 +263,7 @@ static void add_device(const char *path, int (*dev_open)(struct file *f), u64 rd
 }
 
 #define MKDEV(major, minor) (((u64)(major) << 8) | (minor))
+#define THP_SYS "/sys/kernel/mm/transparent_hugepage/"
 
 void ramfs_init(void)
 {
@@ -266,6 +280,13 @@ void ramfs_init(void)
 	struct ramfs_node *proc = add_node("/proc", S_IFDIR | 0555, &err);
 	if (proc)
 		proc->proc_mount = true;
+	/* The few /sys files a program reads to know what to expect of THP. */
+	add_generated(THP_SYS "enabled", thp_enabled_show);
+	add_generated(THP_SYS "use_zero_page", thp_use_zero_page_show);
+	add_generated(THP_SYS "hpage_pmd_size", thp_hpage_pmd_size_show);
+	add_generated(THP_SYS "khugepaged/scan_sleep_millisecs", khugepaged_scan_sleep_show);
+	add_generated(THP_SYS "khugepaged/pages_collapsed", khugepaged_pages_collapsed_show);
+	add_generated(THP_SYS "khugepaged/full_scans", khugepaged_full_scans_show);
 }
 
 static int ramfs_open(const struct fs_node *n, struct file *f)
@@ -278,6 +299,14 @@ static int ramfs_open(const struct fs_node *n, struct file *f)
 		return -EROFS;
 	if (S_ISDIR(r->mode)) {
 		f->ops = &dir_file_ops;
+		return 0;
+	}
+	if (r->show) {
+		if (!(f->buffer = kmalloc(GENERATED_MAX)))
+			return -ENOMEM;
+		f->ops = &data_file_ops;
+		f->data = f->buffer;
+		f->size = MIN(r->show(f->buffer, GENERATED_MAX), GENERATED_MAX);
 		return 0;
 	}
 	f->ops = &data_file_ops;

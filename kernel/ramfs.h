@@ -12,7 +12,10 @@
 
 struct file;
 
-/* The empty tree: /, /bin, /dev with null, console and tty, /proc (procfs). */
+/*
+ * The empty tree: /, /bin, /dev with null, console and tty, /proc (procfs),
+ * and /sys/kernel/mm/transparent_hugepage/ (files generated at open).
+ */
 void ramfs_init(void);
 
 /*

@@ -197,8 +197,11 @@ static __noreturn void sig_default_kill(int sig, const struct ksiginfo *info,
 {
 	struct process *p = current->process;
 
+	/* The address is the data address of a memory fault (0 for the others). */
+	u64 addr = sig == SIGSEGV || sig == SIGBUS ? info->addr : 0;
+
 	if (info->code > 0)                           /* SEGV_*, ILL_*, SI_KERNEL: a fault */
-		printk("%s: %s at %#lx ip %#lx\n", p->name, signal_name(sig), info->addr, regs->rip);
+		printk("%s: %s at %#lx ip %#lx\n", p->name, signal_name(sig), addr, regs->rip);
 	process_exit_signal(sig);
 }
 

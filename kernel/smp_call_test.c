@@ -3,6 +3,7 @@
 #include "kernel/ktest.h"
 #include "kernel/printk.h"
 #include "kernel/smp.h"
+#include "kernel/string.h"
 #include "kernel/time.h"
 
 /* Where and how a called function ran. */
@@ -74,7 +75,11 @@ KTEST(smp_call_many)
 	}
 }
 
-/* A called function that stays busy for 20 ms before it says it is done. */
+/*
+ * A called function that stays busy for 20 ms before it says it is done:
+ * a caller that did not wait would find done still 0. (The delay only
+ * widens that window; the check cannot fail on a slow CPU.)
+ */
 static void slow_call(void *arg)
 {
 	mdelay(20);
@@ -82,17 +87,18 @@ static void slow_call(void *arg)
 }
 
 /*
- * Wait until the caller opens the gate; records 1 if it did within 2 s,
- * -1 if not (the caller must have been stuck inside its own async call).
+ * Wait until the caller opens the gate. Records 1 if it did, -1 if it
+ * never did: the caller must be stuck inside its own async call. The bound
+ * is the hang bound, not a guess at how long the caller takes.
  */
 struct gate { int open, result; };
 
 static void wait_for_gate(void *arg)
 {
 	struct gate *g = arg;
-	u64 deadline = ktime_ns() + 2000000000ull;
+	u64 since = 0;
 
-	while (!__atomic_load_n(&g->open, __ATOMIC_ACQUIRE) && ktime_ns() < deadline)
+	while (!__atomic_load_n(&g->open, __ATOMIC_ACQUIRE) && !ktest_hung(&since))
 		cpu_relax();
 	__atomic_store_n(&g->result, g->open ? 1 : -1, __ATOMIC_RELEASE);
 }
@@ -100,7 +106,7 @@ static void wait_for_gate(void *arg)
 KTEST(smp_call_wait)
 {
 	if (nr_cpus < 2)
-		return;
+		KT_SKIP("needs 2 CPUs");
 	int done = 0;
 	KT_ASSERT_EQ(smp_call_function_single(1, slow_call, &done, true), 0);
 	KT_EXPECT_EQ(__atomic_load_n(&done, __ATOMIC_ACQUIRE), 1);   /* wait: already ran */
@@ -109,43 +115,68 @@ KTEST(smp_call_wait)
 	g = (struct gate){ 0, 0 };
 	KT_ASSERT_EQ(smp_call_function_single(1, wait_for_gate, &g, false), 0);
 	__atomic_store_n(&g.open, 1, __ATOMIC_RELEASE);      /* we got here: no waiting */
-	u64 deadline = ktime_ns() + 5000000000ull;
-	while (!__atomic_load_n(&g.result, __ATOMIC_ACQUIRE) && ktime_ns() < deadline)
-		cpu_relax();
+	KT_WAIT_FOR(__atomic_load_n(&g.result, __ATOMIC_ACQUIRE) != 0);
 	KT_EXPECT_EQ(g.result, 1);
 }
 
-/* Async calls back to back reuse the same slot; every one must run exactly once. */
-static int async_runs;
+/*
+ * Async calls back to back reuse the same slot; every one must run exactly
+ * once, on its target. Each call carries its own record, so only the calls
+ * this test made are counted -- a global counter would also count cross-CPU
+ * calls that others make meanwhile (TLB shootdowns, RCU, the scheduler).
+ */
+#define ASYNC_ROUNDS 200
+
+struct async_record {
+	u8 runs[MAX_CPUS];                       /* runs[cpu]: times it ran there */
+};
+static struct async_record async_rec[ASYNC_ROUNDS];
+static int async_runs;                          /* atomic: all runs of all records */
 
 static void count_async(void *arg)
 {
-	__atomic_fetch_add(&async_runs, 1, __ATOMIC_RELAXED);
+	struct async_record *r = arg;
+
+	__atomic_fetch_add(&r->runs[cpu_id()], 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&async_runs, 1, __ATOMIC_RELEASE);
+}
+
+static void nothing(void *unused)
+{
 }
 
 KTEST(smp_call_async)
 {
-	const int rounds = 200;
-	u64 run_before = SUM_STATS(calls_run);
+	int want = ASYNC_ROUNDS * (nr_cpus - 1), me = cpu_id(), wrong = 0;
 
+	if (nr_cpus < 2)
+		KT_SKIP("needs 2 CPUs");
+	memset(async_rec, 0, sizeof(async_rec));
 	async_runs = 0;
-	for (int i = 0; i < rounds; i++)
-		smp_call_function_many(&cpu_online_mask, count_async, NULL, false);
-	u64 deadline = ktime_ns() + 5000000000ull;
-	while (__atomic_load_n(&async_runs, __ATOMIC_RELAXED) < rounds * (nr_cpus - 1) &&
-	       ktime_ns() < deadline)
-		cpu_relax();
-	mdelay(1);
-	KT_EXPECT_EQ(async_runs, rounds * (nr_cpus - 1));
-	KT_EXPECT_EQ(SUM_STATS(calls_run) - run_before, (u64)rounds * (nr_cpus - 1));
+	for (int i = 0; i < ASYNC_ROUNDS; i++)
+		smp_call_function_many(&cpu_online_mask, count_async, &async_rec[i], false);
+	KT_WAIT_FOR(__atomic_load_n(&async_runs, __ATOMIC_ACQUIRE) >= want);
+	/*
+	 * A waiting call to each CPU goes into the same slot as our async ones,
+	 * so it is queued only after the last of them ran: once it returns, a
+	 * call that ran twice would show.
+	 */
+	smp_call_function_many(&cpu_online_mask, nothing, NULL, true);
+	for (int i = 0; i < ASYNC_ROUNDS; i++)
+		for (int cpu = 0; cpu < nr_cpus; cpu++)
+			wrong += async_rec[i].runs[cpu] != (cpu != me);
+	KT_EXPECT_EQ(async_runs, want);
+	KT_EXPECT_EQ(wrong, 0);
 }
 
 /*
  * The storm: every CPU calls every other CPU, all at once, waiting each
- * time: per round one single call to each, then one call to all. It stops
- * after STORM_ROUNDS rounds or STORM_MS, whichever comes first (emulated
- * CPUs on a busy host are slow); the counts are exact either way.
+ * time: per round one single call to each, then one call to all. Each CPU
+ * makes at least STORM_MIN_ROUNDS, then stops after STORM_ROUNDS rounds or
+ * STORM_MS, whichever comes first (emulated CPUs on a busy host are slow);
+ * the counts are exact either way.
  */
+#define STORM_MIN_ROUNDS 5
 #define STORM_ROUNDS 1000
 #define STORM_MS     2000
 
@@ -162,7 +193,8 @@ static void storm(void *arg)
 	u64 end = ktime_ns() + STORM_MS * 1000000ull, round;
 	int me = cpu_id();
 
-	for (round = 0; round < STORM_ROUNDS && ktime_ns() < end; round++) {
+	for (round = 0; round < STORM_MIN_ROUNDS ||
+		       (round < STORM_ROUNDS && ktime_ns() < end); round++) {
 		for (int cpu = 0; cpu < nr_cpus; cpu++)
 			if (cpu != me)
 				smp_call_function_single(cpu, storm_hit, NULL, true);
@@ -176,6 +208,8 @@ KTEST(smp_call_storm)
 	struct smp_call_stats before[MAX_CPUS];
 	u64 all_rounds = 0, received = 0, sent = 0;
 
+	if (nr_cpus < 2)
+		KT_SKIP("needs 2 CPUs");
 	for (int cpu = 0; cpu < nr_cpus; cpu++) {
 		before[cpu] = smp_call_stats(cpu);
 		per_cpu(storm_hits, cpu) = 0;

@@ -1,17 +1,22 @@
 /*
  * Tests of the ticket spinlocks (kernel/spinlock.c) with every CPU
- * contending. Each CPU runs until it has taken the lock LOCK_LOOPS times or
- * LOCK_MS have passed (emulated CPUs on a busy host hand a contended lock
- * over slowly); it counts its own loops, so the totals are exact either way.
+ * contending. Each CPU takes the lock LOCK_MIN_LOOPS times, then goes on
+ * until LOCK_LOOPS or LOCK_MS (emulated CPUs on a busy host hand a
+ * contended lock over slowly); it counts its own loops, so the totals are
+ * exact either way. That the CPUs really met at the lock, and that the
+ * timer interrupt really took it in the middle of the loops, is counted
+ * and waited for, not assumed from how long the loops ran.
  */
 #include "arch/x86_64/apic.h"
 #include "arch/x86_64/cpu.h"
 #include "kernel/ktest.h"
+#include "kernel/printk.h"
 #include "kernel/smp.h"
 #include "kernel/spinlock.h"
 #include "kernel/time.h"
 #include "kernel/vmstat.h"
 
+#define LOCK_MIN_LOOPS 10
 #define LOCK_LOOPS 100000
 #define LOCK_MS    300
 
@@ -19,11 +24,18 @@ static DEFINE_SPINLOCK(test_lock);
 /* test_lock must be held for these two; plain (non-atomic) increments on purpose. */
 static u64 test_counter;
 static u64 timer_hits;
+static bool timer_took_it;     /* timer_hits > 0, as a flag the loops can watch */
 
 static DEFINE_PER_CPU(u64, loops_done);
+static DEFINE_PER_CPU(u64, found_held);    /* loops that found another CPU holding it */
+static bool lock_met;                      /* some loop found another CPU holding it */
 
 static void increment_locked(void)
 {
+	if (spin_is_locked(&test_lock)) {      /* not by us: we do not hold it here */
+		(*this_cpu_ptr(&found_held))++;
+		WRITE_ONCE(lock_met, true);
+	}
 	spin_lock(&test_lock);
 	test_counter++;
 	spin_unlock(&test_lock);
@@ -36,23 +48,38 @@ static void increment_irqsave(void)
 	spin_unlock_irqrestore(&test_lock, flags);
 }
 
-/* run_on_cpus() body: repeat the step, count the loops in loops_done. */
+struct contention {
+	void (*step)(void);
+	const bool *until;             /* also go on until this is true (or a hang) */
+};
+
+/*
+ * run_on_cpus() body: repeat the step, count the loops in loops_done. The
+ * loops go on past their count and time until what the test needs has
+ * happened: two vCPUs on a busy host may otherwise run one after the
+ * other, and meet nowhere.
+ */
 static void repeat_step(void *arg)
 {
-	void (*step)(void) = arg;
-	u64 end = ktime_ns() + LOCK_MS * 1000000ull, n;
+	const struct contention *c = arg;
+	u64 end = ktime_ns() + LOCK_MS * 1000000ull, n, since = 0;
 
-	for (n = 0; n < LOCK_LOOPS && ktime_ns() < end; n++)
-		step();
+	for (n = 0; n < LOCK_MIN_LOOPS || (n < LOCK_LOOPS && ktime_ns() < end) ||
+		    (!READ_ONCE(*c->until) && !ktest_hung(&since)); n++)
+		c->step();
 	*this_cpu_ptr(&loops_done) = n;
 }
 
 /* Every CPU runs step at once; returns the loops made in all. */
-static u64 contend(void (*step)(void))
+static u64 contend(void (*step)(void), const bool *until)
 {
+	struct contention c = { step, until };
 	u64 total = 0;
 
-	run_on_cpus(&cpu_online_mask, repeat_step, step);
+	lock_met = false;
+	for (int cpu = 0; cpu < nr_cpus; cpu++)
+		per_cpu(found_held, cpu) = 0;
+	run_on_cpus(&cpu_online_mask, repeat_step, &c);
 	for (int cpu = 0; cpu < nr_cpus; cpu++)
 		total += per_cpu(loops_done, cpu);
 	return total;
@@ -60,11 +87,20 @@ static u64 contend(void (*step)(void))
 
 KTEST(spinlock_contention)
 {
+	u64 met = 0;
+
+	if (nr_cpus < 2)
+		KT_SKIP("one CPU: nobody to contend with");
 	test_counter = 0;
-	u64 loops = contend(increment_locked);
-	KT_EXPECT(loops >= (u64)nr_cpus);
+	u64 loops = contend(increment_locked, &lock_met);
+	for (int cpu = 0; cpu < nr_cpus; cpu++)
+		met += per_cpu(found_held, cpu);
 	KT_EXPECT_EQ(test_counter, loops);
 	KT_EXPECT(!spin_is_locked(&test_lock));
+	printk("# spinlock_contention: %llu loops, %llu found the lock held\n",
+	       (unsigned long long)loops, (unsigned long long)met);
+	if (!met)
+		KT_SKIP("the CPUs never found the lock held by another");
 }
 
 /* Runs in every CPU's timer interrupt during the irqsave test. */
@@ -74,20 +110,37 @@ static void timer_takes_lock(void)
 	test_counter++;
 	timer_hits++;
 	spin_unlock(&test_lock);
+	WRITE_ONCE(timer_took_it, true);
+}
+
+static void nothing(void *unused)
+{
+}
+
+/*
+ * After the hook is reset, a tick on another CPU may still be running
+ * the old one. Interrupt handlers run with interrupts off, so a call
+ * that every CPU has answered proves each one's tick handler is over.
+ */
+static void wait_for_hook_calls(void)
+{
+	on_each_cpu(nothing, NULL, true);
 }
 
 /*
  * The same with the timer interrupt taking the lock too: only because the
  * loops take it with interrupts off can the interrupt never find its own
  * CPU holding it (that would be recursion, and spin_lock would panic).
+ * The CPUs loop until a tick has taken the lock in the middle of them.
  */
 KTEST(spinlock_irqsave_timer)
 {
 	test_counter = timer_hits = 0;
+	timer_took_it = false;
 	WRITE_ONCE(lapic_timer_hook, timer_takes_lock);
-	u64 loops = contend(increment_irqsave);
+	u64 loops = contend(increment_irqsave, &timer_took_it);
 	WRITE_ONCE(lapic_timer_hook, NULL);
-	mdelay(20);         /* a tick that fetched the hook before the reset is over */
+	wait_for_hook_calls();
 	unsigned long flags = spin_lock_irqsave(&test_lock);
 	u64 counter = test_counter, hits = timer_hits;
 	spin_unlock_irqrestore(&test_lock, flags);

@@ -27,20 +27,20 @@ static int record_where(void *arg)
 }
 
 /*
- * Free pages, given up to 100 ms to come back to `want`. kthread_join()
- * returns once a thread's stack is freed, but the reaping CPU drops the
- * thread's own reference (its struct and FPU image) just after waking the
- * joiner, so those may still be on their way back. A real leak stays.
+ * Join t and wait until its struct and FPU image are freed too, so that
+ * free pages can be counted exactly. kthread_join() returns once t's stack
+ * is freed, but the reaping CPU drops t's own reference just after waking
+ * the joiner: hold a reference of our own across the join and wait for
+ * that one to be the last (an event, whatever the CPUs' speed), then drop
+ * it. Returns t's exit code.
  */
-static unsigned long free_pages_back_to(unsigned long want)
+static int join_and_free(struct ktest_ctx *t, struct thread *th)
 {
-	unsigned long now = nr_free_pages_settled();
-
-	for (int i = 0; i < 10 && now != want; i++) {
-		sleep_ns(10 * 1000 * 1000);
-		now = nr_free_pages_settled();
-	}
-	return now;
+	get_thread(th);
+	int code = kthread_join(th);
+	KT_WAIT_FOR(__atomic_load_n(&th->refcount, __ATOMIC_ACQUIRE) == 1);
+	put_thread(th);
+	return code;
 }
 
 /*
@@ -66,12 +66,12 @@ KTEST(kthread_every_cpu_stacks_freed)
 		wake_up_new_thread(threads[i]);
 	for (int i = 0; i < n; i++) {
 		int tid = threads[i]->tid;
-		KT_EXPECT_EQ(kthread_join(threads[i]), 1000 + i % nr_cpus);
+		KT_EXPECT_EQ(join_and_free(t, threads[i]), 1000 + i % nr_cpus);
 		KT_EXPECT_EQ(seen[i].cpu, i % nr_cpus);
 		KT_EXPECT_EQ(seen[i].tid, tid);
 	}
 	KT_EXPECT_EQ(nr_threads(), alive);
-	KT_EXPECT_EQ(free_pages_back_to(before), before);
+	KT_EXPECT_EQ(nr_free_pages_settled(), before);
 }
 
 /* A thread never started is freed whole by its last put_thread(). */
@@ -101,17 +101,20 @@ static int wait_for_release(void *arg)
 /*
  * kthread_join() sleeps until the thread is reaped, not merely until it
  * has decided to exit: the thread's stack is freed when join returns.
+ * The thread is first seen asleep on release_wq -- waited for, not
+ * assumed after a sleep: an emulated CPU may not have started it yet.
  */
 KTEST(kthread_join_waits_for_reap)
 {
 	WRITE_ONCE(released, false);
 	struct thread *th = kthread_run("kt_join", wait_for_release, NULL, -1);
-	sleep_ns(20 * 1000000ull);
-	KT_EXPECT(!th->reaped);                  /* still blocked */
-	KT_EXPECT(th->state == TASK_UNINTERRUPTIBLE);
+	get_thread(th);                          /* keep the struct to look at */
+	KT_WAIT_FOR(waitqueue_active(&release_wq) &&
+		    READ_ONCE(th->state) == TASK_UNINTERRUPTIBLE);
+	KT_EXPECT(!th->reaped);                  /* blocked: not reaped */
+	KT_EXPECT(th->stack != NULL);
 	WRITE_ONCE(released, true);
 	wake_up(&release_wq);
-	get_thread(th);                          /* keep the struct to look at */
 	KT_EXPECT_EQ(kthread_join(th), 7);
 	KT_EXPECT(th->reaped);
 	KT_EXPECT(th->stack == NULL);

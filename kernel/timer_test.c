@@ -71,7 +71,14 @@ static void count_fire(struct timer_list *timer)
 	__atomic_fetch_add(&fired, 1, __ATOMIC_RELAXED);
 }
 
-/* del_timer_sync: a pending timer is taken out and never runs; a run one is not pending. */
+/*
+ * del_timer_sync: a pending timer is taken out and never runs; a run one is
+ * not pending. b is due at once and is waited for; a is due in 200 ms,
+ * taken out long before unless this CPU stalled that long -- then a ran
+ * already and the test says so. After a's time has passed, a sleep whose
+ * own timer is due later (timers of one CPU run in expiry order) proves
+ * the tick went past a's slot: had a stayed in, it would have run.
+ */
 KTEST(timer_del_sync)
 {
 	struct timer_list a, b;
@@ -79,14 +86,19 @@ KTEST(timer_del_sync)
 	fired = 0;
 	timer_setup(&a, count_fire);
 	timer_setup(&b, count_fire);
-	a.expires = ktime_ns() + 1000000000ull;
+	a.expires = ktime_ns() + 200000000ull;
 	b.expires = ktime_ns();
 	add_timer(&a);
 	add_timer(&b);
-	sleep_ns(30000000);
-	KT_EXPECT_EQ(__atomic_load_n(&fired, __ATOMIC_RELAXED), 1);   /* b only */
-	KT_EXPECT(del_timer_sync(&a));
+	KT_WAIT_FOR(__atomic_load_n(&fired, __ATOMIC_RELAXED) >= 1);   /* b */
+	bool a_pending = del_timer_sync(&a);
 	KT_EXPECT(!del_timer_sync(&b));
-	sleep_ns(20000000);
+	if (!a_pending && __atomic_load_n(&fired, __ATOMIC_RELAXED) == 2)
+		KT_SKIP("the CPU stalled past a's expiry before del_timer_sync");
+	KT_EXPECT(a_pending);
+	u64 now = ktime_ns();
+	if (now < a.expires)
+		sleep_ns(a.expires - now);
+	sleep_ns(1);                            /* a timer due after a's: the tick passed a */
 	KT_EXPECT_EQ(__atomic_load_n(&fired, __ATOMIC_RELAXED), 1);
 }

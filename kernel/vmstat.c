@@ -9,6 +9,7 @@ long vm_state[NR_VM_STATES];
 /* Linux's /proc/vmstat names, so a test reads the same key on both kernels. */
 static const char *const vm_state_names[NR_VM_STATES] = {
 	[NR_PAGE_TABLE_PAGES] = "nr_page_table_pages",
+	[NR_ANON_THPS] = "nr_anon_transparent_hugepages",
 };
 
 static const char *const vm_event_names[NR_VM_EVENTS] = {
@@ -39,9 +40,18 @@ static const char *const vm_event_names[NR_VM_EVENTS] = {
 	[NR_TLB_REMOTE_FLUSH_CALLS] = "nr_tlb_remote_flush_calls",
 	[TLB_REMOTE_FLUSH_WAIT_NS] = "tlb_remote_flush_wait_ns",
 	[NR_TLB_LAZY_LEAVE] = "nr_tlb_lazy_leave",
+	/* Linux's names for the THP counters, then Quiesce's own */
+	[THP_FAULT_ALLOC] = "thp_fault_alloc",
+	[THP_FAULT_FALLBACK] = "thp_fault_fallback",
+	[THP_SPLIT_PMD] = "thp_split_pmd",
+	[THP_COLLAPSE_ALLOC] = "thp_collapse_alloc",
+	[THP_COLLAPSE_ALLOC_FAILED] = "thp_collapse_alloc_failed",
+	[THP_COLLAPSE_RETRACT] = "thp_collapse_retract",
+	[THP_COLLAPSE_BUSY] = "thp_collapse_busy",
 	[COW_FAULT] = "cow_fault",
 	[COW_REUSE] = "cow_reuse",
 	[FORK_WRPROTECT] = "fork_wrprotect",
+	[FORK_SPLIT_PMD] = "fork_split_pmd",
 };
 
 unsigned long vm_event_sum(enum vm_event_item item)

@@ -42,9 +42,17 @@ enum vm_event_item {
 				    * flush = nr_tlb_remote_flush / this */
 	TLB_REMOTE_FLUSH_WAIT_NS, /* ... time from the first IPI sent to the last answer, ns */
 	NR_TLB_LAZY_LEAVE,       /* idle CPUs that left a lazily held mm before halting */
+	THP_FAULT_ALLOC,         /* huge pages a fault mapped with a huge PMD (mm/huge_memory.c) */
+	THP_FAULT_FALLBACK,      /* ... faults that wanted one and fell back to 4 KiB pages */
+	THP_SPLIT_PMD,           /* huge PMDs split into PTE tables */
+	THP_COLLAPSE_ALLOC,      /* huge pages allocated to collapse a range into (MADV_COLLAPSE) */
+	THP_COLLAPSE_ALLOC_FAILED, /* ... collapses that could get none */
+	THP_COLLAPSE_RETRACT,    /* PTE tables retracted and replaced by a huge PMD */
+	THP_COLLAPSE_BUSY,       /* collapses that found the range changed and gave up (EAGAIN) */
 	COW_FAULT,               /* write faults that copied a page shared after fork (mm/fault.c) */
 	COW_REUSE,               /* write faults that found the page theirs alone and kept it */
 	FORK_WRPROTECT,          /* writable PTEs fork made read-only on both sides (mm/fork.c) */
+	FORK_SPLIT_PMD,          /* huge PMDs fork split before copying their pages */
 	NR_VM_EVENTS
 };
 
@@ -52,6 +60,7 @@ enum vm_state_item {
 	NR_PAGE_TABLE_PAGES,     /* user page-table pages allocated, all mms; an
 				  * unhooked table counts until its RCU callback
 				  * frees it (R1 step 3), not just until the unhook */
+	NR_ANON_THPS,            /* huge PMDs mapped, all mms (AnonHugePages) */
 	NR_VM_STATES
 };
 

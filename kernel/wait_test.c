@@ -68,12 +68,32 @@ KTEST(wait_ping_pong_two_cpus)
 	       (unsigned long long)(ktime_ns() - start) / 1000);
 }
 
+/* Entries queued on wq now, counted under its lock. */
+static int queued_on(struct wait_queue_head *wq)
+{
+	unsigned long flags = spin_lock_irqsave(&wq->lock);
+	struct wait_queue_entry *w;
+	int n = 0;
+
+	list_for_each_entry(w, &wq->head, entry)
+		n++;
+	spin_unlock_irqrestore(&wq->lock, flags);
+	return n;
+}
+
 static DECLARE_WAIT_QUEUE_HEAD(timeout_wq);
 static bool timeout_cond;
 
-static int set_cond_later(void *arg)
+/*
+ * Make the condition true once the waiter is asleep on timeout_wq: so the
+ * wake-up surely comes while it waits, whatever the CPUs' speed.
+ */
+static int set_cond_once_asleep(void *arg)
 {
-	sleep_ns(10000000);
+	u64 since = 0;
+
+	while (!waitqueue_active(&timeout_wq) && !ktest_hung(&since))
+		sleep_ns(1000000);
 	WRITE_ONCE(timeout_cond, true);
 	wake_up(&timeout_wq);
 	return 0;
@@ -81,7 +101,9 @@ static int set_cond_later(void *arg)
 
 /*
  * wait_event_timeout: 0 after at least the timeout when nobody makes the
- * condition true; the time left (> 0) when a wake-up comes first.
+ * condition true; the time left (> 0) when a wake-up comes first. The
+ * second wait's timeout is the hang bound, so "time left" can only be 0
+ * if the wake-up was lost.
  */
 KTEST(wait_event_timeout_both_ways)
 {
@@ -91,13 +113,13 @@ KTEST(wait_event_timeout_both_ways)
 
 	KT_EXPECT_EQ(left, 0);
 	KT_EXPECT(waited >= 30000000ull);
-	struct thread *th = kthread_run("setter", set_cond_later, NULL, -1);
+	struct thread *th = kthread_run("setter", set_cond_once_asleep, NULL, -1);
 	t0 = ktime_ns();
-	left = wait_event_timeout(timeout_wq, READ_ONCE(timeout_cond), 2000000000ull);
+	left = wait_event_timeout(timeout_wq, READ_ONCE(timeout_cond), KT_HANG_NS);
 	u64 woken = ktime_ns() - t0;
 	kthread_join(th);
 	KT_EXPECT(left > 0);
-	KT_EXPECT(woken < 2000000000ull);
+	KT_EXPECT(READ_ONCE(timeout_cond));
 	KT_EXPECT(!waitqueue_active(&timeout_wq));
 	WRITE_ONCE(timeout_cond, false);
 	printk("# wait_event_timeout_both_ways: timed out after %llu us, woken after %llu us\n",
@@ -123,21 +145,28 @@ static int take_token(void *arg)
 	return 0;
 }
 
-/* wake_up() wakes one exclusive waiter per call; wake_up_all() every one. */
+/*
+ * wake_up() wakes one exclusive waiter per call; wake_up_all() every one.
+ * The three waiters share this thread's CPU, and the kernel does not
+ * preempt: between the wake_up() and the count that follows it none of
+ * them can run, so the queue shows exactly whom wake_up() took off.
+ */
 KTEST(wait_exclusive_wakes_one)
 {
 	struct thread *th[3];
 
 	excl_tokens = excl_woken = 0;
 	for (int i = 0; i < 3; i++)
-		th[i] = kthread_run("exclusive", take_token, NULL, 0);
-	sleep_ns(20000000);                     /* all three asleep on excl_wq */
+		th[i] = kthread_run("exclusive", take_token, NULL, cpu_id());
+	KT_WAIT_FOR(queued_on(&excl_wq) == 3);   /* all three asleep */
 	__atomic_store_n(&excl_tokens, 1, __ATOMIC_RELEASE);
 	wake_up(&excl_wq);
-	sleep_ns(20000000);
-	KT_EXPECT_EQ(__atomic_load_n(&excl_woken, __ATOMIC_ACQUIRE), 1);
+	KT_EXPECT_EQ(queued_on(&excl_wq), 2);
+	KT_WAIT_FOR(__atomic_load_n(&excl_woken, __ATOMIC_ACQUIRE) == 1);
+	KT_EXPECT_EQ(queued_on(&excl_wq), 2);           /* the other two still asleep */
 	__atomic_store_n(&excl_tokens, 2, __ATOMIC_RELEASE);
 	wake_up_all(&excl_wq);
+	KT_EXPECT_EQ(queued_on(&excl_wq), 0);
 	for (int i = 0; i < 3; i++)
 		kthread_join(th[i]);
 	KT_EXPECT_EQ(excl_woken, 3);

@@ -17,6 +17,8 @@
  * PTE lock of the one table being changed. No global lock: threads faulting
  * in different PTE tables do not touch a common lock.
  *
+ * Huge pages (THP) come first, at the PMD level: mm/huge_memory.c.
+ *
  * The pattern at the PTE level, as in Linux: read the entry without the lock
  * to decide what to do, do the slow part (allocate, zero) unlocked, then
  * take the PTE lock and check the entry is still what was read. If not,
@@ -27,22 +29,13 @@
 #include "arch/x86_64/tlb.h"
 #include "kernel/printk.h"
 #include "kernel/string.h"
-#include "mm/pgtable.h"
 #include "kernel/vmstat.h"
+#include "mm/huge_memory.h"
+#include "mm/internal.h"
+#include "mm/pgtable.h"
 
 /* The zero page: in the kernel image's .bss, so it is zero and reserved for good. */
 u8 empty_zero_page[PAGE_SIZE] __aligned(PAGE_SIZE);
-
-/* What one fault is about, handed down the levels (Linux's struct vm_fault). */
-struct vm_fault {
-	struct vm_area_struct *vma;
-	unsigned long address;            /* page aligned */
-	unsigned int flags;               /* FAULT_FLAG_* */
-	pmd_t *pmd;
-	pte_t orig_pte;                   /* the entry as read without the lock */
-	pte_t *pte;                       /* mapped entry, or NULL */
-	spinlock_t *ptl;                  /* its PTE lock, when held */
-};
 
 u64 vm_get_page_prot(unsigned long vm_flags)
 {
@@ -113,6 +106,7 @@ static int do_anonymous_page(struct vm_fault *vmf)
 	if (page) {
 		page->mapcount = 1;
 		add_mm_rss(mm, 1);
+		WRITE_ONCE(vmf->vma->anon_vma, true);
 	}
 	set_pte(vmf->pte, entry);
 	pte_table_inc(vmf->pte);
@@ -175,6 +169,7 @@ static int wp_page_copy(struct vm_fault *vmf, struct page *old)
 	} else {
 		add_mm_rss(mm, 1);            /* the zero page was not counted */
 	}
+	WRITE_ONCE(vmf->vma->anon_vma, true);
 	pte_unmap_unlock(vmf->pte, vmf->ptl);
 out:
 	if (old)
@@ -250,6 +245,20 @@ int __handle_mm_fault(struct vm_area_struct *vma, unsigned long addr, unsigned i
 	vmf.pmd = pmd_alloc(mm, pud, addr);
 	if (!vmf.pmd)
 		return -ENOMEM;
+	/*
+	 * The PMD level first (mm/huge_memory.h): a none entry in an eligible
+	 * 2 MiB block takes a huge page; a huge entry is handled whole. One
+	 * that changes after this read is found by the next access's fault:
+	 * handle_pte_fault gets no table for a huge PMD and returns to retry.
+	 */
+	pmd_t pmdval = pmdp_get(vmf.pmd);
+	if (pmd_none(pmdval) && thp_vma_allowable(vma) && thp_vma_suitable(vma, addr)) {
+		int ret = do_huge_pmd_anonymous_page(&vmf);
+		if (ret != THP_FALLBACK)
+			return ret;
+	} else if (pmd_trans_huge(pmdval)) {
+		return do_huge_pmd_fault(&vmf);
+	}
 	return handle_pte_fault(&vmf);
 }
 

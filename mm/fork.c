@@ -16,6 +16,8 @@
  *   dup_mmap -> copy_page_range -> copy_pud_range -> copy_pmd_range
  *            -> copy_pte_range -> copy_present_pte
  *
+ * (copy_huge_pmd for a huge PMD: split first, then copied as above.)
+ *
  * Locks. The parent's mmap_lock is held for writing throughout: no fault,
  * no MADV_DONTNEED, no reclaim can change the parent's tables, so its upper
  * levels are walked without locks and no PTE table can leave under us (R3
@@ -38,6 +40,7 @@
 #include "arch/x86_64/tlb.h"
 #include "kernel/printk.h"
 #include "kernel/vmstat.h"
+#include "mm/huge_memory.h"
 #include "mm/pgtable.h"
 
 /*
@@ -101,6 +104,25 @@ static int copy_pte_range(struct mm_struct *dst_mm, struct mm_struct *src_mm, pm
 	return 0;
 }
 
+/*
+ * A huge PMD (THP, mm/huge_memory.c) maps 2 MiB with no PTE table below
+ * it. Linux shares the huge page copy-on-write (both PMDs write-protected)
+ * and splits it at the first write; here the parent's huge PMD is split
+ * first (split_huge_pmd: its deposited table takes 512 PTEs for the same
+ * pages, after the R4 flush of the 2 MiB translation), and the table is
+ * then copied like any other, page by page. So a huge page is never
+ * mapped by two mms, and neither THP's fault nor its zap needs to know
+ * about sharing. The cost: the parent loses the huge mapping (khugepaged
+ * or MADV_COLLAPSE may build it again). No page-table lock is held here,
+ * as split_huge_pmd needs; fork's mmap_lock keeps every other split,
+ * zap or collapse of this mm away meanwhile.
+ */
+static void copy_huge_pmd(struct mm_struct *src_mm, pmd_t *src_pmd, unsigned long addr)
+{
+	split_huge_pmd(src_mm, src_pmd, addr);
+	count_vm_event(FORK_SPLIT_PMD);
+}
+
 static int copy_pmd_range(struct mm_struct *dst_mm, struct mm_struct *src_mm, pud_t *dst_pud,
 			  pud_t *src_pud, unsigned long addr, unsigned long end)
 {
@@ -114,16 +136,8 @@ static int copy_pmd_range(struct mm_struct *dst_mm, struct mm_struct *src_mm, pu
 		pmd_t pmdval = pmdp_get(src_pmd);
 		if (pmd_none(pmdval))
 			continue;
-		/*
-		 * A huge PMD (THP) maps 2 MiB with no PTE table below it. THP is
-		 * not in this tree yet (mm/huge_memory.c is planned), so no user
-		 * PMD can be a leaf; once it lands, this is where copy_huge_pmd()
-		 * shares the huge page copy-on-write (both PMDs write-protected)
-		 * or splits it first.
-		 */
-		if (pmd_leaf(pmdval))
-			panic("copy_pmd_range: huge PMD %#lx at %#lx, but THP is not built",
-			      pmd_val(pmdval), addr);
+		if (pmd_trans_huge(pmdval))
+			copy_huge_pmd(src_mm, src_pmd, addr);
 		if (copy_pte_range(dst_mm, src_mm, dst_pmd, src_pmd, addr, next))
 			return -ENOMEM;
 	}

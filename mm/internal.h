@@ -5,6 +5,17 @@
 struct mmu_gather;
 struct zap_details;
 
+/* What one fault is about, handed down the levels (Linux's struct vm_fault). */
+struct vm_fault {
+	struct vm_area_struct *vma;
+	unsigned long address;            /* page aligned */
+	unsigned int flags;               /* FAULT_FLAG_* */
+	pmd_t *pmd;
+	pte_t orig_pte;                   /* the entry as read without the lock */
+	pte_t *pte;                       /* mapped entry, or NULL */
+	spinlock_t *ptl;                  /* its PTE lock, when held */
+};
+
 /* mm/memory.c: zap the PTEs of [addr, end) into the gather; mmap_lock held. details may be NULL. */
 void unmap_page_range(struct mmu_gather *tlb, unsigned long addr, unsigned long end,
 		      const struct zap_details *details);

@@ -8,9 +8,14 @@
  *                   PTE lock, never half of each.
  *   MADV_FREE       the pages may go whenever the kernel likes: here, at
  *                   once, which makes it DONTNEED (a valid MADV_FREE).
- *   MADV_HUGEPAGE, MADV_NOHUGEPAGE, MADV_RANDOM, MADV_SEQUENTIAL, MADV_NORMAL
- *                   recorded in vm_flags (splitting or merging VMAs), which
- *                   needs mmap_lock for writing.
+ *   MADV_COLLAPSE   make each whole 2 MiB block of the range one huge page
+ *                   (mm/khugepaged.c), with mmap_lock held only for reading.
+ *   MADV_HUGEPAGE, MADV_NOHUGEPAGE
+ *                   allow or refuse huge pages (mm/huge_memory.h): recorded
+ *                   in vm_flags (splitting or merging VMAs, and a huge PMD a
+ *                   VMA split cuts through), which needs mmap_lock for writing.
+ *   MADV_RANDOM, MADV_SEQUENTIAL, MADV_NORMAL
+ *                   recorded in vm_flags the same way, and used by nothing.
  *   MADV_WILLNEED   accepted; anonymous memory has nothing to read ahead.
  * Any other advice is EINVAL (Linux knows more kinds; none exists here).
  *
@@ -18,6 +23,7 @@
  * refused with ENOMEM, as Linux does.
  */
 #include "mm/mm.h"
+#include "mm/huge_memory.h"
 #include "mm/internal.h"
 
 static bool madvise_behavior_valid(int behavior)
@@ -25,6 +31,7 @@ static bool madvise_behavior_valid(int behavior)
 	switch (behavior) {
 	case MADV_NORMAL: case MADV_RANDOM: case MADV_SEQUENTIAL: case MADV_WILLNEED:
 	case MADV_DONTNEED: case MADV_FREE: case MADV_HUGEPAGE: case MADV_NOHUGEPAGE:
+	case MADV_COLLAPSE:
 		return true;
 	default:
 		return false;
@@ -34,7 +41,8 @@ static bool madvise_behavior_valid(int behavior)
 /* Advice that changes VMAs needs mmap_lock for writing; zapping needs only reading. */
 static bool madvise_need_mmap_write(int behavior)
 {
-	return behavior != MADV_DONTNEED && behavior != MADV_FREE && behavior != MADV_WILLNEED;
+	return behavior != MADV_DONTNEED && behavior != MADV_FREE && behavior != MADV_WILLNEED &&
+	       behavior != MADV_COLLAPSE;
 }
 
 /* The vm_flags the advice gives a VMA that has flags. */
@@ -73,9 +81,15 @@ static int madvise_vma(struct vm_area_struct **vmap, unsigned long start, unsign
 		return 0;
 	case MADV_WILLNEED:
 		return 0;
-	default:
-		return vma_modify_flags(vma->vm_mm, vma, start, end,
-					madvise_new_flags(vma->vm_flags, behavior), vmap);
+	case MADV_COLLAPSE:
+		return madvise_collapse(vma, start, end);
+	default: {
+		int err = vma_modify_flags(vma->vm_mm, vma, start, end,
+					   madvise_new_flags(vma->vm_flags, behavior), vmap);
+		if (!err && behavior == MADV_HUGEPAGE)
+			khugepaged_enter(*vmap);
+		return err;
+	}
 	}
 }
 

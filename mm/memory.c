@@ -10,6 +10,7 @@
  */
 #include "mm/mm.h"
 #include "kernel/printk.h"
+#include "mm/huge_memory.h"
 #include "mm/pgtable.h"
 #include "mm/pt_reclaim.h"
 #include "mm/tlb.h"
@@ -17,7 +18,9 @@
 /*
  * Zap the PTEs of [addr, end), all in the table pmd points to. Returns how
  * far it got: end, or less if the gather's page batch filled up, in which
- * case the batch was flushed and freed and the caller calls again from there.
+ * case the batch was flushed and freed and the caller calls again from there;
+ * addr itself if pmd points at no table (none, or a huge PMD: a collapse got
+ * there first), for the caller to read the PMD again.
  *
  * With details->reclaim_pt (MADV_DONTNEED), a table this zap leaves empty is
  * reclaimed too (R6, mm/pt_reclaim.h): here by the fast path, or, if its
@@ -36,7 +39,7 @@ static unsigned long zap_pte_range(struct mmu_gather *tlb, pmd_t *pmd, unsigned 
 	pte_t *pte = start_pte;
 
 	if (!pte)
-		return end;                   /* no table any more: nothing mapped */
+		return addr;                  /* no table any more: look at the PMD again */
 	struct page *table = virt_to_page(start_pte);
 	for (; addr != end; pte++, addr += PAGE_SIZE) {
 		if (pte_none(ptep_get(pte)))
@@ -81,6 +84,39 @@ static unsigned long zap_pte_range(struct mmu_gather *tlb, pmd_t *pmd, unsigned 
 	return addr;
 }
 
+/*
+ * Zap [addr, end), the part of one PMD entry's 2 MiB the zap covers,
+ * whatever the entry holds: nothing, a huge PMD (zapped whole if the zap
+ * covers all of it, else split first), or a PTE table. With mmap_lock held
+ * only for reading the entry may change meanwhile (reclaim, a fault, a
+ * collapse), so it is read again until the range is done or it is none.
+ */
+static void zap_one_pmd(struct mmu_gather *tlb, pmd_t *pmd, unsigned long addr,
+			unsigned long end, const struct zap_details *details)
+{
+	struct page *emptied = NULL;
+	unsigned long start = addr;
+
+	while (addr != end) {
+		pmd_t pmdval = pmdp_get(pmd);
+		if (pmd_none(pmdval))
+			break;                /* nothing mapped (any more) */
+		if (pmd_trans_huge(pmdval)) {
+			if (end - addr == PMD_SIZE) {
+				if (zap_huge_pmd(tlb, pmd, addr))
+					break;
+			} else {
+				split_huge_pmd(tlb->mm, pmd, addr);   /* part of it: 4 KiB from here */
+			}
+			continue;
+		}
+		addr = zap_pte_range(tlb, pmd, addr, end, details, &emptied);
+	}
+	/* R6 slow path: the PTE lock was dropped; reclaim_pt_slow trusts nothing seen under it. */
+	if (emptied)
+		reclaim_pt_slow(tlb, pmd, emptied, start);
+}
+
 static void zap_pmd_range(struct mmu_gather *tlb, pud_t *pud, unsigned long addr,
 			  unsigned long end, const struct zap_details *details)
 {
@@ -88,15 +124,7 @@ static void zap_pmd_range(struct mmu_gather *tlb, pud_t *pud, unsigned long addr
 
 	for (unsigned long next; addr != end; pmd++, addr = next) {
 		next = pmd_addr_end(addr, end);
-		if (pmd_none(pmdp_get(pmd)))
-			continue;
-		struct page *emptied = NULL;
-		unsigned long start = addr;
-		while ((addr = zap_pte_range(tlb, pmd, addr, next, details, &emptied)) != next)
-			;
-		/* R6 slow path: the PTE lock was dropped; reclaim_pt_slow trusts nothing seen under it. */
-		if (emptied)
-			reclaim_pt_slow(tlb, pmd, emptied, start);
+		zap_one_pmd(tlb, pmd, addr, next, details);
 	}
 }
 
@@ -170,6 +198,10 @@ static void free_pte_range(struct mmu_gather *tlb, pmd_t *pmd, unsigned long add
 	spinlock_t *ptl = pmd_lock(pmd);          /* R1 step 1: unhook under the parent's lock */
 	pmd_t pmdval = pmdp_get(pmd);
 
+	/* The zap before us took every huge PMD of the hole, and its deposit. */
+	if (pmd_trans_huge(pmdval))
+		panic("free_pgtables: huge PMD %#lx at %#lx still mapped", pmd_val(pmdval), addr);
+
 	pmd_clear(pmd);
 	spin_unlock(ptl);
 	mm_add_pgtable(tlb->mm, -1);
@@ -209,8 +241,12 @@ static void free_pmd_range(struct mmu_gather *tlb, pud_t *pud, unsigned long add
 	pud_t pudval = pudp_get(pud);
 	pud_clear(pud);
 	spin_unlock(&tlb->mm->page_table_lock);
+	struct page *pmd_table = phys_to_page(pud_phys(pudval));
+	/* Each zap_huge_pmd withdrew its PTE table: one left here would leak with it. */
+	if (pmd_table->pmd_huge_pte)
+		panic("free_pgtables: PMD table at %#lx leaves with a deposited PTE table", start);
 	mm_add_pgtable(tlb->mm, -1);
-	pmd_free_tlb(tlb, phys_to_page(pud_phys(pudval)), start);
+	pmd_free_tlb(tlb, pmd_table, start);
 }
 
 static void free_pud_range(struct mmu_gather *tlb, pgd_t *pgd, unsigned long addr,

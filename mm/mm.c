@@ -8,6 +8,7 @@
 #include "mm/mm.h"
 #include "arch/x86_64/context.h"
 #include "kernel/printk.h"
+#include "mm/huge_memory.h"
 #include "mm/internal.h"
 #include "mm/pgtable.h"
 #include "mm/slab.h"
@@ -26,6 +27,7 @@ struct mm_struct *mm_create(void)
 	init_rwsem(&mm->mmap_lock, "mmap_lock");
 	spin_lock_init(&mm->page_table_lock, "page_table_lock");
 	INIT_LIST_HEAD(&mm->vma_list);
+	INIT_LIST_HEAD(&mm->khugepaged_node);
 	mm->task_size = TASK_SIZE;
 	mm->mmap_base = TASK_SIZE - MMAP_GAP;
 	mm->mm_users = 1;                     /* the creator's */
@@ -80,6 +82,7 @@ void mmdrop(struct mm_struct *mm)
  */
 static void __mmput(struct mm_struct *mm)
 {
+	khugepaged_exit(mm);                  /* it scans no more; a scan under way, exit_mmap waits for */
 	/*
 	 * Kernel threads, and threads on their way out (exit_mm), may still
 	 * borrow it: its PGD in their CR3, their CPU in its mask. Make them
@@ -93,9 +96,9 @@ static void __mmput(struct mm_struct *mm)
 		      mm, cpumask_weight(mm_cpumask(mm)));
 	exit_mmap(mm);
 	ptcheck_mm_exit(mm);
-	if (get_mm_rss(mm) || mm_pgtables_bytes(mm) || mm->map_count)
-		panic("mmput: left %ld RSS pages, %ld page-table bytes, %d VMAs",
-		      get_mm_rss(mm), mm_pgtables_bytes(mm), mm->map_count);
+	if (get_mm_rss(mm) || mm_pgtables_bytes(mm) || mm->map_count || get_mm_thp_pmds(mm))
+		panic("mmput: left %ld RSS pages, %ld page-table bytes, %d VMAs, %ld huge PMDs",
+		      get_mm_rss(mm), mm_pgtables_bytes(mm), mm->map_count, get_mm_thp_pmds(mm));
 	mmdrop(mm);                           /* the one mm_count all users held together */
 }
 

@@ -39,8 +39,8 @@ struct page;
 #define VM_SEQ_READ   0x8000ul        /* MADV_SEQUENTIAL: recorded only */
 #define VM_RAND_READ  0x10000ul       /* MADV_RANDOM: recorded only */
 #define VM_NORESERVE  0x200000ul      /* MAP_NORESERVE: recorded only (nothing is reserved anyway) */
-#define VM_HUGEPAGE   0x20000000ul    /* MADV_HUGEPAGE: recorded for THP (a later issue) */
-#define VM_NOHUGEPAGE 0x40000000ul    /* MADV_NOHUGEPAGE */
+#define VM_HUGEPAGE   0x20000000ul    /* MADV_HUGEPAGE: huge pages wanted (thp=madvise) */
+#define VM_NOHUGEPAGE 0x40000000ul    /* MADV_NOHUGEPAGE: never huge pages, nor MADV_COLLAPSE */
 #define VM_ACCESS_FLAGS (VM_READ | VM_WRITE | VM_EXEC)
 
 /* mmap/mprotect/madvise arguments (Linux's values). */
@@ -68,6 +68,7 @@ struct page;
 #define MADV_FREE       8
 #define MADV_HUGEPAGE   14
 #define MADV_NOHUGEPAGE 15
+#define MADV_COLLAPSE   25
 
 /* Placement (no randomization): mmap areas go top-down below mmap_base. */
 #define TASK_SIZE      USER_TOP
@@ -82,6 +83,13 @@ struct vm_area_struct {
 	unsigned long vm_start;           /* first address, page aligned */
 	unsigned long vm_end;             /* first address after, page aligned */
 	unsigned long vm_flags;           /* VM_* */
+	/*
+	 * A page of our own was mapped here once (a write fault): what Linux's
+	 * vma->anon_vma != NULL says, and MADV_COLLAPSE asks for it as Linux
+	 * does. Set by the fault path with mmap_lock held for reading (only
+	 * ever to true), kept by VMA split and merge.
+	 */
+	bool anon_vma;
 	struct mm_struct *vm_mm;
 	/* The mm's VMA tree (mm/vma.c): an AVL tree keyed by vm_start. */
 	struct vm_area_struct *vm_left, *vm_right;
@@ -115,9 +123,11 @@ struct mm_struct {
 	/* Changed from any CPU with atomics, no lock (mm_counter helpers below): */
 	long rss_anon;                    /* anon pages mapped (not the zero page): VmRSS */
 	long pgtables_bytes;              /* PTE + PMD + PUD tables, not the PGD: VmPTE */
+	long anon_thp_pmds;               /* huge PMDs mapped (AnonHugePages of smaps_rollup) */
 	int mm_users;                     /* users of the address space: see "The life of an mm" */
 	int mm_count;                     /* holders of this struct and its PGD: ditto */
 	int tlb_flush_pending;            /* mmu_gathers in progress on this mm (R4, R7) */
+	struct list_head khugepaged_node; /* on khugepaged's list of mms (mm/khugepaged.c) */
 	cpumask_t cpu_bitmap;             /* CPUs with this mm in CR3 (switch_mm) */
 };
 
@@ -138,6 +148,12 @@ static inline long get_mm_rss(const struct mm_struct *mm)
 static inline long mm_pgtables_bytes(const struct mm_struct *mm)
 {
 	return __atomic_load_n(&mm->pgtables_bytes, __ATOMIC_RELAXED);
+}
+
+/* Huge PMDs mapped now; they are in get_mm_rss() too, 512 pages each. */
+static inline long get_mm_thp_pmds(const struct mm_struct *mm)
+{
+	return __atomic_load_n(&mm->anon_thp_pmds, __ATOMIC_RELAXED);
 }
 
 /* A table of any level below the PGD joined (+1) or left (-1) the mm. */

@@ -2,6 +2,7 @@
 #include "mm/ptcheck.h"
 #include "mm/mm_init.h"
 #include "kernel/printk.h"
+#include "mm/huge_memory.h"
 #include "mm/kernel_pgtable.h"
 #include "mm/memblock.h"
 #include "mm/page_alloc.h"
@@ -27,4 +28,5 @@ void mm_init(void)
 	mm_summary();
 	ptbug_init();
 	ptcheck_init();
+	thp_init();
 }

@@ -6,7 +6,6 @@
  */
 #include "kernel/ktest.h"
 #include "kernel/smp.h"
-#include "kernel/time.h"
 #include "mm/mm_ktest.h"
 
 KTEST(mm_create_shares_kernel_half)
@@ -208,30 +207,69 @@ KTEST(fault_same_table_serialized)
 static struct {
 	int step;                 /* 1: A is locked; 2: CPU 1 may fault in A */
 	int b_done, a_done;       /* CPU 1 finished its faults in table B / table A */
-	int b_done_while_a_held, a_blocked_while_held;
+	int b_done_while_a_held;  /* B's faults ended with nobody queued on A's lock */
+	int a_queued_while_held;  /* A's fault was seen queued on A's lock, not done */
+	bool hung;
 } sp;
 
-static bool wait_flag(int *flag, u64 ms)
+/*
+ * Has someone begun to wait for l since *mark was taken? With ticket locks
+ * (spinlock=ticket) the lock word says so exactly: tickets handed out,
+ * less the one being served, less the holder's. A test-and-set lock keeps
+ * no queue, so there the waiter's CPU tells: every spin_lock() that finds
+ * its lock taken counts spinlock_contended on its CPU when the wait begins.
+ * Either way this is state, not a guess from elapsed time.
+ */
+static unsigned long contended_on(int cpu)
 {
-	u64 end = ktime_ns() + ms * 1000000;
-	while (!__atomic_load_n(flag, __ATOMIC_ACQUIRE) && ktime_ns() < end)
-		cpu_relax();
-	return __atomic_load_n(flag, __ATOMIC_ACQUIRE);
+	return READ_ONCE(per_cpu_ptr(&vm_events, cpu)->event[SPINLOCK_CONTENDED]);
+}
+
+static bool spin_waiter_seen(spinlock_t *l, int waiter_cpu, unsigned long mark)
+{
+	if (spinlock_tas)
+		return contended_on(waiter_cpu) != mark;
+	u32 v = __atomic_load_n(&l->val, __ATOMIC_ACQUIRE);
+	u16 owner = (u16)v, next = (u16)(v >> 16);
+	return (u16)(next - owner) - 1 > 0;
+}
+
+/* Spin (a spinlock is held) until *flag is set or CPU 1 waits on l. */
+static bool wait_flag_or_waiter(int *flag, spinlock_t *l, unsigned long mark, u64 *since)
+{
+	while (!__atomic_load_n(flag, __ATOMIC_ACQUIRE) && !spin_waiter_seen(l, 1, mark))
+		if (ktest_hung(since)) {
+			sp.hung = true;
+			break;
+		}
+	return spin_waiter_seen(l, 1, mark);
 }
 
 static void split_ptl_work(void *unused)
 {
 	unsigned long a = cf.base, b = cf.base + PMD_SIZE;
+	u64 since = 0;
 
 	if (cpu_id() == 0) {
 		spinlock_t *ptl;
 		pte_t *pte = pte_offset_map_lock(cf.mm, mm_find_pmd(cf.mm, a), a, &ptl);
+		unsigned long mark = contended_on(1);
 		__atomic_store_n(&sp.step, 1, __ATOMIC_RELEASE);
-		sp.b_done_while_a_held = wait_flag(&sp.b_done, 5000);
+		/*
+		 * B's faults finish while we hold A's lock: so they never needed
+		 * it. (Had they, they would wait here until the hang bound.)
+		 */
+		bool waiter = wait_flag_or_waiter(&sp.b_done, ptl, mark, &since);
+		sp.b_done_while_a_held = __atomic_load_n(&sp.b_done, __ATOMIC_ACQUIRE) &&
+					 (spinlock_tas || !waiter);
+		mark = contended_on(1);
 		__atomic_store_n(&sp.step, 2, __ATOMIC_RELEASE);
-		sp.a_blocked_while_held = !wait_flag(&sp.a_done, 50);
+		/* A's fault must wait for the lock we hold: see it waiting. */
+		waiter = wait_flag_or_waiter(&sp.a_done, ptl, mark, &since);
+		sp.a_queued_while_held = waiter && !__atomic_load_n(&sp.a_done, __ATOMIC_ACQUIRE);
 		pte_unmap_unlock(pte, ptl);
-		wait_flag(&sp.a_done, 5000);
+		while (!__atomic_load_n(&sp.a_done, __ATOMIC_ACQUIRE) && !ktest_hung(&since))
+			cpu_relax();
 	} else if (cpu_id() == 1) {
 		struct mm_struct *prev = test_use_mm(cf.mm);
 		while (__atomic_load_n(&sp.step, __ATOMIC_ACQUIRE) < 1)
@@ -249,7 +287,9 @@ static void split_ptl_work(void *unused)
 
 /*
  * Faults in table B go on while table A's PTE lock is held (no lock is
- * shared between tables), and a fault in table A waits for it.
+ * shared between tables), and a fault in table A waits for it: seen
+ * waiting (the lock's tickets, or its CPU's spinlock_contended) while CPU 0
+ * holds it, not inferred from a fault that did not finish within some time.
  */
 KTEST(fault_split_ptl)
 {
@@ -273,8 +313,9 @@ KTEST(fault_split_ptl)
 	cpumask_set_cpu(0, &both);
 	cpumask_set_cpu(1, &both);
 	run_on_cpus(&both, split_ptl_work, NULL);
+	KT_EXPECT(!sp.hung);
 	KT_EXPECT(sp.b_done_while_a_held);
-	KT_EXPECT(sp.a_blocked_while_held);
+	KT_EXPECT(sp.a_queued_while_held);
 	KT_EXPECT_EQ(sp.a_done, 1);
 	KT_EXPECT_EQ(get_mm_rss(cf.mm), 9);
 	mmput(cf.mm);

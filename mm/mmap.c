@@ -17,6 +17,7 @@
  */
 #include "mm/mm.h"
 #include "kernel/printk.h"
+#include "mm/huge_memory.h"
 #include "mm/internal.h"
 #include "mm/page_alloc.h"
 #include "mm/tlb.h"
@@ -120,7 +121,7 @@ static long mmap_region(struct mm_struct *mm, unsigned long addr, unsigned long 
 		return err;
 	}
 	vma_link(mm, vma);
-	vma_merge_neighbours(mm, vma);
+	khugepaged_enter(vma_merge_neighbours(mm, vma));
 	return addr;
 }
 
@@ -257,7 +258,7 @@ static long brk_expand(struct mm_struct *mm, unsigned long oldbrk, unsigned long
 	if (!vma)
 		return -ENOMEM;
 	vma_link(mm, vma);
-	vma_merge_neighbours(mm, vma);
+	khugepaged_enter(vma_merge_neighbours(mm, vma));
 	return 0;
 }
 

@@ -98,8 +98,9 @@ static void tlb_batch_pages_flush(struct mmu_gather *tlb)
 {
 	ptcheck_pages_free(tlb);
 	for (struct mmu_gather_batch *b = &tlb->local; b && b->nr; b = b->next) {
+		/* A huge page (zap_huge_pmd) is one order-9 block: its first page says so. */
 		for (unsigned int i = 0; i < b->nr; i++)
-			__free_page(b->pages[i]);
+			__free_pages(b->pages[i], b->pages[i]->order);
 		b->nr = 0;
 	}
 	tlb->active = &tlb->local;

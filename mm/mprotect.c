@@ -7,9 +7,11 @@
  *
  * mmap_lock is held for writing throughout, so no fault runs meanwhile: a
  * CPU that faults on the range waits for the lock and then sees the new
- * VMA flags and PTEs together.
+ * VMA flags and PTEs together. (Nor can any PMD change meaning meanwhile:
+ * reclaim and collapse need mmap_lock too; only the hardware's A/D bits move.)
  */
 #include "mm/mm.h"
+#include "mm/huge_memory.h"
 #include "mm/pgtable.h"
 #include "mm/tlb.h"
 
@@ -47,6 +49,10 @@ static void change_pte_range(struct mmu_gather *tlb, struct vm_area_struct *vma,
 	pte_unmap_unlock(start_pte, ptl);
 }
 
+/*
+ * A huge PMD is changed whole if the range covers it, else split first (a
+ * VMA split at the range's ends has normally done that already).
+ */
 static void change_pmd_range(struct mmu_gather *tlb, struct vm_area_struct *vma, pud_t *pud,
 			     unsigned long addr, unsigned long end)
 {
@@ -54,7 +60,13 @@ static void change_pmd_range(struct mmu_gather *tlb, struct vm_area_struct *vma,
 
 	for (unsigned long next; addr != end; pmd++, addr = next) {
 		next = pmd_addr_end(addr, end);
-		if (!pmd_none(pmdp_get(pmd)))
+		pmd_t pmdval = pmdp_get(pmd);
+		if (pmd_trans_huge(pmdval)) {
+			if (next - addr == PMD_SIZE && change_huge_pmd(tlb, vma, pmd, addr))
+				continue;
+			split_huge_pmd(vma->vm_mm, pmd, addr);
+		}
+		if (!pmd_none(pmdval))
 			change_pte_range(tlb, vma, pmd, addr, next);
 	}
 }

@@ -81,6 +81,13 @@ struct page {
 			union {
 				struct mm_struct *pt_mm;      /* a PGD: the mm it belongs to */
 				int pt_count;                 /* a PTE table: entries in use */
+				/*
+				 * THP (mm/huge_memory.c), under the PMD lock: a PMD
+				 * table: the top of its stack of PTE tables deposited
+				 * with its huge PMDs; a deposited PTE table: the next
+				 * one down. NULL when the stack is empty.
+				 */
+				struct page *pmd_huge_pte;
 			};
 			spinlock_t ptl;                       /* split page-table lock */
 		};

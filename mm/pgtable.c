@@ -13,6 +13,7 @@
 #include "kernel/string.h"
 #include "kernel/fault_inject.h"
 #include "kernel/vmstat.h"
+#include "mm/huge_memory.h"
 #include "mm/ptcheck.h"
 
 /*
@@ -120,6 +121,27 @@ void free_pgtable_page_rcu(struct page *table)
 	call_rcu(&table->pt_rcu_head, pgtable_free_rcu);
 }
 
+void pte_free_defer(struct page *table)
+{
+	if (ptbug_is(PTBUG_COLLAPSE_FREE_NOW)) {
+		/* ptbug: a walker that mapped it before the retract may still be inside (R1, R3). */
+		count_vm_event(PGTABLE_FREE_DEFERRED);
+		pgtable_free_rcu(&table->pt_rcu_head);
+		return;
+	}
+	/*
+	 * R1 step 3: after a grace period, through the table's own rcu_head
+	 * (it is on no gather's list, so pt_rcu_head is free to use). Its
+	 * split lock lives until then too: a walker that read the PMD before
+	 * the retract may be spinning on that lock right now, to find the
+	 * PMD changed once it has it (R3). Destroyed earlier, or the page
+	 * reused and its lock set up by a new owner, that walker would take a
+	 * lock that is no longer this table's. Only a grace period proves
+	 * every such walker has taken, dropped and left it.
+	 */
+	free_pgtable_page_rcu(table);
+}
+
 int pgd_alloc(struct mm_struct *mm)
 {
 	struct page *page = pgtable_alloc();
@@ -193,23 +215,39 @@ int __pmd_alloc(struct mm_struct *mm, pud_t *pud)
 	return 0;
 }
 
+struct page *pte_alloc_one(void)
+{
+	return pgtable_alloc();
+}
+
+void pte_free(struct page *table)
+{
+	free_pgtable_page(table);
+}
+
+void flush_tlb_before_set_pmd(struct mm_struct *mm, unsigned long addr)
+{
+	/*
+	 * R4: flush before set_pmd. A gather on this mm may have cleared this
+	 * pmd (unhooked a PTE table, or zapped a huge PMD) and not flushed
+	 * yet; some CPU may still hold translations through the old entry.
+	 * Flush them before a new table or a huge page gives the same
+	 * addresses a second translation (of another size: TLB multihit).
+	 */
+	if (mm_tlb_flush_pending(mm) && !ptbug_is(PTBUG_NO_R4)) {
+		flush_tlb_mm_range(mm, addr & PMD_MASK, (addr & PMD_MASK) + PMD_SIZE,
+				   PAGE_SHIFT, true);
+		count_vm_event(TLB_FLUSH_BEFORE_SET_PMD);
+	}
+	ptcheck_pmd_populate(mm, addr);
+}
+
 void pmd_install(struct mm_struct *mm, pmd_t *pmd, struct page **new, unsigned long addr)
 {
 	spinlock_t *ptl = pmd_lock(pmd);
 
 	if (pmd_none(pmdp_get(pmd))) {
-		/*
-		 * R4: flush before set_pmd. A gather on this mm may have
-		 * cleared this pmd and not flushed yet; some CPU may still hold
-		 * translations through the old table. Flush them before a new
-		 * table can give the same addresses a second translation.
-		 */
-		if (mm_tlb_flush_pending(mm) && !ptbug_is(PTBUG_NO_R4)) {
-			flush_tlb_mm_range(mm, addr & PMD_MASK, (addr & PMD_MASK) + PMD_SIZE,
-					   PAGE_SHIFT, true);
-			count_vm_event(TLB_FLUSH_BEFORE_SET_PMD);
-		}
-		ptcheck_pmd_populate(mm, addr);
+		flush_tlb_before_set_pmd(mm, addr);   /* R4 */
 		mm_add_pgtable(mm, 1);
 		smp_wmb();                    /* the zeroed table before the entry (see above) */
 		set_pmd(pmd, pmd_user_table(page_to_phys(*new)));
@@ -238,7 +276,8 @@ pte_t *pte_offset_map(pmd_t *pmd, unsigned long addr, pmd_t *pmdvalp)
 
 	if (pmdvalp)
 		*pmdvalp = pmdval;
-	if (!pmd_present(pmdval) || pmd_leaf(pmdval)) {
+	/* No table: none, or a huge PMD (THP), which callers must handle themselves. */
+	if (pmd_none(pmdval) || pmd_trans_huge(pmdval)) {
 		rcu_read_unlock();
 		return NULL;
 	}
@@ -265,6 +304,7 @@ pte_t *pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd, unsigned long addr,
 		if (!pte)
 			return NULL;
 		fault_inject_delay(&fi_pte_map_lock);   /* fault injection: widen R3's window */
+		collapse_walker_hold(pmd, pmdval);   /* fault injection: a collapse takes the table now */
 		spinlock_t *ptl = pte_lockptr(pmdval);
 		spin_lock(ptl);
 		/*
@@ -299,6 +339,14 @@ pte_t mm_get_pte(struct mm_struct *mm, unsigned long addr)
 {
 	pmd_t *pmd = mm_find_pmd(mm, addr);
 	spinlock_t *ptl;
+
+	if (pmd && pmd_trans_huge(pmdp_get(pmd))) {
+		ptl = pmd_lock(pmd);              /* not in the middle of a split */
+		pmd_t pmdval = pmdp_get(pmd);
+		spin_unlock(ptl);
+		if (pmd_trans_huge(pmdval))       /* the 4 KiB part of the huge page at addr */
+			return pfn_pte(pmd_pfn(pmdval) + pte_index(addr), pmd_pte_flags(pmdval));
+	}
 	pte_t *pte = pmd ? pte_offset_map_lock(mm, pmd, addr, &ptl) : NULL;
 
 	if (!pte)

@@ -66,6 +66,21 @@ static inline int pte_alloc(struct mm_struct *mm, pmd_t *pmd, unsigned long addr
 }
 
 /*
+ * A fresh PTE table (zeroed, split lock ready) that no walker can see yet,
+ * or NULL; and the way back for one that never became visible (a THP
+ * deposit, mm/huge_memory.c). Linux's pte_alloc_one() and pte_free().
+ */
+struct page *pte_alloc_one(void);
+void pte_free(struct page *table);
+
+/*
+ * R4: about to fill the none PMD entry of addr's 2 MiB (with a PTE table
+ * or a huge page), under the PMD lock: flush the range first if a gather
+ * on mm may still owe a flush (counted in tlb_flush_before_set_pmd).
+ */
+void flush_tlb_before_set_pmd(struct mm_struct *mm, unsigned long addr);
+
+/*
  * Install the fresh PTE table *new under pmd if pmd is still none, under
  * the PMD lock; counts it in the mm and sets *new to NULL. If another
  * thread installed one first, *new is left for the caller to free.
@@ -74,7 +89,8 @@ void pmd_install(struct mm_struct *mm, pmd_t *pmd, struct page **new, unsigned l
 
 /*
  * Map the PTE table pmd points to, without its lock, and return the entry
- * for addr in it; NULL if pmd is none (no table). Enters an RCU read-side
+ * for addr in it; NULL if pmd is none or a huge PMD (no table: the caller
+ * retries or takes the huge path, mm/huge_memory.h). Enters an RCU read-side
  * section that pte_unmap() leaves: the table cannot be freed in between
  * (R3). *pmdvalp, if not NULL, receives the pmd value the table came from.
  */
@@ -85,7 +101,8 @@ static inline void pte_unmap(pte_t *pte) { rcu_read_unlock(); }
  * Map the PTE table pmd points to and take its PTE lock (rule R3: the pmd
  * is rechecked under the lock, the walk retried if it changed). Returns the
  * entry for addr with *ptlp locked, or NULL if pmd is none. Interrupts must
- * be on (see mm.h). Release with pte_unmap_unlock().
+ * be on (see mm.h). Release with pte_unmap_unlock(). NULL as for
+ * pte_offset_map(), also when the PMD became huge (a collapse) meanwhile.
  */
 pte_t *pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd, unsigned long addr,
 			   spinlock_t **ptlp);
@@ -110,7 +127,10 @@ static inline void pte_table_dec(pte_t *pte) { virt_to_page(pte)->pt_count--; }
  */
 pmd_t *mm_find_pmd(struct mm_struct *mm, unsigned long addr);
 
-/* The PTE for addr read under its lock, or none if no table maps addr (tests, populate). */
+/*
+ * The PTE for addr read under its lock, or none if nothing maps addr (tests,
+ * populate); for a huge PMD, the PTE its 4 KiB part at addr would have.
+ */
 pte_t mm_get_pte(struct mm_struct *mm, unsigned long addr);
 
 /* A PGD for mm (kernel half copied from swapper_pg_dir) in mm->pgd: 0 or -ENOMEM. */
@@ -140,6 +160,14 @@ void free_pgtable_page(struct page *table);
  * Any context.
  */
 void free_pgtable_page_rcu(struct page *table);
+
+/*
+ * A PTE table that a collapse retracted (unhooked under its PMD and PTE
+ * locks, its range flushed on every CPU, mm/khugepaged.c) is freed after a
+ * grace period through its own rcu_head, with no gather: Linux's
+ * pte_free_defer(). ptbug=collapse-free-now frees it at once instead.
+ */
+void pte_free_defer(struct page *table);
 
 /*
  * The end of a PTE table's split lock: only once nobody can reach the

@@ -11,7 +11,6 @@
  */
 #include "kernel/ktest.h"
 #include "kernel/smp.h"
-#include "kernel/time.h"
 #include "mm/mm_ktest.h"
 
 #define STORM_BASE   0x10000000000ul     /* 1 TiB: a PGD slot of its own */
@@ -73,14 +72,7 @@ KTEST(pgtable_munmap_storm_frees_after_grace_period)
 
 /* --- a reader inside rcu_read_lock keeps the table ------------------------ */
 
-/*
- * The reader holds on until the munmap has returned and it has read the
- * table this many more times: the interleaving is proven by the counts,
- * not hoped for from a time window. READER_CAP_NS only turns an unmapper
- * that never came (a starved virtual CPU for 20 s) into a failure.
- */
-#define READS_AFTER_UNMAP 1000
-#define READER_CAP_NS (20000ul * 1000 * 1000)
+#define READS_AFTER_UNMAP 1000          /* whole-table reads once munmap returned */
 
 static struct {
 	int reader_cpu;
@@ -95,6 +87,7 @@ static struct {
 	long done_inside;             /* PGTABLE_FREE_DONE just before the reader left */
 	unsigned long reads, reads_after_unmap;
 	bool saw_dead;                /* the reader saw its table freed or poisoned */
+	bool hung;                    /* the munmap never came */
 } rr;
 
 /* Is the table still a live page table, every entry still what it held? */
@@ -113,8 +106,9 @@ static bool table_dead(struct page *table)
 /*
  * An R3 walker: pte_offset_map() enters rcu_read_lock(), reads the pmd once
  * and maps the table through the direct map. It keeps reading the whole
- * table, interrupts on, while the other CPU unmaps it, and goes on for
- * READS_AFTER_UNMAP reads after the munmap returned.
+ * table, interrupts on, while the other CPU unmaps it: until the munmap
+ * has returned, and then READS_AFTER_UNMAP times more. Counted, not timed:
+ * however slow either CPU, the reads after the unmap happen.
  */
 static void rcu_reader(void)
 {
@@ -127,14 +121,17 @@ static void rcu_reader(void)
 	}
 	rr.table = virt_to_page(pte);
 	__atomic_store_n(&rr.reader_in, 1, __ATOMIC_RELEASE);
-	for (u64 t0 = ktime_ns(); rr.reads_after_unmap < READS_AFTER_UNMAP;) {
+	u64 since = 0;
+	while (rr.reads_after_unmap < READS_AFTER_UNMAP) {
 		bool unmapped = __atomic_load_n(&rr.unmapped, __ATOMIC_ACQUIRE);
 		if (table_dead(rr.table))
 			rr.saw_dead = true;
 		rr.reads++;
 		rr.reads_after_unmap += unmapped;
-		if (ktime_ns() - t0 > READER_CAP_NS)
-			break;                /* reported: reads_after_unmap is short */
+		if (!unmapped && ktest_hung(&since)) {
+			rr.hung = true;
+			break;
+		}
 		cpu_relax();
 	}
 	rr.done_inside = pgtable_events(PGTABLE_FREE_DONE);
@@ -190,6 +187,7 @@ KTEST(pgtable_not_freed_under_rcu_reader)
 	/* The PTE, PMD and PUD tables were queued, not freed, by the munmap... */
 	KT_EXPECT_EQ(rr.deferred_after - rr.deferred_before, 3);
 	/* ...while the reader was still reading, and it saw nothing of it. */
+	KT_EXPECT(!rr.hung);
 	KT_EXPECT_EQ(rr.reads_after_unmap, READS_AFTER_UNMAP);
 	KT_EXPECT(!rr.saw_dead);
 	/* No grace period ends while a reader is inside: no table at all was freed. */

@@ -38,12 +38,12 @@ enum pt_stage { PT_LIVE, PT_UNHOOKED, PT_FLUSHED };
 static unsigned long *pt_meta;          /* one word per pfn below max_pfn */
 static unsigned long pt_meta_pfns;
 
-/* A table unhooked and not flushed yet. */
+/* A table unhooked, or a huge PMD cleared, and not flushed yet. */
 struct pt_pending {
 	struct list_head node;
 	struct mm_struct *mm;
-	unsigned long addr;              /* an address the table mapped */
-	struct page *table;
+	unsigned long addr;              /* an address the table or huge page mapped */
+	struct page *table;              /* NULL: a huge PMD, no table to follow */
 	bool pte_table;                  /* its PMD slot (addr's) is what R4 guards */
 };
 
@@ -126,8 +126,8 @@ void __ptcheck_flushed(struct mm_struct *mm, unsigned long start, unsigned long 
 	list_for_each_entry_safe(p, tmp, &pt_pending_list, node) {
 		if (p->mm != mm || p->addr < start || p->addr >= end)
 			continue;
-		unsigned long *m = meta(p->table);
-		if (stage(*m) == PT_UNHOOKED)
+		unsigned long *m = p->table ? meta(p->table) : NULL;
+		if (m && stage(*m) == PT_UNHOOKED)
 			WRITE_ONCE(*m, (cookie << STAGE_BITS) | PT_FLUSHED);
 		list_del_init(&p->node);
 		list_add(&p->node, &done);
@@ -135,6 +135,26 @@ void __ptcheck_flushed(struct mm_struct *mm, unsigned long start, unsigned long 
 	spin_unlock_irqrestore(&ptcheck_lock, flags);
 	list_for_each_entry_safe(p, tmp, &done, node)
 		kfree(p);
+}
+
+void __ptcheck_pmd_cleared(struct mm_struct *mm, unsigned long addr)
+{
+	struct pt_pending *p = kmalloc(sizeof(*p));
+
+	if (!p)
+		return;                       /* unchecked: no memory */
+	*p = (struct pt_pending){ .mm = mm, .addr = addr, .table = NULL, .pte_table = true };
+	unsigned long flags = spin_lock_irqsave(&ptcheck_lock);
+	list_add_tail(&p->node, &pt_pending_list);
+	spin_unlock_irqrestore(&ptcheck_lock, flags);
+}
+
+void __ptcheck_table_rehooked(struct page *table)
+{
+	unsigned long *m = meta(table);
+
+	if (m)
+		WRITE_ONCE(*m, PT_LIVE);
 }
 
 void __ptcheck_pmd_populate(struct mm_struct *mm, unsigned long addr)
@@ -247,14 +267,15 @@ void __ptcheck_mm_exit(struct mm_struct *mm)
 
 enum ptbug ptbug;
 static const char *ptbug_name = "";
-BOOT_OPTION_STR("ptbug", ptbug_name, "ptlock-early|stale-scan|ipi-free|no-r4: plant one "
-		"of Linux's historic page-table bugs ON PURPOSE (for ptcheck and the labs)");
+BOOT_OPTION_STR("ptbug", ptbug_name, "ptlock-early|stale-scan|ipi-free|no-r4|collapse-free-now: "
+		"plant one of Linux's historic page-table bugs ON PURPOSE (for ptcheck and the labs)");
 
 static const char *const ptbug_names[] = {
 	[PTBUG_PTLOCK_EARLY] = "ptlock-early",
 	[PTBUG_STALE_SCAN] = "stale-scan",
 	[PTBUG_IPI_FREE] = "ipi-free",
 	[PTBUG_NO_R4] = "no-r4",
+	[PTBUG_COLLAPSE_FREE_NOW] = "collapse-free-now",
 };
 
 static const char *const ptbug_what[] = {
@@ -265,6 +286,8 @@ static const char *const ptbug_what[] = {
 	[PTBUG_IPI_FREE] = "page tables are freed after an IPI round trip instead of a "
 			   "grace period (R5)",
 	[PTBUG_NO_R4] = "a PMD whose TLB flush is pending is populated without the flush (R4)",
+	[PTBUG_COLLAPSE_FREE_NOW] = "MADV_COLLAPSE frees the PTE table it retracted at once, "
+				    "not after a grace period (what pte_free_defer prevents)",
 };
 
 void ptbug_init(void)
@@ -279,6 +302,6 @@ void ptbug_init(void)
 			return;
 		}
 	}
-	printk("ptbug: unknown bug '%s' (known: ptlock-early, stale-scan, ipi-free, no-r4)\n",
-	       ptbug_name);
+	printk("ptbug: unknown bug '%s' (known: ptlock-early, stale-scan, ipi-free, no-r4, "
+	       "collapse-free-now)\n", ptbug_name);
 }

@@ -25,7 +25,9 @@
  *   R2  a gather freeing data pages while its range is not flushed yet;
  *   R3  a walker holding the lock of a table that is no longer hooked
  *       (it skipped the PMD recheck);
- *   R4  a PMD populated while a flush of that PMD slot is still owed;
+ *   R4  a PMD populated (a PTE table, a huge page) while a flush of that
+ *       PMD slot is still owed: a PTE table unhooked from it, or a huge
+ *       PMD zapped from it, and not flushed yet;
  *   R6  a table reclaimed with an entry still in use (all 512 scanned).
  *
  * Every hook is a no-op unless `ptcheck` is on. The checker's own lock is
@@ -48,6 +50,8 @@ void __ptcheck_table_unhooked(struct mm_struct *mm, struct page *table, unsigned
 			      bool pte_table);
 void __ptcheck_flushed(struct mm_struct *mm, unsigned long start, unsigned long end);
 void __ptcheck_pmd_populate(struct mm_struct *mm, unsigned long addr);
+void __ptcheck_pmd_cleared(struct mm_struct *mm, unsigned long addr);
+void __ptcheck_table_rehooked(struct page *table);
 void __ptcheck_table_free(struct page *table);
 void __ptcheck_lock_destroy(struct page *table);
 void __ptcheck_walk_locked(struct page *table, unsigned long addr);
@@ -63,8 +67,12 @@ void __ptcheck_mm_exit(struct mm_struct *mm);
 #define ptcheck_table_unhooked(mm, t, addr, pte) PTCHECK_HOOK(table_unhooked, mm, t, addr, pte)
 /* The TLBs of [start, end) of mm were flushed on every CPU (R1 step 2). */
 #define ptcheck_flushed(mm, start, end)         PTCHECK_HOOK(flushed, mm, start, end)
-/* A PTE table (or, later, a huge page) is about to be set at addr's PMD (R4). */
+/* A PTE table or a huge page is about to be set at addr's PMD (R4). */
 #define ptcheck_pmd_populate(mm, addr)          PTCHECK_HOOK(pmd_populate, mm, addr)
+/* A huge PMD at addr was cleared; its flush is owed until one covers addr (R4). */
+#define ptcheck_pmd_cleared(mm, addr)           PTCHECK_HOOK(pmd_cleared, mm, addr)
+/* An unhooked, flushed table was hooked back where it was (a collapse gave up): live. */
+#define ptcheck_table_rehooked(table)           PTCHECK_HOOK(table_rehooked, table)
 /* A page-table page goes back to the allocator (R1 step 3). */
 #define ptcheck_table_free(table)               PTCHECK_HOOK(table_free, table)
 /* Its split lock is destroyed (R1: only after the grace period). */
@@ -89,6 +97,8 @@ enum ptbug {
 	PTBUG_STALE_SCAN,    /* slow reclaim trusts emptiness seen before the lock drop (6.14-rc1) */
 	PTBUG_IPI_FREE,      /* table freed after an IPI round trip, not a grace period (R5) */
 	PTBUG_NO_R4,         /* no flush before populating a PMD whose flush is pending */
+	PTBUG_COLLAPSE_FREE_NOW, /* a collapse frees the PTE table it retracted at once,
+				  * not after a grace period (what pte_free_defer prevents) */
 };
 
 extern enum ptbug ptbug;

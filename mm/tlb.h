@@ -86,7 +86,8 @@ static inline void tlb_flush_pte_range(struct mmu_gather *tlb, unsigned long add
 }
 
 /*
- * Queue a data page whose PTE was cleared, to free after the flush (R2).
+ * Queue a data page whose PTE was cleared, to free after the flush (R2);
+ * or the order-9 page of a huge PMD (freed whole, by its page->order).
  * Returns true when no more batches can be had (MAX_GATHER_BATCH_COUNT, or
  * no memory): the caller must drop its PTE lock and call tlb_flush_mmu()
  * before queueing more.

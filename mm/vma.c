@@ -14,6 +14,7 @@
  */
 #include "mm/mm.h"
 #include "kernel/printk.h"
+#include "mm/huge_memory.h"
 #include "mm/slab.h"
 
 /* --- AVL tree, augmented with the largest gap of each subtree ------------ */
@@ -377,6 +378,8 @@ int split_vma(struct mm_struct *mm, struct vm_area_struct *vma, unsigned long ad
 	struct vm_area_struct *upper = vm_area_alloc(mm, addr, vma->vm_end, vma->vm_flags);
 	if (!upper)
 		return -ENOMEM;
+	upper->anon_vma = vma->anon_vma;
+	split_huge_pmd_address(vma, addr);    /* no huge PMD may cross a VMA boundary */
 	vma_set_end(mm, vma, addr);       /* the next VMA's gap grows for a moment... */
 	vma_link(mm, upper);              /* ...and shrinks back: upper ends where vma did */
 	return 0;
@@ -393,11 +396,13 @@ struct vm_area_struct *vma_merge_neighbours(struct mm_struct *mm, struct vm_area
 	struct vm_area_struct *next = vma_next(mm, vma), *prev = vma_prev(mm, vma);
 
 	if (next && can_merge(vma, next)) {
+		vma->anon_vma |= next->anon_vma;
 		vma_unlink(mm, next);
 		vma_set_end(mm, vma, next->vm_end);
 		vm_area_free(next);
 	}
 	if (prev && can_merge(prev, vma)) {
+		prev->anon_vma |= vma->anon_vma;
 		vma_unlink(mm, vma);
 		vma_set_end(mm, prev, vma->vm_end);
 		vm_area_free(vma);

@@ -54,6 +54,17 @@ BENCH_SMOKE = [("page_fault1", "threads=1,2 mib=1 ms=50"),
 BENCH_SMOKE_FIGURES = [r"page_fault1\.t2", r"tlb_flush2\.t2", r"unmap_latency\.munmap512",
                        r"reclaim\.vmpte_peak", r"rcu_gp\.membarrier"]
 
+# The programs that must die by a signal: each at its own fixed address
+# (user/lib/fatal.c), as the kernel reports it. Dying of some other fault
+# would give the same exit status; these lines tell them apart.
+USER_FAULT_LINES = [
+    r"^segfault: SIGSEGV at 0x8 ip 0x[0-9a-f]+$",
+    r"^segv_kernel: SIGSEGV at 0xffff888000100000 ip 0x[0-9a-f]+$",
+    r"^segv_readonly: SIGSEGV at 0x2000000000 ip 0x[0-9a-f]+$",
+    r"^sigill: SIGILL at 0x0 ip 0x2200000000$",
+    r"^tlb_shootdown: SIGSEGV at 0x2100000000 ip 0x[0-9a-f]+$",
+]
+
 # What user/sh/jobs.sh prints, line for line, under busybox sh on Quiesce
 # (busybox-script) and on this host (host-busybox-script).
 JOBS_SH_LINES = [r"^arith 42 24$", r"^pipe 19$", r"^pipeline 1$", r"^false 1$",
@@ -76,18 +87,19 @@ SUITES = [
     # each program is one KTAP result, failed also if it leaked memory.
     dict(name="user-bios-smp4", smp=4, ktap=True, programs=True,
          log_lacks=[r"KERNEL EXCEPTION", r"PANIC"],
-         log_has=[r"^Out of memory: Killed process \d+ \(oom\) total-vm:\d+kB, "
-                  r"anon-rss:\d+kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:\d+kB "
-                  r"oom_score_adj:0$"]),
+         log_has=USER_FAULT_LINES + [
+             r"^Out of memory: Killed process \d+ \(oom\) total-vm:\d+kB, "
+             r"anon-rss:\d+kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:\d+kB "
+             r"oom_score_adj:0$"]),
     dict(name="user-uefi-smp4", smp=4, ktap=True, programs=True, uefi=True,
-         timeout=UEFI_TIMEOUT),
-    dict(name="user-bios-smp1", smp=1, ktap=True, programs=True),
-    dict(name="user-bios-smp2", smp=2, ktap=True, programs=True),
+         timeout=UEFI_TIMEOUT, log_has=USER_FAULT_LINES),
+    dict(name="user-bios-smp1", smp=1, ktap=True, programs=True, log_has=USER_FAULT_LINES),
+    dict(name="user-bios-smp2", smp=2, ktap=True, programs=True, log_has=USER_FAULT_LINES),
     # The same programs with the page-table lifetime checker on: not one
     # violation (R1-R6) in the whole user suite.
     dict(name="user-ptcheck", smp=4, ktap=True, programs=True, modules="bundled",
-         cmdline="ptcheck",
-         log_has=[r"^ptcheck: checking page-table lifetime rules"],
+         cmdline="ptcheck", log_has=USER_FAULT_LINES + [
+             r"^ptcheck: checking page-table lifetime rules"],
          log_lacks=[r"ptcheck: violation", r"KERNEL EXCEPTION", r"PANIC"]),
 
     # tools/run-elf's mode: init=exit powers off with the program's status.
@@ -148,11 +160,15 @@ SUITES = [
                   r"^ptcheck: violation R1: page-table page freed before a grace period",
                   r"expected !rr\.saw_dead",
                   r"^not ok 1 pgtable_not_freed_under_rcu_reader$"]),
-    #  - no-r4: a PTE table installed where a reclaimed one's flush is owed.
+    #  - no-r4: a PTE table installed where a reclaimed one's flush is owed;
+    #    a huge PMD set where a reclaimed table's, or a zapped huge PMD's, is.
     dict(name="ptbug-no-r4", cmdline="ptbug=no-r4 ptcheck ktest=r4_*", status=1,
          log_has=[r"^ptcheck: violation R4: PMD populated while its TLB flush is pending "
                   r"at 0x30000000000$",
-                  r"^not ok \d r4_flush_before_reinstall_after_reclaim$"]),
+                  r"^not ok \d r4_flush_before_reinstall_after_reclaim$",
+                  r"^ptcheck: violation R4: PMD populated while its TLB flush is pending "
+                  r"at 0x40000000000$",
+                  r"^not ok \d r4_flush_before_huge_pmd$"]),
     #  - stale-scan (6.14-rc1): slow reclaim trusts the zap's "empty" after
     #    a fault refilled the table; Linux saw "Bad rss-counter state", here
     #    ptcheck reports R6 and the gather refuses the table (a panic).
@@ -166,6 +182,17 @@ SUITES = [
     dict(name="ptbug-ptlock-early",
          cmdline="ptbug=ptlock-early ptcheck ktest=pt_reclaim_whole_table", status=0,
          log_has=[r"^ptcheck: violation R1: split PTE lock destroyed before its TLB flush"]),
+
+    #  - collapse-free-now: MADV_COLLAPSE frees the PTE table it retracted
+    #    at once instead of through pte_free_defer(); a walker that mapped
+    #    the table under rcu_read_lock() before the retract finds it freed.
+    dict(name="ptbug-collapse-free-now",
+         cmdline="ptbug=collapse-free-now ptcheck ktest=collapse_table_not_freed_under_rcu_reader",
+         status=1,
+         log_has=[r"THIS KERNEL IS BROKEN ON PURPOSE",
+                  r"^ptcheck: violation R1: page-table page freed before a grace period",
+                  r"expected !cr\.saw_dead",
+                  r"^not ok 1 collapse_table_not_freed_under_rcu_reader$"]),
 
     # R3: the fault-injection point pte_map_lock widens the window
     # between pte_offset_map_lock's pmd read and its PTE lock; a DONTNEED on
@@ -230,6 +257,25 @@ SUITES = [
                                r"\S+: SIG(SEGV|BUS) at"],
          log_has=[r"^fault_inject: page_alloc: [1-9]\d* of \d+ calls failed$",
                   r"^fault_inject: pgtable_alloc: [1-9]\d* of \d+ calls failed$"]),
+    # Issue 11: faults, MADV_COLLAPSE and MADV_DONTNEED of one range on
+    # every CPU, under ptcheck. fault_inject=collapse_walker_hold holds each
+    # PTE-table walker that maps a table while a collapse runs, inside
+    # rcu_read_lock(), until its PMD changes or the collapse ends, so a
+    # walker is inside the table the collapse retracts; collapse_free_delay
+    # holds each retracted table before pte_free_defer(). The program runs
+    # until the counters show it all happened ("race").
+    dict(name="thp-stress",
+         cmdline="ptcheck fault_inject=collapse_walker_hold:5000,collapse_free_delay:20",
+         modules=["build/user/tests/thp_stress=thp_stress race"], ktap=True, timeout=240,
+         log_lacks=[r"PANIC", r"KERNEL EXCEPTION", r"ptcheck: violation"]),
+
+    # khugepaged (thp=always): blocks split back into small pages are
+    # collapsed again behind the program's back, every byte kept. The scan
+    # interval is cut from Linux's 10 s so that the program's wait is short.
+    dict(name="khugepaged", cmdline="thp=always khugepaged.scan_sleep_ms=100 ptcheck",
+         modules=["build/user/tests/thp_khugepaged=thp_khugepaged"], ktap=True,
+         log_lacks=[r"PANIC", r"KERNEL EXCEPTION", r"ptcheck: violation"]),
+
     # A file that is not a program: a clear message, status 126, and the
     # kernel goes on to run the next program.
     dict(name="malformed-elf", cmdline="init.expect=notelf:126",

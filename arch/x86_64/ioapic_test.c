@@ -11,7 +11,6 @@
 #include "arch/x86_64/serial.h"
 #include "kernel/ktest.h"
 #include "kernel/smp.h"
-#include "kernel/time.h"
 
 #define UART_LSR 5
 #define LSR_TX_IDLE 0x40           /* transmitter and its shift register empty */
@@ -33,9 +32,30 @@ static void park_until_done(struct loopback_result *r)
 	irq_restore(flags);
 }
 
-/* Send bytes to ourselves and wait (up to 1 s) for the interrupts to receive them. */
+#define LSR_DATA_READY 0x01         /* a received byte waits in the FIFO */
+
+/*
+ * Nothing more can arrive: every byte sent has left the transmitter and
+ * every byte received was taken by the interrupt handler (which runs on
+ * this CPU, between our reads).
+ */
+static bool uart_quiet(void)
+{
+	u8 lsr = inb(COM1_PORT + UART_LSR);
+
+	return (lsr & LSR_TX_IDLE) && !(lsr & LSR_DATA_READY);
+}
+
+/*
+ * Send bytes to ourselves and wait for the interrupts to receive them, then
+ * until the UART is quiet: an extra byte (one counted twice) would show by
+ * then. Waits for events; the hang bound only turns a lost interrupt into
+ * a failure.
+ */
 static void loopback_exchange(struct loopback_result *r)
 {
+	u64 since = 0;
+
 	while (__atomic_load_n(&r->parked, __ATOMIC_ACQUIRE) < nr_cpus - 1)
 		cpu_relax();
 	while (!(inb(COM1_PORT + UART_LSR) & LSR_TX_IDLE))
@@ -44,10 +64,9 @@ static void loopback_exchange(struct loopback_result *r)
 	serial_set_loopback(true);
 	for (int i = 0; i < LOOPBACK_BYTES; i++)
 		serial_putc_raw('a' + i % 26);
-	u64 deadline = ktime_ns() + 1000000000ull;
-	while (serial_rx_count - bytes < LOOPBACK_BYTES && ktime_ns() < deadline)
+	while ((READ_ONCE(serial_rx_count) - bytes < LOOPBACK_BYTES || !uart_quiet()) &&
+	       !ktest_hung(&since))
 		cpu_relax();
-	mdelay(5);                             /* an extra byte would show up by now */
 	serial_set_loopback(false);
 	r->irqs = serial_irq_count - irqs;
 	r->bytes = serial_rx_count - bytes;

@@ -258,6 +258,45 @@ static inline pte_t ptep_get_and_clear(pte_t *p)
 	return __pte(__atomic_exchange_n(&p->pte, 0, __ATOMIC_SEQ_CST));
 }
 
+/*
+ * Huge PMD entries (transparent huge pages, mm/huge_memory.c). A user PMD
+ * entry with _PAGE_PSE maps a 2 MiB page itself; one that points at a PTE
+ * table never has it, so the bit alone tells the two apart. Such an entry
+ * is "trans huge" whatever its present bit says:
+ *   present      the 2 MiB page is mapped
+ *   protnone     mprotect(PROT_NONE) kept the page (as for a PTE)
+ *   invalidated  present bit cleared for the moment a split holds the PMD
+ *                lock: the hardware faults, software sees PSE and waits
+ *                for the PMD lock instead of taking the entry for none
+ * In a leaf PMD, bit 12 is PAT, not address: the page address is bits 21-51.
+ */
+#define PMD_PAGE_ADDR_MASK (PTE_ADDR_MASK & PMD_MASK)
+
+static inline bool pmd_trans_huge(pmd_t e) { return pmd_val(e) & _PAGE_PSE; }
+static inline bool pmd_write(pmd_t e) { return pmd_val(e) & _PAGE_RW; }
+static inline unsigned long pmd_pfn(pmd_t e) { return (pmd_val(e) & PMD_PAGE_ADDR_MASK) >> PAGE_SHIFT; }
+static inline pmd_t pmd_mkwrite(pmd_t e) { return __pmd(pmd_val(e) | _PAGE_RW); }
+static inline pmd_t pmd_mkdirty(pmd_t e) { return __pmd(pmd_val(e) | _PAGE_DIRTY); }
+static inline pmd_t pmd_mkinvalid(pmd_t e) { return __pmd(pmd_val(e) & ~_PAGE_PRESENT); }
+
+/* The protection of a huge PMD replaced by prot (a PAGE_* value); pfn, PSE, A, D kept. */
+static inline pmd_t pmd_modify(pmd_t e, u64 prot)
+{
+	return __pmd((pmd_val(e) & ~_PAGE_PROT_MASK) | (prot & _PAGE_PROT_MASK));
+}
+
+/* The flags a 4 KiB PTE gets for one part of a huge PMD (split): PSE is PAT in a PTE. */
+static inline u64 pmd_pte_flags(pmd_t e)
+{
+	return pmd_val(e) & PTE_FLAGS_MASK & ~_PAGE_PSE;
+}
+
+/* Exchange a PMD entry in one atomic step (see ptep_get_and_clear); PMD lock held. */
+static inline pmd_t pmdp_xchg(pmd_t *p, pmd_t v)
+{
+	return __pmd(__atomic_exchange_n(&p->pmd, pmd_val(v), __ATOMIC_SEQ_CST));
+}
+
 /* The address where the entry of this level covering addr ends, capped at end. */
 static inline unsigned long pgd_addr_end(unsigned long addr, unsigned long end)
 {

@@ -20,6 +20,7 @@
  *
  * Both fail if flush_tlb_mm_range() leaves lazy CPUs out of its targets.
  */
+#include "arch/x86_64/context.h"
 #include "kernel/ktest.h"
 #include "kernel/sched.h"
 #include "kernel/thread.h"
@@ -123,11 +124,10 @@ static int lazy_run(bool reread, long (*take_away)(struct mm_struct *mm))
 		return -1;
 	}
 	/*
-	 * Between the owner's sleep and the probe's start lz.cpu may idle,
-	 * and an idle CPU leaves the mm it holds lazily (idle_leave_mm): the
-	 * CPU would not be lazy any more, which is what this test needs.
+	 * Between the owner's sleep and the probe's start the CPU may halt;
+	 * with idle_leave_mm it would leave the mm then, and be lazy no more.
 	 */
-	bool leave = idle_leave_mm_enabled;
+	bool leave = READ_ONCE(idle_leave_mm_enabled);
 	WRITE_ONCE(idle_leave_mm_enabled, false);
 	struct thread *owner = kthread_run("lazy_owner", lazy_owner, NULL, lz.cpu);
 	lz_wait(&lz.owner_ready);
@@ -140,6 +140,7 @@ static int lazy_run(bool reread, long (*take_away)(struct mm_struct *mm))
 	lz_set(&lz.release);
 	wake_up_process(owner);
 	kthread_join(owner);
+	WRITE_ONCE(idle_leave_mm_enabled, leave);
 	mmput(lz.mm);
 	return ret ? -1 : 0;
 }

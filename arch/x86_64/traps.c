@@ -260,10 +260,14 @@ static int exception_code(const struct trap_frame *tf)
  */
 static void user_exception(struct trap_frame *tf)
 {
-	u64 addr = tf->vector == VEC_PF ? read_cr2() : 0;
+	int sig = exception_signal(tf->vector);
+	/* si_addr: the faulting address for a page fault; for SIGILL, SIGFPE and
+	 * SIGTRAP the instruction, as Linux; nothing for #GP and the like. */
+	u64 addr = tf->vector == VEC_PF ? read_cr2() :
+		   sig == SIGILL || sig == SIGFPE || sig == SIGTRAP ? tf->rip : 0;
 
 	irq_enable();
-	force_sig_fault(exception_signal(tf->vector), exception_code(tf), addr);
+	force_sig_fault(sig, exception_code(tf), addr);
 	irq_disable();
 }
 

@@ -68,4 +68,30 @@ const char *errno_name(long ret);
 #define RSS_SLACK_PAGES 72
 #define KB_PER_PAGE ((long)PAGE_SIZE / 1024)
 
+/*
+ * Waiting for an event. A test waits until what it needs is true, never a
+ * fixed time: an emulated CPU can stall for seconds. HANG_NS only turns a
+ * wait that would never end into a failure that names what it waited for;
+ * it is far longer than any stall, not a guess at how long things take.
+ */
+#define HANG_NS (30 * 1000000000L)
+#define WAIT_FOR(cond)                                                      \
+	do {                                                                \
+		long _t0 = now_ns();                                        \
+		while (!(cond)) {                                           \
+			if (now_ns() - _t0 > HANG_NS)                       \
+				check_fail(__FILE__, __LINE__,              \
+					   "waited 30 s for %s", #cond);    \
+			sys_sched_yield();                                  \
+		}                                                           \
+		check_counted();                                            \
+	} while (0)
+
+/* fatal.c - the signal and address a program that must die expects. */
+struct fault_siginfo {
+	int si_signo, si_errno, si_code, pad;
+	void *si_addr;                  /* SIGSEGV: the address; SIGILL: the instruction */
+};
+void expect_fatal_signal(int sig, const void *addr);
+
 #endif

@@ -57,3 +57,24 @@ long vmstat(const char *name)
 {
 	return find_field("/proc/vmstat", name, ' ');
 }
+
+long smaps_rollup_kb(const char *field)
+{
+	return find_field("/proc/self/smaps_rollup", field, ':');
+}
+
+const char *thp_enabled(void)
+{
+	static const char *const modes[] = { "always", "madvise", "never" };
+	char buf[64];
+
+	if (proc_read("/sys/kernel/mm/transparent_hugepage/enabled", buf, sizeof(buf)) < 0)
+		return NULL;
+	for (int i = 0; i < 3; i++) {
+		char want[16];
+		snprintf(want, sizeof(want), "[%s]", modes[i]);
+		if (strstr(buf, want))
+			return modes[i];
+	}
+	return NULL;
+}

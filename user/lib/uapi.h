@@ -233,6 +233,7 @@ struct rlimit {
 #define MADV_FREE         8
 #define MADV_HUGEPAGE    14
 #define MADV_NOHUGEPAGE  15
+#define MADV_COLLAPSE    25
 #define PAGE_SIZE 4096UL
 
 /* clone flags (sched.h) */
@@ -265,6 +266,7 @@ struct timespec {
 
 /* signals */
 #define SIGINT   2
+#define SIGILL   4
 #define SIGABRT  6
 #define SIGKILL  9
 #define SIGUSR1 10

@@ -174,6 +174,10 @@ int current_cpu(void);
 long proc_status_kb(const char *field);  /* /proc/self/status "VmRSS" ... */
 long meminfo_kb(const char *field);      /* /proc/meminfo "PageTables" ... */
 long vmstat(const char *name);           /* /proc/vmstat "pgfault" ... */
+long smaps_rollup_kb(const char *field); /* /proc/self/smaps_rollup "AnonHugePages" ... */
+/* The THP mode in /sys/kernel/mm/transparent_hugepage/enabled: "always",
+ * "madvise" or "never"; NULL if the kernel has no THP (no such file). */
+const char *thp_enabled(void);
 long proc_read(const char *path, char *buf, size_t size);  /* whole file */
 
 #endif

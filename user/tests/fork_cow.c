@@ -6,7 +6,9 @@
  * cow_reuse when the other side has let go of it), and a parent with
  * threads writing on other CPUs while it forks must not leak those writes
  * into the child: fork flushes the parent's TLBs after write-protecting
- * its PTEs (mm/fork.c). Passes on Linux too (the counters are Quiesce's).
+ * its PTEs (mm/fork.c). A huge page (THP) is isolated as well; Quiesce
+ * splits its PMD in the parent first (fork_split_pmd). Passes on Linux too
+ * (the counters are Quiesce's).
  */
 #include "check.h"
 
@@ -185,10 +187,56 @@ static void check_storm(void)
 	CHECK_EQ(sys_munmap(pages, WRITERS * PAGE_SIZE), 0);
 }
 
+/* ---- a huge page at fork ---- */
+
+#define HUGE (2UL << 20)
+
+static int huge_child(char *huge)
+{
+	for (unsigned long i = 0; i < HUGE; i += PAGE_SIZE)
+		if (huge[i] != 'h')
+			return 30;
+	memset(huge, 'c', HUGE);
+	return huge[HUGE - 1] == 'c' ? 0 : 31;
+}
+
+static void check_huge(void)
+{
+	char enabled[64];
+
+	check_section("a huge PMD at fork: isolated like 4 KiB pages");
+	if (proc_read("/sys/kernel/mm/transparent_hugepage/enabled", enabled,
+		      sizeof(enabled)) <= 0 || strstr(enabled, "[never]")) {
+		printf("# no transparent huge pages here: skipped\n");
+		return;
+	}
+	char *raw = (char *)CHECK_OK(map_anon(2 * HUGE, PROT_READ | PROT_WRITE));
+	char *huge = (char *)(((unsigned long)raw + HUGE - 1) & ~(HUGE - 1));
+	CHECK_EQ(sys_madvise(huge, HUGE, MADV_HUGEPAGE), 0);
+	long huge0 = smaps_rollup_kb("AnonHugePages");
+	memset(huge, 'h', HUGE);
+	bool got_huge = smaps_rollup_kb("AnonHugePages") - huge0 >= 2048;
+	if (!got_huge)
+		printf("# no huge page this time (memory fragmented?): 4 KiB pages checked\n");
+	long split = vmstat("fork_split_pmd");
+	long pid = CHECK_OK(sys_fork());
+	if (pid == 0)
+		sys_exit_group(huge_child(huge));
+	int status = wait_child((int)pid);
+	CHECK(WIFEXITED(status));
+	CHECK_EQ(WEXITSTATUS(status), 0);
+	for (unsigned long i = 0; i < HUGE; i += PAGE_SIZE)
+		CHECK_EQ(huge[i], 'h');
+	if (split >= 0 && got_huge)
+		CHECK_EQ(vmstat("fork_split_pmd") - split, 1);
+	CHECK_EQ(sys_munmap(raw, 2 * HUGE), 0);
+}
+
 int main(void)
 {
 	check_isolation();
 	check_counters();
+	check_huge();
 	check_storm();
 	return check_pass();
 }

@@ -4,9 +4,14 @@
  * Threads (at least 4, more than the CPUs when there are few) add to one
  * counter under the futex mutex; the total must be exact, which fails if a
  * wake is lost (a hang, caught by the runner's timeout) or two threads get
- * the lock at once (a short count). Then the single-call semantics: WAIT
- * returns EAGAIN when the word no longer holds the expected value, and
- * ETIMEDOUT after its relative timeout; WAKE reports how many it woke.
+ * the lock at once (a short count). Then a contended lock shown to sleep
+ * in the kernel and be woken, and the single-call semantics: WAIT returns
+ * EAGAIN when the word no longer holds the expected value, and ETIMEDOUT
+ * after its relative timeout; WAKE reports how many it woke.
+ *
+ * Whether a thread is asleep in FUTEX_WAIT is never assumed after a sleep:
+ * a FUTEX_WAKE that reports one sleeper woken is the proof. The woken
+ * thread finds nothing changed and goes back to sleep.
  */
 #include "check.h"
 
@@ -44,36 +49,83 @@ static void check_counter(void)
 	CHECK_EQ(lock.state, 0);
 }
 
-static int sleeper_woken;
+/* FUTEX_WAKE the word, one at a time, until it reports a sleeper woken. */
+static long wake_a_sleeper(int *word)
+{
+	long woken = 0;
+
+	WAIT_FOR((woken = CHECK_OK(futex_wake(word, 1))) != 0);
+	return woken;
+}
+
+static int sleeper_wakeups;            /* atomic: FUTEX_WAIT returned 0 */
 
 static int sleep_on_word(void *arg)
 {
 	int *word = arg;
 
 	while (__atomic_load_n(word, __ATOMIC_ACQUIRE) == 0)
-		futex_wait(word, 0, 0);
-	sleeper_woken = 1;
+		if (futex_wait(word, 0, 0) == 0)
+			__atomic_fetch_add(&sleeper_wakeups, 1, __ATOMIC_RELEASE);
 	return 0;
 }
 
-/* WAKE until it reports having woken the sleeper: until then the sleeper
- * may not have reached FUTEX_WAIT yet, or seen word == 1 and not slept. */
+/*
+ * WAKE with the word unchanged until it reports the sleeper: exactly one,
+ * and the sleeper saw a real wake-up (WAIT returned 0). Then the word
+ * changes and one more WAKE lets it go (it is asleep again, or about to
+ * find the word changed and not sleep).
+ */
 static void check_wake(void)
 {
 	static int word;
 	struct thread *t;
-	long woken = 0;
 
 	CHECK(thread_create(&t, sleep_on_word, &word) > 0);
-	sleep_ms(20);
-	__atomic_store_n(&word, 1, __ATOMIC_RELEASE);
-	for (int i = 0; i < 100 && woken == 0; i++, sleep_ms(1))
-		woken = CHECK_OK(futex_wake(&word, 1));
-	CHECK_EQ(thread_join(t), 0);
+	long woken = wake_a_sleeper(&word);
 	check_section("WAKE woke %ld sleeper", woken);
-	CHECK(sleeper_woken);
-	CHECK(woken <= 1);
+	CHECK_EQ(woken, 1);
+	__atomic_store_n(&word, 1, __ATOMIC_RELEASE);
+	CHECK_OK(futex_wake(&word, 1));
+	CHECK_EQ(thread_join(t), 0);
+	CHECK(__atomic_load_n(&sleeper_wakeups, __ATOMIC_ACQUIRE) >= 1);
 	CHECK_EQ(futex_wake(&word, 1), 0);        /* nobody left to wake */
+}
+
+static struct mutex held;
+static int contender_got_it;
+
+static int take_held(void *arg)
+{
+	(void)arg;
+	mutex_lock(&held);
+	__atomic_store_n(&contender_got_it, 1, __ATOMIC_RELEASE);
+	mutex_unlock(&held);
+	return 0;
+}
+
+/*
+ * A locker that finds the mutex taken sleeps in the kernel until the
+ * unlock wakes it: the main thread holds the mutex while a second thread
+ * asks for it, sees it asleep on the mutex word (a WAKE that reports it),
+ * then unlocks, and the second thread gets the mutex.
+ */
+static void check_contended_sleep(void)
+{
+	struct thread *t;
+
+	mutex_lock(&held);
+	CHECK(thread_create(&t, take_held, 0) > 0);
+	long woken = wake_a_sleeper(&held.state);
+	check_section("a contended lock sleeps in FUTEX_WAIT (WAKE woke %ld) until the unlock",
+		      woken);
+	CHECK_EQ(woken, 1);
+	CHECK(!__atomic_load_n(&contender_got_it, __ATOMIC_ACQUIRE));
+	CHECK(held.waits >= 1);
+	mutex_unlock(&held);
+	CHECK_EQ(thread_join(t), 0);
+	CHECK(__atomic_load_n(&contender_got_it, __ATOMIC_ACQUIRE));
+	CHECK_EQ(held.state, 0);
 }
 
 static void check_wait_edges(void)
@@ -90,13 +142,15 @@ static void check_wait_edges(void)
 	long waited_ms = (now_ns() - t0) / 1000000;
 	check_section("a 50 ms timeout returned after %ld ms", waited_ms);
 	CHECK(waited_ms >= 49);
-	CHECK(waited_ms < 5000);
+	/* Only a hang bound: a timeout read in the wrong unit takes 50 s or more. */
+	CHECK(waited_ms < HANG_NS / 1000000);
 	CHECK_ERRNO(futex_wait(&word, 5, &(struct timespec){ 0, -1 }), EINVAL);
 }
 
 int main(void)
 {
 	check_counter();
+	check_contended_sleep();
 	check_wake();
 	check_wait_edges();
 	return check_pass();
