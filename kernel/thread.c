@@ -6,6 +6,7 @@
 #include "arch/x86_64/fpu.h"
 #include "arch/x86_64/idt.h"
 #include "arch/x86_64/tlb.h"
+#include "arch/x86_64/uaccess.h"
 #include "kernel/fault_inject.h"
 #include "kernel/printk.h"
 #include "kernel/process.h"
@@ -130,9 +131,17 @@ struct thread *kthread_run(const char *name, int (*fn)(void *arg), void *arg, in
 	return t;
 }
 
-/* The first code of a thread made by thread_create_user(): off to user mode. */
+/*
+ * The first code of a thread made by thread_create_user(): off to user
+ * mode. CLONE_CHILD_SETTID's tid is written here, by the new thread in its
+ * own address space (a forked child's copy, not its parent's).
+ */
 static int user_thread_start(void *unused)
 {
+	u32 *tidp = current->set_child_tid;
+
+	if (tidp)
+		(void)put_user((u32)current->tid, tidp);   /* Linux ignores a bad pointer here */
 	return_to_user(task_pt_regs(current));
 }
 
