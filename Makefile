@@ -1,7 +1,7 @@
 # Quiesce — build, run and test.
 #
 #   make          build build/quiesce.elf and build/quiesce.iso
-#   make run      boot with -smp 4, serial console on this terminal
+#   make run      boot with -smp 4, run the bundled programs, then a shell on this terminal
 #   make test     every test suite (in-kernel KTAP under BIOS/UEFI, -smp 1/2/4/8,
 #                 the user programs, the runner's own tests, user-host-test)
 #   make bench    Quiesce against Linux in the same QEMU machine (tools/bench)
@@ -96,20 +96,33 @@ USER_EXPECT = $(subst $(eval) ,$(comma),$(strip $(foreach p,$(USER_PROGS),\
 # programs than that is an error here, before an ISO is made.
 MAX_MODULES := $(shell sed -n 's/^\#define MAX_MODULES[[:space:]]\{1,\}\([0-9]\{1,\}\).*/\1/p' kernel/bootinfo.h)
 
-$(B)/quiesce.iso: $(B)/quiesce.elf boot/grub.cfg $(USER_PROGS) kernel/bootinfo.h
+#
+# After the programs, `make run` leaves a person in a shell: Debian's
+# busybox (busybox-static, `make deps`) rides along as /bin/busybox with
+# /bin/sh linked to it (a module string starting with '/' is a file for the
+# tree, kernel/init.c), and init.shell=/bin/sh runs it last. Without it the
+# ISO is made all the same, with no shell.
+BUSYBOX ?= $(wildcard /bin/busybox)
+ISO_MODULES := $(words $(USER_PROGS) $(BUSYBOX))
+ISO_CMDLINE := $(strip $(if $(USER_EXPECT),init.expect=$(USER_EXPECT)) \
+	$(if $(BUSYBOX),init.shell=/bin/sh))
+
+$(B)/quiesce.iso: $(B)/quiesce.elf boot/grub.cfg $(USER_PROGS) $(BUSYBOX) kernel/bootinfo.h
 	@if [ -z "$(MAX_MODULES)" ]; then \
 		echo "error: no '#define MAX_MODULES N' in kernel/bootinfo.h" >&2; exit 1; fi
-	@if [ $(words $(USER_PROGS)) -gt $(MAX_MODULES) ]; then \
-		echo "error: $(words $(USER_PROGS)) user programs, but the kernel takes at most" \
-			"$(MAX_MODULES) GRUB modules (MAX_MODULES in kernel/bootinfo.h)" >&2; \
+	@if [ $(ISO_MODULES) -gt $(MAX_MODULES) ]; then \
+		echo "error: $(ISO_MODULES) modules (user programs and busybox), but the kernel takes" \
+			"at most $(MAX_MODULES) GRUB modules (MAX_MODULES in kernel/bootinfo.h)" >&2; \
 		rm -f $@; exit 1; fi
 	@rm -rf $(B)/iso && mkdir -p $(B)/iso/boot/grub $(B)/iso/boot/user
 	cp $(B)/quiesce.elf $(B)/iso/boot/quiesce.elf
 	cp $(USER_PROGS) $(B)/iso/boot/user/
 	@for p in $(notdir $(USER_PROGS)); do \
 		printf '\tmodule2 /boot/user/%s %s\n' $$p $$p; done > $(B)/modules.cfg
+	$(if $(BUSYBOX),cp $(BUSYBOX) $(B)/iso/boot/user/busybox)
+	$(if $(BUSYBOX),@printf '\tmodule2 /boot/user/busybox /bin/busybox /bin/sh\n' >> $(B)/modules.cfg)
 	sed -e '/@MODULES@/{r $(B)/modules.cfg' -e 'd}' \
-		-e 's|@CMDLINE@|$(if $(USER_EXPECT),init.expect=$(USER_EXPECT))|' \
+		-e 's|@CMDLINE@|$(ISO_CMDLINE)|' \
 		boot/grub.cfg > $(B)/iso/boot/grub/grub.cfg
 	@printf '%s %s\n' $(foreach p,$(USER_PROGS),$(p) $(or $(USER_STATUS_$(notdir $(p))),0)) \
 		> $(B)/user/programs.txt
@@ -126,9 +139,11 @@ deps:
 
 # deps first, then the build: under `make -j` the two must not overlap
 # (the build needs what deps installs).
+# The console is this terminal (Ctrl-] quits QEMU); the shell at the end
+# exits at the end of input, so `make run < /dev/null` ends by itself.
 run: deps
 	$(Q)$(MAKE) --no-print-directory all
-	tools/qemu-run --smp 4 $(if $(CMDLINE),--cmdline "$(CMDLINE)")
+	tools/qemu-run --smp 4 --interactive --timeout 900 $(if $(CMDLINE),--cmdline "$(CMDLINE)")
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all

@@ -5,7 +5,7 @@
 #define MAX_MMAP_ENTRIES 128
 /* The Makefile reads this line: an ISO with more bundled programs (each one
  * module) than this is a build error, not modules dropped at boot. */
-#define MAX_MODULES 32
+#define MAX_MODULES 64
 
 /* Memory map entry types (multiboot2 / e820 numbering). */
 #define MMAP_AVAILABLE 1

@@ -17,6 +17,8 @@
 #include "kernel/exec.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/uaccess.h"
+#include "arch/x86_64/context.h"
+#include "kernel/process.h"
 #include "kernel/random.h"
 #include "kernel/string.h"
 #include "mm/mm.h"
@@ -42,8 +44,7 @@
 #define AT_HWCAP2 26
 #define AT_EXECFN 31
 
-#define ARG_MAX_BYTES  (2 * PAGE_SIZE)   /* argv + envp strings: plenty for tests */
-#define MAX_ARGS 64
+#define ARG_MAX_BYTES  (8 * PAGE_SIZE)   /* argv + envp strings (Linux allows far more) */
 
 static unsigned long elf_prot(u32 flags)
 {
@@ -100,6 +101,7 @@ struct stack_builder {
 	u64 top;          /* user address of the end of buf */
 	size_t used;      /* bytes used from the end of buf downwards */
 	bool overflow;
+	u64 vec[2 + 2 * MAX_ARGS + 64], argp[MAX_ARGS], envpp[MAX_ARGS];
 };
 
 /* Reserve n bytes below what is used; returns their user address. */
@@ -150,7 +152,7 @@ static int build_stack(struct stack_builder *b, const struct elf_image *img,
 		       const char *const argv[], const char *const envp[], u64 *sp)
 {
 	int argc = count(argv), envc = count(envp);
-	u64 vec[2 + 2 * MAX_ARGS + 64], argp[MAX_ARGS], envpp[MAX_ARGS], rnd[2];
+	u64 *vec = b->vec, *argp = b->argp, *envpp = b->envpp, rnd[2];
 
 	if (argc > MAX_ARGS || envc > MAX_ARGS)
 		return -E2BIG;
@@ -202,6 +204,33 @@ int exec_load(struct mm_struct *mm, const struct elf_image *img,
 				 b->buf + sizeof(b->buf) - b->used, b->used))
 		err = -EFAULT;
 	kfree(b);
+	down_write(&mm->mmap_lock);
+	mm->start_stack = *sp;
+	up_write(&mm->mmap_lock);
 	*entry = img->ehdr->e_entry + img->load_bias;
+	return err;
+}
+
+int exec_into_new_mm(struct process *p, const struct elf_image *img,
+		     const char *const argv[], const char *const envp[], u64 *entry, u64 *sp)
+{
+	struct mm_struct *old = current->mm, *mm = mm_create();
+
+	if (!mm)
+		return -ENOMEM;
+	use_mm(mm);                      /* mm_create's reference becomes this thread's own */
+	int err = exec_load(mm, img, argv, envp, entry, sp);
+	if (err && old) {
+		use_mm(old);                 /* back to the program that called execve */
+		mmput(mm);
+		return err;
+	}
+	process_set_mm(p, mm);           /* a failed first exec leaves its mm to exit_mm */
+	/*
+	 * ->mm already points to the new mm (use_mm) when the old one loses
+	 * this thread's reference: the order exit_mm keeps too (issue 9, bug 1).
+	 */
+	if (old)
+		mmput(old);
 	return err;
 }

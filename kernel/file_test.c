@@ -17,11 +17,11 @@ KTEST(files_fd_table)
 	KT_EXPECT(fget(files, 3) == NULL);             /* EBADF */
 	KT_EXPECT(fget(files, -1) == NULL);
 	KT_EXPECT(fget(files, MAX_FDS) == NULL);
-	KT_ASSERT_EQ(proc_open("/proc/meminfo", &f), 0);
+	KT_ASSERT_EQ(file_open(NULL, "/proc/meminfo", O_RDONLY, &f), 0);
 	KT_EXPECT_EQ(fd_install(files, f), 3);         /* lowest free */
 	KT_EXPECT_EQ(fd_close(files, 3), 0);
 	KT_EXPECT_EQ(fd_close(files, 3), -EBADF);      /* twice */
-	KT_EXPECT_EQ(proc_open("/proc/nonesuch", &f), -ENOENT);
+	KT_EXPECT_EQ(file_open(NULL, "/proc/nonesuch", O_RDONLY, &f), -ENOENT);
 	files_destroy(files);
 	KT_EXPECT_EQ(nr_free_pages_settled(), free_before);
 }
@@ -31,7 +31,7 @@ KTEST(files_proc_read_snapshot)
 	struct file *f;
 	char buf[64];
 
-	KT_ASSERT_EQ(proc_open("/proc/meminfo", &f), 0);
+	KT_ASSERT_EQ(file_open(NULL, "/proc/meminfo", O_RDONLY, &f), 0);
 	ssize_t n = f->ops->read(f, buf, 9);
 	KT_EXPECT_EQ(n, 9);
 	KT_EXPECT(!memcmp(buf, "MemTotal:", 9));

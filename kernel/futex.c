@@ -9,6 +9,7 @@
  * the waker needs the same lock to find the queue.
  */
 #include "kernel/futex.h"
+#include "kernel/signal.h"
 #include "arch/x86_64/uaccess.h"
 #include "kernel/fault_inject.h"
 #include "kernel/mutex.h"
@@ -57,7 +58,7 @@ void futex_init(void)
 }
 
 /*
- * Sleep until woken, the deadline passes or the thread is killed. The state
+ * Sleep until woken, the deadline passes, or a signal comes (or a kill). The state
  * is set before each test of q->woken, so a wake between test and sleep
  * just makes schedule() return at once (kernel/sched.c).
  */
@@ -66,8 +67,8 @@ static long futex_sleep(struct futex_q *q, u64 deadline)
 	for (;;) {
 		if (READ_ONCE(q->woken))
 			return 0;
-		if (thread_should_die())
-			return -EINTR;
+		if (signal_pending())
+			return -EINTR;               /* killed, or a signal to handle first */
 		if (deadline) {
 			u64 now = ktime_ns();
 			if (now >= deadline)

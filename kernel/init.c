@@ -1,8 +1,16 @@
 /*
  * init: run the user programs GRUB handed over as modules, one after another.
  *
- * A module's string (after its path on GRUB's module2 line) is its command
- * line: argv[0] is its name. For each program init prints a KTAP result:
+ * A module's string (after its path on GRUB's module2 line) says what it is:
+ *
+ *   NAME ARGS...      a program: the file /bin/NAME, run with argv NAME ARGS...
+ *   /PATH [/LINK...]  a file at /PATH (tools/run-elf --add), with symlinks to
+ *                     it at each /LINK; not run
+ *
+ * Words are separated by spaces; a word may carry any byte as %XX (hex),
+ * so that an argument can hold a space (tools/run-elf encodes them).
+ * Every module becomes a file of the tree (kernel/ramfs.h) before the
+ * first program runs. For each program init prints a KTAP result:
  * ok if it exited with the status expected of it (0 unless init.expect says
  * otherwise) AND everything it used came back: free pages, page-table
  * pages, threads and processes at their baseline once it is gone. A leak
@@ -10,6 +18,11 @@
  *
  * init=ktap (default): power off with 0 if every program passed, else 1.
  * init=exit: power off with the last program's exit status (tools/run-elf).
+ *
+ * init.shell=PATH: after the programs, run PATH (the ISO's is busybox's sh)
+ * on the console for a person to use, and power off when it exits -- at
+ * the end of its input (Ctrl-D; tools/qemu-run sends one when its own
+ * input ends, so `make run < /dev/null` still ends).
  */
 #include "kernel/init.h"
 #include "kernel/bootinfo.h"
@@ -17,6 +30,9 @@
 #include "kernel/fault_inject.h"
 #include "kernel/printk.h"
 #include "kernel/process.h"
+#include "kernel/file.h"
+#include "kernel/ramfs.h"
+#include "kernel/tty.h"
 #include "kernel/string.h"
 #include "kernel/thread.h"
 #include "kernel/time.h"
@@ -27,13 +43,16 @@
 #include "mm/slab.h"
 
 #define EXIT_NOT_EXECUTABLE 126    /* as a shell says of a file it cannot run */
-#define MAX_ARGV 32
+#define MAX_ARGV 64
 
 static const char *init_mode = "ktap";
 BOOT_OPTION_STR("init", init_mode, "ktap|exit: report each program as KTAP, or power off "
 		"with the last program's exit status");
 static const char *init_expect = "";
 BOOT_OPTION_STR("init.expect", init_expect, "NAME:STATUS,...: exit statuses that mean pass");
+static const char *init_shell = "";
+BOOT_OPTION_STR("init.shell", init_shell, "PATH: after the programs, run PATH as a shell on the "
+		"console; power off when it exits (end of input)");
 static const char *init_only = "*";
 BOOT_OPTION_STR("init.only", init_only, "GLOB: run only the programs whose name matches");
 static unsigned long init_loop;
@@ -105,7 +124,33 @@ static bool check_leaks(const char *name, const struct usage *base)
 	return false;
 }
 
-/* Split a module string into argv (in place: it is our copy). */
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+		return (c | 0x20) - 'a' + 10;
+	return -1;
+}
+
+/* Turn each %XX of the word s into its byte, in place; a lone % stays. */
+static void percent_decode(char *s)
+{
+	char *out = s;
+
+	for (; *s; s++) {
+		int hi, lo;
+		if (*s == '%' && (hi = hex_digit(s[1])) >= 0 && (lo = hex_digit(s[2])) >= 0) {
+			*out++ = (char)(hi * 16 + lo);
+			s += 2;
+		} else {
+			*out++ = *s;
+		}
+	}
+	*out = '\0';
+}
+
+/* Split a module string into argv (in place: it is our copy), decoding each word. */
 static int split_args(char *s, const char *argv[])
 {
 	int argc = 0;
@@ -118,6 +163,9 @@ static int split_args(char *s, const char *argv[])
 		argv[argc++] = s;
 		while (*s && *s != ' ')
 			s++;
+		if (*s)
+			*s++ = '\0';
+		percent_decode((char *)argv[argc - 1]);
 	}
 	argv[argc] = NULL;
 	return argc;
@@ -135,6 +183,46 @@ static void program_name(const char *cmdline, char *name, size_t size)
 	name[n] = '\0';
 }
 
+/* A module whose string starts with '/' is a file for the tree, not a program. */
+static bool is_file_module(const struct boot_module *m)
+{
+	return m->name[0] == '/';
+}
+
+/* Put one module in the tree: a program in /bin, or a file with its links. */
+static void add_module(const struct boot_module *m)
+{
+	static char cmd[4096];          /* a module string, percent-encoded arguments and all */
+	const char *argv[MAX_ARGV];
+	char path[NAME_MAX + 8];
+	const void *data = phys_to_virt(m->start);
+	size_t size = m->end - m->start;
+
+	strlcpy(cmd, m->name, sizeof(cmd));
+	int argc = split_args(cmd, argv), err;
+	if (!argc)
+		return;
+	if (is_file_module(m)) {
+		err = ramfs_add_file(argv[0], data, size, 0755);
+		for (int i = 1; i < argc && !err; i++)
+			err = ramfs_add_symlink(argv[i], argv[0]);
+	} else {
+		snprintf(path, sizeof(path), "/bin/%s", argv[0]);
+		err = ramfs_add_file(path, data, size, 0755);
+		if (err == -EEXIST)
+			err = 0;                  /* the same program again, with other arguments */
+	}
+	if (err)
+		printk("init: module '%s' not added to the file tree (%d)\n", m->name, err);
+}
+
+void init_fs(void)
+{
+	ramfs_init();
+	for (int i = 0; i < bootinfo.nr_modules; i++)
+		add_module(&bootinfo.modules[i]);
+}
+
 /* Run one program to its end; returns its exit status. */
 static int run_one(const struct boot_module *m, char *cmd, bool *clean)
 {
@@ -144,8 +232,10 @@ static int run_one(const struct boot_module *m, char *cmd, bool *clean)
 
 	if (!split_args(cmd, argv))
 		argv[0] = "a.out", argv[1] = NULL;
+	char path[NAME_MAX + 8];
+	snprintf(path, sizeof(path), "/bin/%s", argv[0]);      /* where add_module put it */
 	struct usage base = usage_now();
-	struct process *p = process_spawn(argv[0], phys_to_virt(m->start), m->end - m->start,
+	struct process *p = process_spawn(path, phys_to_virt(m->start), m->end - m->start,
 					  argv, envp, &err, &why);
 	if (!p) {
 		printk("%s: cannot run: %s\n", argv[0],
@@ -153,15 +243,44 @@ static int run_one(const struct boot_module *m, char *cmd, bool *clean)
 		*clean = true;
 		return EXIT_NOT_EXECUTABLE;
 	}
+	tty_set_foreground(p->pgid);      /* ^C on the console is for it */
 	int status = process_wait(p);
 	*clean = check_leaks(argv[0], &base);
 	return status;
 }
 
+/* init.shell: the shell from the tree, on the console, until it exits. */
+static void run_shell(const char *path)
+{
+	static const char *const envp[] = { "PATH=/bin", "HOME=/", "TERM=vt100", NULL };
+	const char *argv[] = { path, NULL }, *why = "";
+	struct file *f;
+	int err;
+
+	for (const char *s = path; *s; s++)
+		if (*s == '/')
+			argv[0] = s + 1;          /* "sh": busybox picks its applet by name */
+	err = file_open(NULL, path, O_RDONLY, &f);
+	if (err) {
+		printk("init: no shell at %s (%d)\n", path, err);
+		return;
+	}
+	struct process *p = process_spawn(path, f->data, f->size, argv, envp, &err, &why);
+	fput(f);                          /* the bytes stay: a ramfs file is a module in place */
+	if (!p) {
+		printk("init: cannot run %s: %s\n", path, err == -ENOEXEC ? why : "out of memory");
+		return;
+	}
+	printk("init: %s on the console; the end of input (Ctrl-D) powers off\n", path);
+	tty_set_foreground(p->pgid);
+	int status = process_wait(p);
+	printk("init: %s exited with status %d\n", path, status);
+}
+
 /* Run the program of module i; true if it passed (status as expected, nothing leaked). */
 static bool run_module(int i, int *status)
 {
-	static char cmd[256];
+	static char cmd[4096];          /* a module string, percent-encoded arguments and all */
 	char name[64];
 	bool clean;
 
@@ -188,6 +307,8 @@ static int soak(void)
 	       init_loop);
 	while (ktime_ns() < end) {
 		for (int i = 0; i < bootinfo.nr_modules; i++, runs++) {
+			if (is_file_module(&bootinfo.modules[i]))
+				continue;             /* a file for the tree, not a program */
 			if (!run_module(i, &status)) {
 				failed++;
 				printk("soak: FAILED %s (exit status %d)\n", bootinfo.modules[i].name,
@@ -218,13 +339,14 @@ int init_run_programs(void)
 	if (init_loop)
 		return soak();
 	for (int i = 0; i < bootinfo.nr_modules; i++)
-		planned += glob_match(init_only, bootinfo.modules[i].name);
+		planned += !is_file_module(&bootinfo.modules[i]) &&
+			   glob_match(init_only, bootinfo.modules[i].name);
 	if (ktap)
 		printk("KTAP version 1\n1..%d\n", planned);
 	for (int i = 0; i < bootinfo.nr_modules; i++) {
 		const struct boot_module *m = &bootinfo.modules[i];
 		char name[64];
-		if (!glob_match(init_only, m->name))
+		if (is_file_module(m) || !glob_match(init_only, m->name))
 			continue;
 		u64 start = ktime_ns();
 		program_name(m->name, name, sizeof(name));
@@ -235,6 +357,8 @@ int init_run_programs(void)
 			       (unsigned long)((ktime_ns() - start) / 1000000),
 			       ok ? "ok" : "not ok", ++number, name);
 	}
+	if (*init_shell)
+		run_shell(init_shell);
 	fault_inject_report();
 	if (!ktap)
 		return status;

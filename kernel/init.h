@@ -3,3 +3,6 @@
 
 /* Run them; returns the status to power off with. Process context. */
 int init_run_programs(void);
+
+/* Build the file tree (kernel/ramfs.h) and put every GRUB module in it. Once, at boot. */
+void init_fs(void);

@@ -30,6 +30,7 @@
 #include "kernel/spinlock.h"
 #include "kernel/time.h"
 #include "mm/huge_memory.h"
+#include "kernel/tty.h"
 #include "mm/mm_init.h"
 #include "mm/page_alloc.h"
 
@@ -61,6 +62,8 @@ static int kernel_init(void *unused)
 	       nr_free_pages() >> (20 - PAGE_SHIFT), bootinfo.uefi ? "UEFI" : "BIOS");
 	profile_start();
 	crashtest_run();
+	tty_start();
+	init_fs();                      /* the file tree: tests look things up in it too */
 	if (ktest_glob)
 		poweroff(ktest_run(ktest_glob) ? EXIT_TESTS_FAILED : EXIT_OK);
 	kbench_run();
@@ -96,6 +99,7 @@ void kmain(phys_addr_t mbi_phys, u32 magic)
 	lapic_timer_start();
 	acpi_init();
 	ioapic_init();
+	tty_init();                     /* the console's line discipline, before its input comes */
 	serial_enable_irq();
 	irq_enable();
 	smp_boot_cpus();

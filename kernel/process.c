@@ -24,14 +24,22 @@
 #include "kernel/procfs.h"
 #include "kernel/string.h"
 #include "kernel/thread.h"
+#include "kernel/time.h"
 #include "mm/mm.h"
 #include "mm/slab.h"
 
 static int processes_alive;          /* atomic; leak checks read it */
 
-/* Every process from process_alloc to its last put, for the OOM killer. */
+/*
+ * Every process not yet freed, for /proc and kill. tasklist_lock guards
+ * this list, every parent/children link (kernel/exit.c, kernel/fork.c),
+ * and the last reference of each process (process_put): a process on the
+ * list always has refcount >= 1 while the lock is held, so process_find
+ * may take a reference under it. Lock order: tasklist_lock, then a
+ * process's own lock.
+ */
 static LIST_HEAD(process_list);
-static spinlock_t process_list_lock = SPINLOCK_INIT("process_list");
+spinlock_t tasklist_lock = SPINLOCK_INIT("tasklist");
 
 int nr_processes(void)
 {
@@ -48,17 +56,214 @@ void process_get(struct process *p)
 	__atomic_fetch_add(&p->refcount, 1, __ATOMIC_RELAXED);
 }
 
+static void process_free(struct process *p)
+{
+	if (p->mm)
+		mmdrop(p->mm);                /* the mm_count /proc readers relied on */
+	kfree(p);
+	__atomic_fetch_sub(&processes_alive, 1, __ATOMIC_RELAXED);
+}
+
 void process_put(struct process *p)
 {
-	if (__atomic_sub_fetch(&p->refcount, 1, __ATOMIC_ACQ_REL) == 0) {
-		spin_lock(&process_list_lock);
-		list_del_init(&p->list);
-		spin_unlock(&process_list_lock);
-		if (p->mm)
-			mmdrop(p->mm);          /* the struct the process pinned (process_alloc) */
-		kfree(p);
-		__atomic_fetch_sub(&processes_alive, 1, __ATOMIC_RELAXED);
+	int old = __atomic_load_n(&p->refcount, __ATOMIC_RELAXED);
+
+	/* Not the last reference: drop it without the list lock. */
+	while (old > 1)
+		if (__atomic_compare_exchange_n(&p->refcount, &old, old - 1, false,
+						__ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+			return;
+	/* Perhaps the last: decide under the lock process_find takes its references under. */
+	spin_lock(&tasklist_lock);
+	if (__atomic_sub_fetch(&p->refcount, 1, __ATOMIC_ACQ_REL)) {
+		spin_unlock(&tasklist_lock);
+		return;
 	}
+	list_del_init(&p->all_node);
+	spin_unlock(&tasklist_lock);
+	process_free(p);
+}
+
+struct process *process_find(int pid)
+{
+	struct process *p, *found = NULL;
+
+	spin_lock(&tasklist_lock);
+	list_for_each_entry(p, &process_list, all_node) {
+		if (p->pid == pid) {
+			process_get(p);
+			found = p;
+			break;
+		}
+	}
+	spin_unlock(&tasklist_lock);
+	return found;
+}
+
+int process_next_pid(int pid)
+{
+	struct process *p;
+	int best = 0;
+
+	spin_lock(&tasklist_lock);
+	list_for_each_entry(p, &process_list, all_node)
+		if (p->pid >= pid && (!best || p->pid < best))
+			best = p->pid;
+	spin_unlock(&tasklist_lock);
+	return best;
+}
+
+struct process *process_select(long (*score)(struct process *p, void *arg), void *arg)
+{
+	struct process *p, *best = NULL;
+	long best_score = -1;
+
+	spin_lock(&tasklist_lock);
+	list_for_each_entry(p, &process_list, all_node) {
+		long s = score(p, arg);
+		if (s > best_score) {
+			best = p;
+			best_score = s;
+		}
+	}
+	if (best)
+		process_get(best);       /* before the unlock: it cannot be reaped under us */
+	spin_unlock(&tasklist_lock);
+	return best;
+}
+
+unsigned long total_vm_pages(struct mm_struct *mm)
+{
+	struct vm_area_struct *vma;
+	unsigned long pages = 0;
+
+	down_read(&mm->mmap_lock);
+	for_each_vma(mm, vma)
+		pages += (vma->vm_end - vma->vm_start) >> PAGE_SHIFT;
+	up_read(&mm->mmap_lock);
+	return pages;
+}
+
+/*
+ * kill(-pgid) and kill(-1): send to every process of the group, or every
+ * one but except. info NULL: only look for a target. 0 or -ESRCH if none.
+ * The list lock is held throughout (lock order: tasklist_lock, then
+ * each process's lock inside send_signal_process).
+ */
+static int kill_matching(int pgid, struct process *except, const struct ksiginfo *info)
+{
+	struct process *p;
+	int found = 0;
+
+	spin_lock(&tasklist_lock);
+	list_for_each_entry(p, &process_list, all_node) {
+		if (p == except || (pgid && p->pgid != pgid) || READ_ONCE(p->dead))
+			continue;
+		found++;
+		if (info)
+			send_signal_process(p, info);
+	}
+	spin_unlock(&tasklist_lock);
+	return found ? 0 : -ESRCH;
+}
+
+int kill_pgrp(int pgid, const struct ksiginfo *info)
+{
+	return pgid > 0 ? kill_matching(pgid, NULL, info) : -ESRCH;
+}
+
+int kill_all_but(struct process *except, const struct ksiginfo *info)
+{
+	return kill_matching(0, except, info);
+}
+
+/* Is there a process group pgid in session sid? tasklist_lock held. */
+static bool pgrp_in_session(int pgid, int sid)
+{
+	struct process *p;
+
+	list_for_each_entry(p, &process_list, all_node)
+		if (p->pgid == pgid && p->sid == sid && !p->dead)
+			return true;
+	return false;
+}
+
+/*
+ * setpgid: the caller or one of its children (ESRCH otherwise) joins the
+ * group pgid (0: its own pid), which must exist in the same session
+ * unless it is a new one named after the process (EPERM); a session
+ * leader cannot move (EPERM). Job-control shells put each job in a group.
+ */
+long process_setpgid(int pid, int pgid)
+{
+	struct process *me = current_process(), *target = NULL, *c;
+	long err = 0;
+
+	if (pid < 0 || pgid < 0)
+		return -EINVAL;
+	spin_lock(&tasklist_lock);
+	if (!pid || pid == me->pid)
+		target = me;
+	list_for_each_entry(c, &me->children, sibling)
+		if (c->pid == pid)
+			target = c;
+	if (!target)
+		err = -ESRCH;
+	else if (!pgid)
+		pgid = target->pid;
+	if (!err && (target->sid == target->pid || target->sid != me->sid))
+		err = -EPERM;
+	if (!err && pgid != target->pid && !pgrp_in_session(pgid, me->sid))
+		err = -EPERM;
+	if (!err)
+		WRITE_ONCE(target->pgid, pgid);
+	spin_unlock(&tasklist_lock);
+	return err;
+}
+
+/* setsid: a new session and group named after the caller, unless it leads a group (EPERM). */
+long process_setsid(void)
+{
+	struct process *me = current_process(), *p;
+	long err = me->pid;
+
+	spin_lock(&tasklist_lock);
+	list_for_each_entry(p, &process_list, all_node)
+		if (p->pgid == me->pid && !p->dead)
+			err = -EPERM;
+	if (err > 0) {
+		WRITE_ONCE(me->sid, me->pid);
+		WRITE_ONCE(me->pgid, me->pid);
+	}
+	spin_unlock(&tasklist_lock);
+	return err;
+}
+
+bool process_has_thread(struct process *p, int tid)
+{
+	struct thread *t;
+	bool found = false;
+
+	spin_lock(&p->lock);
+	list_for_each_entry(t, &p->threads, process_node)
+		found |= t->tid == tid;
+	spin_unlock(&p->lock);
+	return found;
+}
+
+char process_state(struct process *p)
+{
+	struct thread *t;
+	char state = 'S';
+
+	spin_lock(&p->lock);
+	if (p->dead)
+		state = 'Z';
+	list_for_each_entry(t, &p->threads, process_node)
+		if (READ_ONCE(t->state) == TASK_RUNNING)
+			state = 'R';
+	spin_unlock(&p->lock);
+	return state;
 }
 
 /* Linux's Name: the last path component, cut to 15 characters. */
@@ -72,7 +277,7 @@ static void set_name(struct process *p, const char *path)
 	strlcpy(p->name, base, sizeof(p->name));
 }
 
-static struct process *process_alloc(const char *name)
+struct process *process_alloc(const char *name)
 {
 	struct process *p = kzalloc(sizeof(*p));
 
@@ -81,25 +286,54 @@ static struct process *process_alloc(const char *name)
 	set_name(p, name);
 	spin_lock_init(&p->lock, "process");
 	INIT_LIST_HEAD(&p->threads);
+	INIT_LIST_HEAD(&p->all_node);
+	INIT_LIST_HEAD(&p->children);
+	INIT_LIST_HEAD(&p->sibling);
 	init_waitqueue_head(&p->exit_wait, "process_exit");
-	p->refcount = 1;                       /* the waiter's */
-	p->files = files_create();
-	p->mm = mm_create();
-	if (p->mm)
-		mmgrab(p->mm);   /* the struct stays readable (counters) until the last put */
+	init_waitqueue_head(&p->child_wait, "child_exit");
+	init_waitqueue_head(&p->vfork_wait, "vfork");
+	p->refcount = 1;                       /* the waiter's: its parent, or init */
+	fs_root(&p->cwd);
+	p->umask = 022;
+	signals_init_process(p, NULL);
+	p->start_ns = ktime_ns();
 	__atomic_fetch_add(&processes_alive, 1, __ATOMIC_RELAXED);
-	spin_lock(&process_list_lock);
-	list_add_tail(&p->list, &process_list);
-	spin_unlock(&process_list_lock);
-	if (!p->files || !p->mm) {
-		if (p->files)
-			files_destroy(p->files);
-		if (p->mm)
-			mmput(p->mm);
-		process_put(p);
-		return NULL;
-	}
 	return p;
+}
+
+void process_set_mm(struct process *p, struct mm_struct *mm)
+{
+	mmgrab(mm);                           /* the process's own, for /proc readers */
+	/* Under tasklist_lock too: the OOM killer reads p->mm while it holds it. */
+	spin_lock(&tasklist_lock);
+	spin_lock(&p->lock);
+	struct mm_struct *old = p->mm;
+	p->mm = mm;
+	spin_unlock(&p->lock);
+	spin_unlock(&tasklist_lock);
+	if (old)
+		mmdrop(old);
+}
+
+struct mm_struct *process_get_mm(struct process *p)
+{
+	spin_lock(&p->lock);
+	struct mm_struct *mm = p->mm;
+	if (mm)
+		mmgrab(mm);
+	spin_unlock(&p->lock);
+	return mm;
+}
+
+void process_publish(struct process *p, struct process *parent)
+{
+	spin_lock(&tasklist_lock);
+	list_add_tail(&p->all_node, &process_list);
+	if (parent) {
+		p->parent = parent;
+		list_add_tail(&p->sibling, &parent->children);
+	}
+	spin_unlock(&tasklist_lock);
 }
 
 void process_add_thread(struct process *p, struct thread *t)
@@ -116,6 +350,18 @@ void process_add_thread(struct process *p, struct thread *t)
 	spin_unlock(&p->lock);
 }
 
+void process_set_cmdline(struct process *p, const char *const argv[])
+{
+	size_t n = 0;
+
+	for (int i = 0; argv && argv[i] && n < sizeof(p->cmdline); i++) {
+		size_t len = MIN(strlen(argv[i]) + 1, sizeof(p->cmdline) - n);
+		memcpy(p->cmdline + n, argv[i], len);
+		n += len;
+	}
+	p->cmdline_len = n;
+}
+
 /* What the first thread of a new process needs to exec its program. */
 struct exec_start {
 	struct process *p;
@@ -123,15 +369,14 @@ struct exec_start {
 	const char *const *argv, *const *envp;
 };
 
-/* The first thread: adopt the mm, load the program, go to user mode. */
+/* The first thread: load the program into a new mm, go to user mode. */
 static int exec_thread(void *arg)
 {
 	struct exec_start *s = arg;
 	struct process *p = s->p;
 	u64 entry, sp;
 
-	use_mm(p->mm);                  /* mm_create's reference becomes this thread's own */
-	int err = exec_load(p->mm, &s->img, s->argv, s->envp, &entry, &sp);
+	int err = exec_into_new_mm(p, &s->img, s->argv, s->envp, &entry, &sp);
 	kfree(s);
 	if (err) {
 		printk("%s: exec failed (%d)\n", p->name, err);
@@ -140,7 +385,7 @@ static int exec_thread(void *arg)
 	enter_user(entry, sp);
 }
 
-struct process *process_spawn(const char *name, const void *image, size_t size,
+struct process *process_spawn(const char *path, const void *image, size_t size,
 			      const char *const argv[], const char *const envp[],
 			      int *err, const char **why)
 {
@@ -151,20 +396,26 @@ struct process *process_spawn(const char *name, const void *image, size_t size,
 	if (*err)
 		goto fail;
 	*err = -ENOMEM;                 /* what any failure below means */
-	if (!(p = process_alloc(name)))
+	if (!(p = process_alloc(path)))
 		goto fail;
+	if (!(p->files = files_create())) {
+		process_put(p);
+		goto fail;
+	}
+	strlcpy(p->exe, path, sizeof(p->exe));
 	s->p = p;
 	s->argv = argv;
 	s->envp = envp;
 	struct thread *t = kthread_create(p->name, exec_thread, s, -1);
 	if (!t) {
 		files_destroy(p->files);
-		mmput(p->mm);
 		process_put(p);
 		goto fail;
 	}
-	p->pid = t->tid;
+	p->pid = p->pgid = p->sid = t->tid;
+	process_set_cmdline(p, argv);
 	process_add_thread(p, t);
+	process_publish(p, NULL);       /* no parent: init waits (process_wait) */
 	wake_up_new_thread(t);
 	put_thread(t);
 	*err = 0;
@@ -172,189 +423,4 @@ struct process *process_spawn(const char *name, const void *image, size_t size,
 fail:
 	kfree(s);
 	return NULL;
-}
-
-/* The thread left: CLONE_CHILD_CLEARTID's promise is a zero and a futex wake. */
-static void clear_child_tid(struct thread *t)
-{
-	u32 zero = 0;
-
-	if (t->clear_child_tid && !copy_to_user(t->clear_child_tid, &zero, sizeof(zero)))
-		futex_wake(t->mm, (unsigned long)t->clear_child_tid, 1);
-}
-
-/*
- * Every thread gives up its address space as it leaves (Linux's exit_mm):
- * it stops calling the mm its own, keeps it loaded only lazily (CR3 and
- * active_mm stay, as for a kernel thread that borrowed it), and drops its
- * own mm_users reference. If that was the last one, mmput() makes every
- * CPU with the mm loaded -- this one included -- switch away first.
- *
- * The order is the point (issue 9, bug 1): ->mm goes to NULL BEFORE the
- * reference is dropped. A CPU whose running thread still has ->mm == mm
- * is left alone by the shootdown (drop_lazy_mm: that thread may go back to
- * user mode in it), so a thread that kept ->mm until its final schedule()
- * while a sibling's exit_group dropped the last reference would keep the
- * dying mm in its CR3 (user/tests/exit_race.c, fault_inject=exit_delay).
- */
-static void exit_mm(struct thread *t)
-{
-	struct mm_struct *mm = t->mm;
-
-	if (!mm)
-		return;
-	/* One store: a drop_lazy_mm IPI sees the old value (then the mm still
-	 * has a user: ours, so no shootdown is running) or the new one. */
-	WRITE_ONCE(t->mm, NULL);
-	mmput(mm);
-}
-
-void process_thread_exit(struct thread *t)
-{
-	struct process *p = t->process;
-
-	clear_child_tid(t);             /* needs the mm: before exit_mm */
-	exit_mm(t);
-	spin_lock(&p->lock);
-	list_del_init(&t->process_node);
-	bool last = --p->nr_threads == 0;
-	if (last && !p->group_exit)
-		p->exit_status = t->exit_code & 0xff;
-	spin_unlock(&p->lock);
-
-	if (last) {
-		/* Every thread has dropped its mm before this point: the mm is gone too. */
-		files_destroy(p->files);
-		spin_lock(&p->lock);
-		p->dead = true;
-		spin_unlock(&p->lock);
-		wake_up_all(&p->exit_wait);
-	}
-	t->process = NULL;
-	process_put(p);
-}
-
-/* Mark every thread of p to leave with status; the first reason to die wins. */
-static void signal_group_exit(struct process *p, int status)
-{
-	struct thread *t;
-
-	spin_lock(&p->lock);
-	if (!p->group_exit) {
-		p->group_exit = true;
-		p->exit_status = status;
-	}
-	list_for_each_entry(t, &p->threads, process_node) {
-		if (t == current)
-			continue;
-		WRITE_ONCE(t->kill_pending, true);
-		wake_up_state(t, TASK_INTERRUPTIBLE);
-	}
-	spin_unlock(&p->lock);
-}
-
-__noreturn void process_exit_group(int status)
-{
-	signal_group_exit(current->process, status);
-	thread_exit(status);
-}
-
-void process_kill(struct process *p, int sig)
-{
-	signal_group_exit(p, 128 + sig);
-	if (current->process == p)
-		WRITE_ONCE(current->kill_pending, true);   /* leaves on its way to user mode */
-}
-
-struct process *process_select(long (*score)(struct process *p, void *arg), void *arg)
-{
-	struct process *p, *best = NULL;
-	long best_score = -1;
-
-	spin_lock(&process_list_lock);
-	list_for_each_entry(p, &process_list, list) {
-		long s = score(p, arg);
-		if (s > best_score) {
-			best = p;
-			best_score = s;
-		}
-	}
-	if (best)
-		process_get(best);       /* before the unlock: it cannot be reaped under us */
-	spin_unlock(&process_list_lock);
-	return best;
-}
-
-static const char *signal_name(int sig)
-{
-	switch (sig) {
-	case SIGILL: return "SIGILL";
-	case SIGTRAP: return "SIGTRAP";
-	case SIGBUS: return "SIGBUS";
-	case SIGFPE: return "SIGFPE";
-	case SIGSEGV: return "SIGSEGV";
-	default: return "signal";
-	}
-}
-
-__noreturn void process_fatal_signal(int sig, u64 addr, u64 ip)
-{
-	printk("%s: %s at %#lx ip %#lx\n", current->process->name, signal_name(sig), addr, ip);
-	process_exit_group(128 + sig);
-}
-
-int process_wait(struct process *p)
-{
-	wait_event(p->exit_wait, READ_ONCE(p->dead));
-	int status = p->exit_status;
-	process_put(p);
-	return status;
-}
-
-/* VmSize: the pages the VMAs cover. */
-unsigned long total_vm_pages(struct mm_struct *mm)
-{
-	struct vm_area_struct *vma;
-	unsigned long pages = 0;
-
-	down_read(&mm->mmap_lock);
-	for_each_vma(mm, vma)
-		pages += (vma->vm_end - vma->vm_start) >> PAGE_SHIFT;
-	up_read(&mm->mmap_lock);
-	return pages;
-}
-
-size_t process_status_show(char *buf, size_t size)
-{
-	struct process *p = current_process();
-	if (!p)
-		return 0;
-	struct proc_status_info info = {
-		.name = p->name,
-		.pid = p->pid,
-		.ppid = p->ppid,
-		.threads = READ_ONCE(p->nr_threads),
-		.vm_size_kb = total_vm_pages(current->mm) * (PAGE_SIZE / 1024),
-		.rss_kb = get_mm_rss(current->mm) * (PAGE_SIZE / 1024),
-		.pte_kb = mm_pgtables_bytes(current->mm) / 1024,
-	};
-	return proc_status_show(buf, size, &info);
-}
-
-size_t process_smaps_rollup_show(char *buf, size_t size)
-{
-	struct mm_struct *mm = current->mm;
-	struct proc_smaps_info info = { 0 };
-
-	if (!mm)
-		return 0;
-	down_read(&mm->mmap_lock);
-	if (!list_empty(&mm->vma_list)) {
-		info.start = list_first_entry(&mm->vma_list, struct vm_area_struct, vm_list)->vm_start;
-		info.end = list_last_entry(&mm->vma_list, struct vm_area_struct, vm_list)->vm_end;
-	}
-	up_read(&mm->mmap_lock);
-	info.rss_kb = get_mm_rss(mm) * (PAGE_SIZE / 1024);
-	info.anon_huge_kb = get_mm_thp_pmds(mm) * (PMD_SIZE / 1024);
-	return proc_smaps_rollup_show(buf, size, &info);
 }

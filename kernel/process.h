@@ -8,48 +8,84 @@
  * signal number when a fault killed it (SIGSEGV: 139).
  */
 #pragma once
+#include "kernel/fs.h"
 #include "kernel/list.h"
+#include "kernel/signal.h"
 #include "kernel/spinlock.h"
 #include "kernel/wait.h"
 
 #define PROC_NAME_LEN 16
-#define SIGILL  4
-#define SIGTRAP 5
-#define SIGABRT 6
-#define SIGBUS  7
-#define SIGFPE  8
-#define SIGKILL 9
-#define SIGSEGV 11
+#define PROC_CMDLINE_MAX 512            /* argv kept for /proc/PID/cmdline; longer is cut */
 
 struct mm_struct;
 struct files_struct;
 struct thread;
 
+#define PROC_EXE_MAX 128
+
 struct process {
 	int pid;                        /* the tid of its first thread */
-	int ppid;                       /* 0: started by the kernel's init */
+	int ppid;                       /* the parent's pid; 0: started by init, or orphaned */
+	int pgid, sid;                  /* process group and session (setpgid, setsid) */
 	char name[PROC_NAME_LEN];       /* its program's file name, cut to 15 (Linux) */
-	struct mm_struct *mm;           /* the threads' address space. Each thread holds its
-	                                   own mm_users (thread->mm); the process pins only the
-	                                   struct (mm_count), so its counters stay readable until
-	                                   the last put, the mappings going with the last thread */
+	char cmdline[PROC_CMDLINE_MAX]; /* argv, each string NUL-terminated (/proc/PID/cmdline) */
+	size_t cmdline_len;
+	u64 start_ns;                   /* ktime_ns() at creation (/proc/PID/stat starttime) */
+	struct mm_struct *mm;           /* the threads' address space. Each thread holds an
+	                                   mm_users reference of its own (thread->mm); the
+	                                   process holds an mm_count one (mmgrab), so that
+	                                   /proc can read the struct until the process goes */
 	struct files_struct *files;
+	char exe[PROC_EXE_MAX];         /* the path it was exec'd from (/proc/PID/exe) */
+	struct list_head all_node;      /* in the list of every process (process_find) */
+
+	/* tasklist_lock protects these links (kernel/exit.c, kernel/fork.c). */
+	struct process *parent;         /* waits for it (wait4); NULL: init does, or nobody */
+	struct list_head children;      /* its children until they are reaped */
+	struct list_head sibling;       /* in parent->children */
+	bool autoreap;                  /* nobody will wait: it frees itself when it dies */
+	int exit_signal;                /* sent to the parent when it dies (SIGCHLD), or 0 */
+	struct wait_queue_head child_wait;  /* wait4 sleeps here; a child's death wakes it */
+
+	/* vfork: the parent sleeps until the child execs or exits. */
+	struct wait_queue_head vfork_wait;
+	bool vfork_done;
 
 	/* lock protects the fields below it. */
 	spinlock_t lock;
 	struct list_head threads;       /* struct thread.process_node */
 	int nr_threads;                 /* live threads (Threads: in /proc/self/status) */
 	bool group_exit;                /* exit_group or a fatal signal: every thread leaves */
-	int exit_status;                /* valid once group_exit, or set by the last exit */
+	int exit_status;                /* valid once group_exit, or set by the last exit:
+	                                   the code, or 128 + signal (as a shell shows it) */
+	int wait_status;                /* Linux's encoding for wait4, valid once dead */
 	bool dead;                      /* every thread is gone and mm/files released */
+	struct fs_node cwd;             /* the working directory (chdir) */
+	u32 umask;
+	int term_signal;                /* the signal that ended it, or 0 (wait status) */
+	struct process_signals signals; /* actions and process-wide pending (kernel/signal.h) */
 
-	struct wait_queue_head exit_wait;   /* process_wait() sleeps here until dead */
+	struct wait_queue_head exit_wait;   /* process_wait() sleeps here until dead; execve
+	                                       until it is the last thread (each exit wakes it) */
 	int refcount;                   /* atomic: threads alive + waiters holding it */
-	struct list_head list;          /* on the list of all processes (process_for_each) */
 };
 
 /* The running thread's process; NULL for a kernel thread. */
 struct process *current_process(void);
+
+extern spinlock_t tasklist_lock;
+
+/* A new process struct: no threads, no files, no mm, refcount 1 (the waiter's). */
+struct process *process_alloc(const char *name);
+void process_get(struct process *p);
+/* Make mm the process's address space (for /proc; exec, fork); drops the old one's count. */
+void process_set_mm(struct process *p, struct mm_struct *mm);
+/* p's mm with an mm_count reference (mmdrop it), or NULL: for reading /proc. */
+struct mm_struct *process_get_mm(struct process *p);
+/* Put p on the list of processes (it gets a pid first), as a child of parent if any. */
+void process_publish(struct process *p, struct process *parent);
+/* Record argv for /proc/PID/cmdline. */
+void process_set_cmdline(struct process *p, const char *const argv[]);
 
 /*
  * Start a process running the ELF image (a copy is not made: the image
@@ -72,11 +108,10 @@ int process_wait(struct process *p);
 __noreturn void process_exit_group(int status);
 
 /*
- * The running thread took a fatal exception in user mode (signal sig at
- * addr, instruction ip): print "NAME: SIGSEGV at ADDR ip IP" and end the
- * process with status 128 + sig. Interrupts on. Never returns.
+ * A signal's default action ends the running thread's process: status
+ * 128 + sig for init, the signal for wait. Interrupts on. Never returns.
  */
-__noreturn void process_fatal_signal(int sig, u64 addr, u64 ip);
+__noreturn void process_exit_signal(int sig);
 
 /*
  * Kill p as an uncaught signal would: every thread leaves at its next
@@ -85,9 +120,6 @@ __noreturn void process_fatal_signal(int sig, u64 addr, u64 ip);
  */
 void process_kill(struct process *p, int sig);
 
-/* A reference that keeps the struct (and its mm struct) alive; dropped by process_put. */
-void process_get(struct process *p);
-void process_put(struct process *p);
 
 /*
  * The process not yet reaped with the highest score(p, arg) >= 0, with a
@@ -110,10 +142,27 @@ void process_add_thread(struct process *p, struct thread *t);
  */
 void process_thread_exit(struct thread *t);
 
-/* /proc/self/status of the calling thread's process (kernel/procfs.c). */
-size_t process_status_show(char *buf, size_t size);
-/* /proc/self/smaps_rollup of the calling process. */
-size_t process_smaps_rollup_show(char *buf, size_t size);
+/*
+ * The process with this pid, with a reference the caller drops with
+ * process_put(); NULL if there is none (or it has been reaped).
+ */
+struct process *process_find(int pid);
+void process_put(struct process *p);
+/* The smallest pid >= pid of a process not yet reaped, or 0 (for listing /proc). */
+int process_next_pid(int pid);
+/* kill(-pgid, ...), kill(-1, ...): 0, or -ESRCH if no process matched. info NULL: only look. */
+int kill_pgrp(int pgid, const struct ksiginfo *info);
+int kill_all_but(struct process *except, const struct ksiginfo *info);
+/* Is tid a live thread of p? */
+bool process_has_thread(struct process *p, int tid);
+/* One letter for /proc: R running, S sleeping, Z dead and not yet reaped. */
+char process_state(struct process *p);
+
+/* vfork: the child execs or exits, its parent may go on. */
+void vfork_release(struct process *p);
+/* setpgid(pid, pgid) and setsid() for the calling process, with Linux's rules. */
+long process_setpgid(int pid, int pgid);
+long process_setsid(void);
 
 /* Processes not yet reaped by process_wait (for leak checks). */
 int nr_processes(void);

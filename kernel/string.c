@@ -234,16 +234,17 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 				   sv < 0, 10, false, width, left, pad);
 			break;
 		case 'u':
+		case 'o':
 		case 'x':
 		case 'X':
 			u = lng ? va_arg(ap, unsigned long long) : va_arg(ap, unsigned);
-			if (alt && *fmt != 'u') {      /* '#': 0x prefix, counted in the width */
+			if (alt && (*fmt == 'x' || *fmt == 'X')) {   /* '#': 0x prefix, in the width */
 				put(&o, '0');
 				put(&o, 'x');
 				width -= 2;
 			}
-			put_number(&o, u, false, *fmt == 'u' ? 10 : 16, *fmt == 'X',
-				   width, left, pad);
+			put_number(&o, u, false, *fmt == 'u' ? 10 : *fmt == 'o' ? 8 : 16,
+				   *fmt == 'X', width, left, pad);
 			break;
 		case 'p':
 			put(&o, '0');

@@ -13,6 +13,7 @@ int strncmp(const char *a, const char *b, size_t n);
 char *strchr(const char *s, int c);
 size_t strlcpy(char *dst, const char *src, size_t size);
 
+/* vsnprintf: %d %i %u %o %x %X %p %s %c %%, flags - 0 #, width or *, l/ll/z. */
 /* Parse an unsigned number (base 0: 0x.. hex, else decimal, k/m/g suffix allowed). */
 int parse_ulong(const char *s, unsigned long *out);
 /* Shell-style glob match supporting '*' and '?'. */

@@ -1,14 +1,22 @@
-/* clock_gettime, nanosleep, uname, getrandom, membarrier, and the signal calls musl needs. */
+/*
+ * Time, system information, credentials, resource limits and the calls a
+ * C library's start-up makes: clock_gettime, nanosleep, uname, getrandom,
+ * membarrier, and more below.
+ */
 #include "arch/x86_64/rtc.h"
 #include "arch/x86_64/uaccess.h"
+#include "kernel/file.h"
 #include "kernel/process.h"
 #include "kernel/percpu.h"
 #include "kernel/rcu.h"
 #include "kernel/random.h"
+#include "kernel/signal.h"
 #include "kernel/string.h"
 #include "kernel/syscall.h"
 #include "kernel/time.h"
+#include "kernel/thread.h"
 #include "kernel/timer.h"
+#include "mm/page_alloc.h"
 
 #define NSEC_PER_SEC 1000000000ull
 
@@ -49,6 +57,36 @@ SYSCALL_DEFINE(clock_gettime)
 	return copy_to_user((void *)a1, &ts, sizeof(ts));
 }
 
+/*
+ * Sleep ns, or less if a signal comes: the time left (0: slept it all).
+ * A signal makes the call fail with EINTR and report what was left, as
+ * Linux's nanosleep does (it never restarts by itself).
+ */
+static u64 sleep_interruptible(u64 ns)
+{
+	while (ns) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (signal_pending()) {
+			__set_current_state(TASK_RUNNING);
+			break;
+		}
+		ns = schedule_timeout(ns);
+	}
+	return ns;
+}
+
+static long sleep_and_report(u64 ns, u64 urem)
+{
+	u64 left = sleep_interruptible(ns);
+	struct timespec rem = { left / NSEC_PER_SEC, left % NSEC_PER_SEC };
+
+	if (!left)
+		return 0;
+	if (urem && copy_to_user((void *)urem, &rem, sizeof(rem)))
+		return -EFAULT;
+	return -EINTR;
+}
+
 SYSCALL_DEFINE(nanosleep)
 {
 	struct timespec ts;
@@ -56,8 +94,7 @@ SYSCALL_DEFINE(nanosleep)
 
 	if (err)
 		return err;
-	sleep_ns(ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec);
-	return 0;
+	return sleep_and_report(ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec, a1);
 }
 
 struct utsname {
@@ -129,48 +166,245 @@ SYSCALL_DEFINE(membarrier)
 	return 0;
 }
 
-/*
- * Signals are never delivered here (a fault ends the process, see traps),
- * but musl's start-up and pthreads install handlers and block signals: the
- * calls check their arguments as Linux does and remember nothing.
- */
-#define SIGSTOP 19
-#define NSIG 64
+SYSCALL_DEFINE(clock_getres)
+{
+	struct timespec res = { 0, 1 };          /* the TSC counts nanoseconds */
 
-struct kernel_sigaction {
-	u64 handler, flags, restorer, mask;
+	if (a0 > CLOCK_BOOTTIME || a0 == 2 || a0 == 3)
+		return -EINVAL;                  /* CPU-time clocks are not kept */
+	return a1 && copy_to_user((void *)a1, &res, sizeof(res)) ? -EFAULT : 0;
+}
+
+#define TIMER_ABSTIME 1
+
+/* clock_nanosleep(clock, flags, req, rem): glibc's nanosleep and sleep use it. */
+SYSCALL_DEFINE(clock_nanosleep)
+{
+	struct timespec ts;
+	int err = get_timespec(&ts, a2);
+
+	if (err)
+		return err;
+	if (a0 != CLOCK_REALTIME && a0 != CLOCK_MONOTONIC && a0 != CLOCK_BOOTTIME)
+		return -EINVAL;
+	u64 ns = ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+	if (a1 & TIMER_ABSTIME) {
+		u64 now = ktime_ns() + (a0 == CLOCK_REALTIME ? rtc_boot_epoch_ns() : 0);
+		ns = ns > now ? ns - now : 0;
+		return sleep_interruptible(ns) ? -EINTR : 0;   /* no time left to report */
+	}
+	return sleep_and_report(ns, a3);
+}
+
+struct timeval {
+	s64 tv_sec, tv_usec;
 };
 
-/* Linux's order: the set size, reading act, then the signal (an int). */
-SYSCALL_DEFINE(rt_sigaction)
+SYSCALL_DEFINE(gettimeofday)
 {
-	struct kernel_sigaction act, old = { 0 };
-	int sig = (int)a0;
+	u64 ns = ktime_ns() + rtc_boot_epoch_ns();
+	struct timeval tv = { ns / NSEC_PER_SEC, ns % NSEC_PER_SEC / 1000 };
+	u64 tz[1] = { 0 };                       /* struct timezone: UTC, no DST */
 
-	if (a3 != sizeof(u64))
-		return -EINVAL;
-	if (a1 && copy_from_user(&act, (const void *)a1, sizeof(act)))
+	if (a0 && copy_to_user((void *)a0, &tv, sizeof(tv)))
 		return -EFAULT;
-	if (sig < 1 || sig > NSIG || (a1 && (sig == SIGKILL || sig == SIGSTOP)))
+	return a1 && copy_to_user((void *)a1, tz, sizeof(tz)) ? -EFAULT : 0;
+}
+
+SYSCALL_DEFINE(time)
+{
+	s64 t = (ktime_ns() + rtc_boot_epoch_ns()) / NSEC_PER_SEC;
+
+	return a0 && put_user(t, (s64 *)a0) ? -EFAULT : t;
+}
+
+struct tms {
+	s64 tms_utime, tms_stime, tms_cutime, tms_cstime;
+};
+
+/* CPU time is not accounted: zeros; the return value is clock ticks since boot. */
+SYSCALL_DEFINE(times)
+{
+	struct tms t = { 0 };
+
+	if (a0 && copy_to_user((void *)a0, &t, sizeof(t)))
+		return -EFAULT;
+	return ktime_ns() / (NSEC_PER_SEC / 100);
+}
+
+SYSCALL_DEFINE(getrusage)
+{
+	u64 ru[18] = { 0 };                      /* struct rusage: nothing is accounted */
+
+	if ((s64)a0 != 0 && (s64)a0 != -1 && (s64)a0 != 1)
 		return -EINVAL;
-	if (a2 && copy_to_user((void *)a2, &old, sizeof(old)))
+	return copy_to_user((void *)a1, ru, sizeof(ru)) ? -EFAULT : 0;
+}
+
+/* ---- system information ---- */
+
+struct sysinfo {
+	s64 uptime;
+	u64 loads[3];
+	u64 totalram, freeram, sharedram, bufferram, totalswap, freeswap;
+	u16 procs, pad;
+	u64 totalhigh, freehigh;
+	u32 mem_unit;
+};
+_Static_assert(sizeof(struct sysinfo) == 112, "struct sysinfo is 112 bytes on x86-64");
+
+SYSCALL_DEFINE(sysinfo)
+{
+	struct sysinfo si = {
+		.uptime = ktime_ns() / NSEC_PER_SEC,
+		.totalram = totalram_pages(), .freeram = nr_free_pages(),
+		.procs = nr_threads(), .mem_unit = PAGE_SIZE,
+	};
+	return copy_to_user((void *)a0, &si, sizeof(si)) ? -EFAULT : 0;
+}
+
+/* ---- credentials: every process is root, and nothing can change that ---- */
+
+SYSCALL_DEFINE(getuid_family)
+{
+	return 0;                                /* getuid, geteuid, getgid, getegid */
+}
+
+/* getresuid/getresgid(r, e, s): three zeros. */
+SYSCALL_DEFINE(getresuid)
+{
+	u32 zero = 0;
+
+	if (put_user(zero, (u32 *)a0) || put_user(zero, (u32 *)a1) || put_user(zero, (u32 *)a2))
 		return -EFAULT;
 	return 0;
 }
 
-SYSCALL_DEFINE(rt_sigprocmask)
+/* setuid and friends: to root is a no-op; to anyone else would need credentials. */
+SYSCALL_DEFINE(setuid_family)
 {
-	u64 set, old = 0;
+	return a0 == 0 || (u32)a0 == 0xffffffffu ? 0 : -EPERM;
+}
 
-	if (a3 != sizeof(u64))
-		return -EINVAL;
-	if (a1) {
-		if (copy_from_user(&set, (const void *)a1, sizeof(set)))
-			return -EFAULT;
-		if ((u32)a0 > 2)               /* SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK (an int) */
-			return -EINVAL;
+SYSCALL_DEFINE(getgroups)
+{
+	return 0;                                /* no supplementary groups */
+}
+
+/* ---- resource limits ---- */
+
+#define RLIMIT_STACK  3
+#define RLIMIT_CORE   4
+#define RLIMIT_NOFILE 7
+#define RLIM_NLIMITS  16
+#define RLIM_INFINITY (~0ul)
+
+struct rlimit {
+	u64 cur, max;
+};
+
+/*
+ * The limits Quiesce has are fixed: the 8 MiB stack (kernel/exec.h) and
+ * MAX_FDS descriptors; no core files. A new limit is accepted only if it
+ * changes nothing (the same values) -- better an EPERM than a promise
+ * the kernel would not keep.
+ */
+static struct rlimit rlimit_of(u64 resource)
+{
+	switch (resource) {
+	case RLIMIT_STACK:
+		return (struct rlimit){ 8ul << 20, RLIM_INFINITY };
+	case RLIMIT_CORE:
+		return (struct rlimit){ 0, 0 };
+	case RLIMIT_NOFILE:
+		return (struct rlimit){ MAX_FDS, MAX_FDS };
+	default:
+		return (struct rlimit){ RLIM_INFINITY, RLIM_INFINITY };
 	}
-	if (a2 && copy_to_user((void *)a2, &old, sizeof(old)))
-		return -EFAULT;
-	return 0;
+}
+
+static long do_prlimit(u64 resource, u64 unew, u64 uold)
+{
+	struct rlimit now = rlimit_of(resource), new;
+
+	if (resource >= RLIM_NLIMITS)
+		return -EINVAL;
+	if (unew) {
+		if (copy_from_user(&new, (const void *)unew, sizeof(new)))
+			return -EFAULT;
+		if (new.cur > new.max)
+			return -EINVAL;
+		if (new.cur != now.cur || new.max != now.max)
+			return -EPERM;
+	}
+	return uold && copy_to_user((void *)uold, &now, sizeof(now)) ? -EFAULT : 0;
+}
+
+SYSCALL_DEFINE(prlimit64)
+{
+	if (a0 && a0 != (u64)current_process()->pid)
+		return -ESRCH;                   /* only the caller's own */
+	return do_prlimit(a1, a2, a3);
+}
+
+SYSCALL_DEFINE(getrlimit)
+{
+	return do_prlimit(a0, 0, a1);
+}
+
+SYSCALL_DEFINE(setrlimit)
+{
+	return do_prlimit(a0, a1, 0);
+}
+
+/* ---- what glibc's start-up asks for ---- */
+
+/*
+ * set_robust_list: glibc registers each thread's list of robust mutexes
+ * for the kernel to release if the thread dies holding one. Quiesce does
+ * not walk the list at exit (no robust futexes): it checks the size as
+ * Linux does and remembers nothing.
+ */
+SYSCALL_DEFINE(set_robust_list)
+{
+	return a1 == 24 ? 0 : -EINVAL;           /* sizeof(struct robust_list_head) */
+}
+
+/*
+ * rseq (restartable sequences): not built. glibc tries it at start-up,
+ * takes ENOSYS as "no rseq" and carries on, so it is refused silently
+ * instead of being logged as a missing call.
+ */
+SYSCALL_DEFINE(rseq)
+{
+	return -ENOSYS;
+}
+
+#define PR_SET_PDEATHSIG 1
+#define PR_GET_DUMPABLE  3
+#define PR_SET_DUMPABLE  4
+#define PR_SET_NAME      15
+#define PR_GET_NAME      16
+
+SYSCALL_DEFINE(prctl)
+{
+	char name[THREAD_NAME_LEN];
+
+	switch (a0) {
+	case PR_SET_NAME:
+		if (strncpy_from_user(name, (const char *)a1, sizeof(name)) < 0)
+			return -EFAULT;
+		name[sizeof(name) - 1] = '\0';
+		strlcpy(current->name, name, sizeof(current->name));
+		return 0;
+	case PR_GET_NAME:
+		return copy_to_user((void *)a1, current->name, sizeof(current->name)) ? -EFAULT : 0;
+	case PR_GET_DUMPABLE:
+		return 1;
+	case PR_SET_PDEATHSIG:
+	case PR_SET_DUMPABLE:
+		return a1 <= 64 ? 0 : -EINVAL;   /* accepted; nothing acts on them yet */
+	default:
+		return -EINVAL;
+	}
 }

@@ -1,11 +1,13 @@
 /*
  * Threads and scheduling syscalls: clone (threads only), exit, exit_group,
  * set_tid_address, futex, getpid, gettid, sched_yield, affinity, getcpu,
- * arch_prctl, and kill/tgkill as far as a process may signal itself.
+ * arch_prctl, the process group and session calls (kill and friends:
+ * kernel/sys_signal.c).
  */
 #include "arch/x86_64/context.h"
 #include "arch/x86_64/uaccess.h"
 #include "kernel/futex.h"
+#include "kernel/fork.h"
 #include "kernel/process.h"
 #include "kernel/sched.h"
 #include "kernel/syscall.h"
@@ -37,17 +39,23 @@ static long clone_check(u64 flags)
 	if ((flags & CLONE_SIGHAND) && !(flags & CLONE_VM))
 		return -EINVAL;
 	if ((flags & CLONE_THREAD_NEEDS) != CLONE_THREAD_NEEDS || (flags & ~CLONE_THREAD_MAY))
-		return -EINVAL;              /* no fork: every mapping here is private */
+		return -EINVAL;              /* a thread shares everything with its process */
 	return 0;
 }
 
-/* clone(flags, newsp, parent_tid, child_tid, tls): a new thread of this process. */
+/*
+ * clone(flags, newsp, parent_tid, child_tid, tls): a new thread of this
+ * process, or without CLONE_THREAD a new process (kernel/fork.c).
+ */
 SYSCALL_DEFINE(clone)
 {
 	struct thread *self = current, *t;
 	struct trap_frame regs = *task_pt_regs(self);
+
+	a0 = (u32)a0;                        /* legacy clone reads the lower 32 bits */
+	if (!(a0 & CLONE_THREAD) && !(a0 & CLONE_SIGHAND))
+		return do_fork(a0, a1, a2, a3, a4);
 	long err = clone_check(a0);
-	a0 = (u32)a0;
 
 	if (err)
 		return err;
@@ -58,6 +66,7 @@ SYSCALL_DEFINE(clone)
 	if (!t)
 		return -ENOMEM;
 	t->fs_base = (a0 & CLONE_SETTLS) ? a4 : self->fs_base;
+	t->signals.blocked = self->signals.blocked;   /* the mask is inherited; nothing pending */
 	if (a0 & CLONE_CHILD_CLEARTID)
 		t->clear_child_tid = (u32 *)a3;
 	long tid = t->tid;
@@ -184,37 +193,6 @@ SYSCALL_DEFINE(arch_prctl)
 }
 
 /*
- * There is no signal delivery: a process may probe itself (signal 0) or
- * end itself with a signal, as an uncaught one would.
- */
-static long signal_self(u64 arg)
-{
-	int sig = (int)arg;                  /* an int: the upper half is not read */
-
-	if (sig < 0 || sig > 64)
-		return -EINVAL;
-	if (sig)
-		process_exit_group(128 + (int)sig);
-	return 0;
-}
-
-SYSCALL_DEFINE(kill)
-{
-	if ((int)a0 != current_process()->pid)
-		return -ESRCH;
-	return signal_self(a1);
-}
-
-SYSCALL_DEFINE(tgkill)
-{
-	if ((int)a0 <= 0 || (int)a1 <= 0)
-		return -EINVAL;                  /* Linux: no group or thread 0, no negatives */
-	if ((int)a0 != current_process()->pid || !thread_of(a1))
-		return -ESRCH;
-	return signal_self(a2);
-}
-
-/*
  * futex(uaddr, op, val, timeout, uaddr2, val3). Linux's order: the timeout
  * of a waiting command (EFAULT, EINVAL), then FUTEX_CLOCK_REALTIME, which
  * only the bitset wait (of ours) takes (ENOSYS), then the command itself.
@@ -254,4 +232,54 @@ SYSCALL_DEFINE(futex)
 	default:
 		return -ENOSYS;
 	}
+}
+
+/* ---- parent, process group, session (kernel/process.h) ---- */
+
+SYSCALL_DEFINE(getppid)
+{
+	return current_process()->ppid;
+}
+
+/* The process pid names for the group/session calls: 0 is the caller. */
+static struct process *process_arg(u64 pid)
+{
+	if ((s64)pid < 0)
+		return NULL;
+	return process_find(pid ? (int)pid : current_process()->pid);
+}
+
+SYSCALL_DEFINE(getpgid)
+{
+	struct process *p = process_arg(a0);
+	if (!p)
+		return -ESRCH;
+	int pgid = READ_ONCE(p->pgid);
+	process_put(p);
+	return pgid;
+}
+
+SYSCALL_DEFINE(getpgrp)
+{
+	return READ_ONCE(current_process()->pgid);
+}
+
+SYSCALL_DEFINE(getsid)
+{
+	struct process *p = process_arg(a0);
+	if (!p)
+		return -ESRCH;
+	int sid = READ_ONCE(p->sid);
+	process_put(p);
+	return sid;
+}
+
+SYSCALL_DEFINE(setpgid)
+{
+	return process_setpgid((int)a0, (int)a1);
+}
+
+SYSCALL_DEFINE(setsid)
+{
+	return process_setsid();
 }

@@ -6,6 +6,7 @@
 #include "arch/x86_64/fpu.h"
 #include "arch/x86_64/idt.h"
 #include "arch/x86_64/tlb.h"
+#include "arch/x86_64/uaccess.h"
 #include "kernel/fault_inject.h"
 #include "kernel/printk.h"
 #include "kernel/process.h"
@@ -56,7 +57,21 @@ static void thread_free(struct thread *t)
 	kfree(t);
 }
 
-/* A 16 KiB stack from the page allocator, its lowest word a canary. */
+/*
+ * A 16 KiB stack from the page allocator, zeroed (as Linux's THREADINFO_GFP
+ * asks with __GFP_ZERO), its lowest word a canary.
+ *
+ * Zeroing also matters for speed under an emulator. The block often held
+ * the text of the program that just exited: exit_mmap frees its pages and
+ * a 1-CPU machine hands the same block to the next fork. QEMU's TCG keeps
+ * the code it translated from a physical page until a store lands on the
+ * translated bytes, and checks every store to such a page in its slow
+ * self-modifying-code path. A stack only ever writes its top few hundred
+ * bytes, so without this memset the old translations below them stayed
+ * for good and every push and call of the new thread took that path:
+ * pt_reclaim after mmap_semantics under -smp 1 ran 20-60 times slower.
+ * Writing every byte once drops them all.
+ */
 static bool thread_alloc_stack(struct thread *t)
 {
 	struct page *p = alloc_pages(THREAD_STACK_ORDER);
@@ -64,6 +79,7 @@ static bool thread_alloc_stack(struct thread *t)
 	if (!p)
 		return false;
 	t->stack = page_address(p);
+	memset(t->stack, 0, THREAD_STACK_SIZE);
 	t->stack_top = (u64)t->stack + THREAD_STACK_SIZE;
 	t->owns_stack = true;
 	*(u64 *)t->stack = STACK_END_MAGIC;
@@ -115,9 +131,17 @@ struct thread *kthread_run(const char *name, int (*fn)(void *arg), void *arg, in
 	return t;
 }
 
-/* The first code of a thread made by thread_create_user(): off to user mode. */
+/*
+ * The first code of a thread made by thread_create_user(): off to user
+ * mode. CLONE_CHILD_SETTID's tid is written here, by the new thread in its
+ * own address space (a forked child's copy, not its parent's).
+ */
 static int user_thread_start(void *unused)
 {
+	u32 *tidp = current->set_child_tid;
+
+	if (tidp)
+		(void)put_user((u32)current->tid, tidp);   /* Linux ignores a bad pointer here */
 	return_to_user(task_pt_regs(current));
 }
 

@@ -26,6 +26,7 @@
 #include "kernel/cpumask.h"
 #include "kernel/list.h"
 #include "kernel/percpu.h"
+#include "kernel/signal.h"
 
 #define THREAD_STACK_ORDER 2
 #define THREAD_STACK_SIZE  (PAGE_SIZE << THREAD_STACK_ORDER)   /* 16 KiB */
@@ -102,7 +103,12 @@ struct thread {
 	struct process *process;
 	struct list_head process_node; /* in process->threads (process->lock) */
 	u32 *clear_child_tid;          /* user address: set_tid_address, CLONE_CHILD_CLEARTID */
+	u32 *set_child_tid;            /* CLONE_CHILD_SETTID: the thread writes its tid there first */
 	bool kill_pending;             /* thread_should_die(): leave at the next return to user */
+
+	/* Signals (kernel/signal.h); process->lock guards them. */
+	struct thread_signals signals;
+	bool sigpending;               /* a signal may be deliverable: look on the way out */
 };
 
 /* The thread running on this CPU: one load from %gs. */

@@ -4,6 +4,7 @@
  */
 #include "kernel/ktest.h"
 #include "kernel/sched.h"
+#include "kernel/string.h"
 #include "kernel/thread.h"
 #include "kernel/timer.h"
 #include "kernel/wait.h"
@@ -87,6 +88,38 @@ KTEST(kthread_never_started_freed)
 	put_thread(th);                         /* its own: never ran, so never reaped */
 	KT_EXPECT_EQ(nr_threads(), alive);
 	KT_EXPECT_EQ(nr_free_pages_settled(), before);
+}
+
+/*
+ * A new thread's stack is all zeros below its first frame, even when its
+ * pages held something else a moment ago. Besides not leaking old data,
+ * this is what makes QEMU drop any code it translated from those pages (a
+ * program's text, freed at its exit): see thread_alloc_stack(). We dirty a
+ * block of the stack's size and free it, so that the buddy allocator, last
+ * freed first out, hands that same block to the thread; if it handed out
+ * another one the test proves nothing and says so.
+ */
+KTEST(kthread_stack_starts_zeroed)
+{
+	struct page *dirty = alloc_pages(THREAD_STACK_ORDER);
+
+	KT_ASSERT(dirty != NULL);
+	void *block = page_address(dirty);
+	memset(block, 0xa5, THREAD_STACK_SIZE);
+	__free_pages(dirty, THREAD_STACK_ORDER);
+
+	struct thread *th = kthread_create("kt_zeroed", record_where, NULL, -1);
+	KT_ASSERT(th != NULL);
+	bool reused = th->stack == block;
+	u64 *word = th->stack, *frame = (u64 *)th->rsp;
+	long nonzero = 0;
+	for (u64 *w = word + 1; w < frame; w++)   /* word[0] is the canary */
+		nonzero += *w != 0;
+	put_thread(th);                         /* its creator's reference */
+	put_thread(th);                         /* its own: never ran */
+	if (!reused)
+		KT_SKIP("the allocator gave the thread another block than the dirtied one");
+	KT_EXPECT_EQ(nonzero, 0);
 }
 
 static DECLARE_WAIT_QUEUE_HEAD(release_wq);

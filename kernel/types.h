@@ -78,4 +78,13 @@ typedef long ssize_t;
 #define ENOSPC  28
 #define ERANGE  34
 #define ENOSYS  38
+#define ENOTDIR 20
+#define EISDIR  21
+#define ENOTTY  25
+#define ESPIPE  29
+#define EROFS   30
+#define EPIPE   32
+#define ENAMETOOLONG 36
+#define ENOTEMPTY 39
+#define ELOOP   40
 #define ETIMEDOUT 110

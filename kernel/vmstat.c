@@ -48,6 +48,10 @@ static const char *const vm_event_names[NR_VM_EVENTS] = {
 	[THP_COLLAPSE_ALLOC_FAILED] = "thp_collapse_alloc_failed",
 	[THP_COLLAPSE_RETRACT] = "thp_collapse_retract",
 	[THP_COLLAPSE_BUSY] = "thp_collapse_busy",
+	[COW_FAULT] = "cow_fault",
+	[COW_REUSE] = "cow_reuse",
+	[FORK_WRPROTECT] = "fork_wrprotect",
+	[FORK_SPLIT_PMD] = "fork_split_pmd",
 };
 
 unsigned long vm_event_sum(enum vm_event_item item)

@@ -49,6 +49,10 @@ enum vm_event_item {
 	THP_COLLAPSE_ALLOC_FAILED, /* ... collapses that could get none */
 	THP_COLLAPSE_RETRACT,    /* PTE tables retracted and replaced by a huge PMD */
 	THP_COLLAPSE_BUSY,       /* collapses that found the range changed and gave up (EAGAIN) */
+	COW_FAULT,               /* write faults that copied a page shared after fork (mm/fault.c) */
+	COW_REUSE,               /* write faults that found the page theirs alone and kept it */
+	FORK_WRPROTECT,          /* writable PTEs fork made read-only on both sides (mm/fork.c) */
+	FORK_SPLIT_PMD,          /* huge PMDs fork split before copying their pages */
 	NR_VM_EVENTS
 };
 

@@ -20,6 +20,7 @@
 #pragma once
 #include "kernel/list.h"
 #include "kernel/sched.h"
+#include "kernel/signal.h"
 #include "kernel/spinlock.h"
 #include "kernel/timer.h"
 
@@ -95,8 +96,10 @@ bool waitqueue_active(struct wait_queue_head *wq);
 })
 
 /*
- * Sleep until condition is true or the thread is told to die
- * (thread_should_die). Returns 0, or -EINTR for the latter.
+ * Sleep until condition is true, or a signal comes or the thread is told
+ * to die (signal_pending, kernel/signal.h). Returns 0, or -ERESTARTSYS
+ * for the latter: the system call that slept is restarted after a handler
+ * with SA_RESTART, else fails with EINTR (kernel/signal.c).
  */
 #define wait_event_interruptible(wq, condition) ({                          \
 	int __ret = 0;                                                       \
@@ -105,8 +108,8 @@ bool waitqueue_active(struct wait_queue_head *wq);
 		prepare_to_wait(&(wq), &__w, TASK_INTERRUPTIBLE);            \
 		if (condition)                                               \
 			break;                                               \
-		if (thread_should_die()) {                                   \
-			__ret = -EINTR;                                      \
+		if (signal_pending()) {                                      \
+			__ret = -ERESTARTSYS;                                \
 			break;                                               \
 		}                                                            \
 		schedule();                                                  \

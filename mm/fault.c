@@ -5,7 +5,11 @@
  *   write fault, PTE none    map a new zeroed page, writable
  *   write fault, read-only   zero page: copy it (a new zeroed page) and map
  *                            that writable (copy-on-write from the zero page);
- *                            own page: make it writable again (mprotect)
+ *                            a page shared with another mm since fork: copy
+ *                            it and map the copy writable (cow_fault);
+ *                            a page nobody else holds any more: make it
+ *                            writable in place (cow_reuse; also a page
+ *                            mprotect left read-only)
  *
  * Locks: mmap_lock for reading (so faults on one mm run in parallel with each
  * other and with MADV_DONTNEED), page_table_lock only to populate a PGD/PUD
@@ -100,6 +104,7 @@ static int do_anonymous_page(struct vm_fault *vmf)
 		return 0;
 	}
 	if (page) {
+		page->mapcount = 1;
 		add_mm_rss(mm, 1);
 		WRITE_ONCE(vmf->vma->anon_vma, true);
 	}
@@ -109,54 +114,86 @@ static int do_anonymous_page(struct vm_fault *vmf)
 	return 0;
 }
 
+/* The new page of a COW fault: zeroed for the zero page, else a copy of old. */
+static struct page *cow_new_page(struct page *old)
+{
+	if (!old)
+		return alloc_zeroed_user_page();
+	struct page *page = alloc_page();
+	if (page)
+		memcpy(page_address(page), page_address(old), PAGE_SIZE);
+	return page;
+}
+
 /*
- * Replace the zero page at vmf->pte with a zeroed page of its own. Called
- * with the PTE lock held; returns with it released.
+ * Give the faulting mm a private, writable copy of what vmf->pte maps:
+ * the zero page (old NULL) or a page shared with another mm. Called with
+ * the PTE lock held; returns with it released.
  */
-static int wp_page_copy(struct vm_fault *vmf)
+static int wp_page_copy(struct vm_fault *vmf, struct page *old)
 {
 	struct mm_struct *mm = vmf->vma->vm_mm;
 
+	if (old)
+		get_page(old);                /* ours while we copy it without the lock */
 	pte_unmap_unlock(vmf->pte, vmf->ptl);
-	struct page *page = alloc_zeroed_user_page();   /* the "copy" of the zero page */
+	/* Nobody writes old meanwhile: every PTE that maps it is read-only and flushed. */
+	struct page *page = cow_new_page(old);
+	int ret = page ? 0 : -ENOMEM;
 	if (!page)
-		return -ENOMEM;
+		goto out;
 	vmf->pte = pte_offset_map_lock(mm, vmf->pmd, vmf->address, &vmf->ptl);
 	if (!vmf->pte || !pte_same(ptep_get(vmf->pte), vmf->orig_pte)) {
 		if (vmf->pte)
 			pte_unmap_unlock(vmf->pte, vmf->ptl);
 		__free_page(page);
-		return 0;                     /* changed meanwhile: retry the access */
+		goto out;                     /* changed meanwhile: retry the access */
 	}
 	/*
 	 * Clear the old entry and flush it everywhere before the new one goes
 	 * in (Linux's ptep_clear_flush): otherwise another thread's CPU could
-	 * go on reading zeroes through a cached translation of the zero page
-	 * after this one wrote the new page. The flush waits for other CPUs
-	 * with this PTE lock held; that is safe because every CPU that spins
-	 * on a PTE lock does so with interrupts on, so it answers the IPI.
+	 * go on reading the old page through a cached translation after this
+	 * one wrote the new page. The flush waits for other CPUs with this PTE
+	 * lock held; that is safe because every CPU that spins on a PTE lock
+	 * does so with interrupts on, so it answers the IPI.
 	 */
 	ptep_get_and_clear(vmf->pte);
 	flush_tlb_mm_range(mm, vmf->address, vmf->address + PAGE_SIZE, PAGE_SHIFT, false);
+	page->mapcount = 1;
 	set_pte(vmf->pte, mk_anon_pte(vmf->vma, page));
-	add_mm_rss(mm, 1);
+	if (old) {
+		/* R2: the old page loses this mapping only now, after the flush. */
+		page_mapcount_dec(old);
+		__free_page(old);             /* this mapping's reference; the other mm keeps its own */
+		count_vm_event(COW_FAULT);
+	} else {
+		add_mm_rss(mm, 1);            /* the zero page was not counted */
+	}
 	WRITE_ONCE(vmf->vma->anon_vma, true);
 	pte_unmap_unlock(vmf->pte, vmf->ptl);
-	return 0;
+out:
+	if (old)
+		__free_page(old);             /* the reference taken for the copy */
+	return ret;
 }
 
 /*
  * A write to a present, read-only entry of a writable VMA; PTE lock held,
- * released on return. The zero page is copied. Our own page is made
- * writable in place: without fork every anonymous page has exactly one
- * mapping, so there is nobody to copy it for (it was left read-only by an
- * mprotect that went from read-only to writable).
+ * released on return. The zero page is copied. An anonymous page is
+ * reused in place if this mapping is all that holds it (_refcount 1: the
+ * other side of a fork has copied or unmapped it, or mprotect left it
+ * read-only); otherwise another mm still maps it and this one copies it.
+ * The refcount is stable enough to trust here: a new reference could
+ * only come from a fork of this mm, which holds mmap_lock for writing.
  */
 static int do_wp_page(struct vm_fault *vmf)
 {
-	if (!vm_normal_page(vmf->orig_pte))
-		return wp_page_copy(vmf);
+	struct page *page = vm_normal_page(vmf->orig_pte);
+
+	if (!page || page_count(page) != 1)
+		return wp_page_copy(vmf, page);
 	set_pte(vmf->pte, pte_mkdirty(pte_mkwrite(vmf->orig_pte)));
+	count_vm_event(COW_REUSE);
 	pte_unmap_unlock(vmf->pte, vmf->ptl);
 	return 0;           /* an upgrade: stale read-only TLB entries just fault again */
 }

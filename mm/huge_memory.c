@@ -304,6 +304,8 @@ static void __split_huge_pmd_locked(struct mm_struct *mm, pmd_t *pmd, unsigned l
 	table->pt_count = PTRS_PER_PTE;
 	if (!zero) {
 		split_page(pfn_to_page(pfn), HPAGE_PMD_ORDER);   /* from now each page is freed alone */
+		for (int i = 0; i < PTRS_PER_PTE; i++)
+			pfn_to_page(pfn + i)->mapcount = 1;     /* one PTE each (mm/fork.c) */
 		thp_account(mm, -1);
 	}
 	ptcheck_pmd_populate(mm, haddr, true);           /* flushed above, PMD lock held */

@@ -252,8 +252,10 @@ static void collapse_release(struct collapse_control *cc)
 {
 	for (int i = 0; i < PTRS_PER_PTE; i++) {
 		struct page *page = pte_none(cc->snap[i]) ? NULL : vm_normal_page(cc->snap[i]);
-		if (page)
+		if (page) {
+			page_mapcount_dec(page);      /* another mm may map it still (fork) */
 			__free_page(page);
+		}
 	}
 	kfree(cc->snap);
 	fault_inject_delay(&fi_collapse_free_delay);   /* widen "retracted, not yet freed" */

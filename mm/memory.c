@@ -53,6 +53,7 @@ static unsigned long zap_pte_range(struct mmu_gather *tlb, pmd_t *pmd, unsigned 
 		if (!page)
 			continue;             /* the zero page: shared, never freed */
 		add_mm_rss(mm, -1);
+		page_mapcount_dec(page);             /* after fork another mm may still map it */
 		/* R2: ...and the page it mapped is freed only after the flush, by the gather. */
 		if (__tlb_remove_page(tlb, page)) {
 			force_flush = true;

@@ -115,6 +115,7 @@ struct mm_struct {
 	unsigned long mmap_base;          /* top-down placement starts below this */
 	unsigned long task_size;          /* user addresses lie below this */
 	unsigned long start_brk, brk;     /* the heap [start_brk, brk); set by the ELF loader */
+	unsigned long start_stack;        /* the initial stack pointer (/proc: [stack], stat) */
 
 	/* Lock order 2: held to populate a PGD or PUD entry (pud_alloc, pmd_alloc). */
 	spinlock_t page_table_lock;
@@ -227,6 +228,13 @@ struct mm_struct *mm_create(void);
  */
 void mmget(struct mm_struct *mm);
 void mmput(struct mm_struct *mm);
+
+/*
+ * fork: a new mm with a copy of oldmm's VMAs and page tables, the
+ * anonymous pages shared copy-on-write (mm/fork.c). mm_users 1. NULL if
+ * out of memory. Takes oldmm's mmap_lock for writing.
+ */
+struct mm_struct *dup_mm(struct mm_struct *oldmm);
 
 /*
  * Take / drop a reference to the struct and its PGD (mm_count). The last

@@ -213,26 +213,36 @@ static struct {
 } sp;
 
 /*
- * CPUs queued behind the holder of a ticket lock: tickets handed out, less
- * the one being served, less the holder's. Read from the lock word itself:
- * this is state, not a guess from elapsed time.
+ * Has someone begun to wait for l since *mark was taken? With ticket locks
+ * (spinlock=ticket) the lock word says so exactly: tickets handed out,
+ * less the one being served, less the holder's. A test-and-set lock keeps
+ * no queue, so there the waiter's CPU tells: every spin_lock() that finds
+ * its lock taken counts spinlock_contended on its CPU when the wait begins.
+ * Either way this is state, not a guess from elapsed time.
  */
-static int spin_waiters(spinlock_t *l)
+static unsigned long contended_on(int cpu)
 {
-	u32 v = __atomic_load_n(&l->val, __ATOMIC_ACQUIRE);
-	u16 owner = (u16)v, next = (u16)(v >> 16);
-
-	return (u16)(next - owner) - 1;
+	return READ_ONCE(per_cpu_ptr(&vm_events, cpu)->event[SPINLOCK_CONTENDED]);
 }
 
-/* Spin (a spinlock is held) until *flag is set or someone queues on l. */
-static void wait_flag_or_waiter(int *flag, spinlock_t *l, u64 *since)
+static bool spin_waiter_seen(spinlock_t *l, int waiter_cpu, unsigned long mark)
 {
-	while (!__atomic_load_n(flag, __ATOMIC_ACQUIRE) && spin_waiters(l) == 0)
+	if (spinlock_tas)
+		return contended_on(waiter_cpu) != mark;
+	u32 v = __atomic_load_n(&l->val, __ATOMIC_ACQUIRE);
+	u16 owner = (u16)v, next = (u16)(v >> 16);
+	return (u16)(next - owner) - 1 > 0;
+}
+
+/* Spin (a spinlock is held) until *flag is set or CPU 1 waits on l. */
+static bool wait_flag_or_waiter(int *flag, spinlock_t *l, unsigned long mark, u64 *since)
+{
+	while (!__atomic_load_n(flag, __ATOMIC_ACQUIRE) && !spin_waiter_seen(l, 1, mark))
 		if (ktest_hung(since)) {
 			sp.hung = true;
-			return;
+			break;
 		}
+	return spin_waiter_seen(l, 1, mark);
 }
 
 static void split_ptl_work(void *unused)
@@ -243,16 +253,20 @@ static void split_ptl_work(void *unused)
 	if (cpu_id() == 0) {
 		spinlock_t *ptl;
 		pte_t *pte = pte_offset_map_lock(cf.mm, mm_find_pmd(cf.mm, a), a, &ptl);
+		unsigned long mark = contended_on(1);
 		__atomic_store_n(&sp.step, 1, __ATOMIC_RELEASE);
-		/* B's faults finish -- unless they queue on A's lock, which they must not need. */
-		wait_flag_or_waiter(&sp.b_done, ptl, &since);
+		/*
+		 * B's faults finish while we hold A's lock: so they never needed
+		 * it. (Had they, they would wait here until the hang bound.)
+		 */
+		bool waiter = wait_flag_or_waiter(&sp.b_done, ptl, mark, &since);
 		sp.b_done_while_a_held = __atomic_load_n(&sp.b_done, __ATOMIC_ACQUIRE) &&
-					 spin_waiters(ptl) == 0;
+					 (spinlock_tas || !waiter);
+		mark = contended_on(1);
 		__atomic_store_n(&sp.step, 2, __ATOMIC_RELEASE);
-		/* A's fault must queue on the lock we hold: see it there. */
-		wait_flag_or_waiter(&sp.a_done, ptl, &since);
-		sp.a_queued_while_held = spin_waiters(ptl) == 1 &&
-					 !__atomic_load_n(&sp.a_done, __ATOMIC_ACQUIRE);
+		/* A's fault must wait for the lock we hold: see it waiting. */
+		waiter = wait_flag_or_waiter(&sp.a_done, ptl, mark, &since);
+		sp.a_queued_while_held = waiter && !__atomic_load_n(&sp.a_done, __ATOMIC_ACQUIRE);
 		pte_unmap_unlock(pte, ptl);
 		while (!__atomic_load_n(&sp.a_done, __ATOMIC_ACQUIRE) && !ktest_hung(&since))
 			cpu_relax();
@@ -274,8 +288,8 @@ static void split_ptl_work(void *unused)
 /*
  * Faults in table B go on while table A's PTE lock is held (no lock is
  * shared between tables), and a fault in table A waits for it: seen
- * queued on the lock's tickets while CPU 0 holds it, not inferred from a
- * fault that did not finish within some time.
+ * waiting (the lock's tickets, or its CPU's spinlock_contended) while CPU 0
+ * holds it, not inferred from a fault that did not finish within some time.
  */
 KTEST(fault_split_ptl)
 {

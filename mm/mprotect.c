@@ -17,9 +17,10 @@
 
 /*
  * Rewrite the PTEs of [addr, end), all in the table pmd points to, to the
- * protection of vma's flags. Our own pages become writable at once where
- * the VMA is writable (there is nobody to copy them for); the zero page
- * never does, so that a write still faults and copies it.
+ * protection of vma's flags. Pages this mapping alone holds become
+ * writable at once where the VMA is writable (there is nobody to copy them
+ * for); the zero page and pages shared copy-on-write since a fork never
+ * do, so that a write still faults and copies them (mm/fault.c).
  */
 static void change_pte_range(struct mmu_gather *tlb, struct vm_area_struct *vma, pmd_t *pmd,
 			     unsigned long addr, unsigned long end)
@@ -38,7 +39,8 @@ static void change_pte_range(struct mmu_gather *tlb, struct vm_area_struct *vma,
 		/* Cleared while rewritten, so no dirty bit the hardware sets meanwhile is lost. */
 		old = ptep_get_and_clear(pte);
 		pte_t new = pte_modify(old, newprot);
-		if (writable && pte_present(new) && vm_normal_page(old))
+		struct page *page = vm_normal_page(old);
+		if (writable && pte_present(new) && page && page_count(page) == 1)
 			new = pte_mkwrite(new);
 		set_pte(pte, new);
 		if (!pte_same(old, new))

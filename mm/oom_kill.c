@@ -19,7 +19,7 @@
  * it finds the memory the victim gave back.
  *
  * Not every failed allocation is an OOM. Allocation-failure injection
- * (mm/page_alloc.c, fail_page_alloc=) makes alloc_pages() fail while free
+ * (fault_inject=page_alloc:every=N or :percent=P) makes alloc_pages() fail while free
  * pages abound; Linux's injected failures skip the OOM killer too. So it
  * acts only when free memory really is below a low watermark; otherwise the
  * fault is simply retried (Linux's pagefault_out_of_memory does the same).

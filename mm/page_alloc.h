@@ -60,6 +60,18 @@ struct page {
 		/* PG_tail: the first page of the slab this page belongs to. */
 		struct page *head_page;
 
+		/*
+		 * An anonymous page mapped in user space: the PTEs that map it
+		 * (Linux's mapcount); atomic, since the PTEs of two mms are
+		 * changed under two different PTE locks. 1 for
+		 * a page one process faulted in; fork (mm/fork.c) adds one per
+		 * copy of the PTE, a copy-on-write fault or a zap takes one away.
+		 * _refcount is mapcount plus transient holders (a gather, a
+		 * fault copying it); a write fault reuses the page in place only
+		 * when _refcount is 1 (mm/fault.c: do_wp_page).
+		 */
+		int mapcount;
+
 		/* PG_table: a page-table page (Linux's struct ptdesc). */
 		struct {
 			union {
@@ -123,6 +135,22 @@ static inline void get_page(struct page *p)
 static inline bool page_ref_dec_and_test(struct page *p)
 {
 	return __atomic_sub_fetch(&p->_refcount, 1, __ATOMIC_ACQ_REL) == 0;
+}
+
+/* An anonymous user page gained / lost one PTE mapping it (see mapcount above). */
+static inline void page_mapcount_inc(struct page *p)
+{
+	__atomic_fetch_add(&p->mapcount, 1, __ATOMIC_RELAXED);
+}
+
+static inline void page_mapcount_dec(struct page *p)
+{
+	__atomic_fetch_sub(&p->mapcount, 1, __ATOMIC_RELAXED);
+}
+
+static inline int page_mapcount(const struct page *p)
+{
+	return __atomic_load_n(&p->mapcount, __ATOMIC_RELAXED);
 }
 
 static inline unsigned int page_order(const struct page *p)

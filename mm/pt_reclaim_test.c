@@ -51,6 +51,23 @@ static bool env_start(struct reclaim_env *e, unsigned long len)
 
 #define DELTA(e, ctr, field) ((long)(vm_event_sum(ctr) - (e)->field))
 
+/* Every reclaim test starts so: skipped without reclaim, a fresh mm with len mapped. */
+#define RECLAIM_TEST_START(e, len) do {                                       \
+	if (!reclaim_pt_enabled())                                            \
+		KT_SKIP("booted with ptreclaim=off");                          \
+	KT_ASSERT(env_start(e, len));                                         \
+} while (0)
+
+/* The slow path alone, in a gather of its own, on a table the test chose. */
+static void slow_path_on(struct mm_struct *mm, pmd_t *pmd, struct page *table)
+{
+	struct mmu_gather tlb;
+
+	tlb_gather_mmu(&tlb, mm);
+	reclaim_pt_slow(&tlb, pmd, table, RECLAIM_BASE);
+	tlb_finish_mmu(&tlb);
+}
+
 static void env_end(struct ktest_ctx *t, struct reclaim_env *e)
 {
 	test_mm_release(e->mm, e->prev);
@@ -70,11 +87,9 @@ static int touch(unsigned long first, int n, char c)
 KTEST(pt_reclaim_whole_table)
 {
 	struct reclaim_env e;
-	if (!reclaim_pt_enabled())
-		KT_SKIP("booted with ptreclaim=off");
+	RECLAIM_TEST_START(&e, 2 * PMD_SIZE);
 	if (ptreclaim_force_slow)
 		KT_SKIP("booted with ptreclaim.force_slow: no fast path");
-	KT_ASSERT(env_start(&e, 2 * PMD_SIZE));
 	KT_ASSERT_EQ(touch(0, PTES_PER_TABLE, 'a'), 0);
 	long bytes = mm_pgtables_bytes(e.mm);
 	KT_EXPECT_EQ(table_at(e.mm, RECLAIM_BASE)->pt_count, PTES_PER_TABLE);
@@ -97,11 +112,9 @@ KTEST(pt_reclaim_whole_table)
 KTEST(pt_reclaim_any_alignment)
 {
 	struct reclaim_env e;
-	if (!reclaim_pt_enabled())
-		KT_SKIP("booted with ptreclaim=off");
+	RECLAIM_TEST_START(&e, 2 * PMD_SIZE);
 	if (ptreclaim_force_slow)
 		KT_SKIP("booted with ptreclaim.force_slow: no fast path");
-	KT_ASSERT(env_start(&e, 2 * PMD_SIZE));
 	KT_ASSERT_EQ(touch(0, 2 * PTES_PER_TABLE, 'b'), 0);
 	long bytes = mm_pgtables_bytes(e.mm);
 
@@ -127,11 +140,9 @@ KTEST(pt_reclaim_any_alignment)
 KTEST(pt_reclaim_zero_page_entries)
 {
 	struct reclaim_env e;
-	if (!reclaim_pt_enabled())
-		KT_SKIP("booted with ptreclaim=off");
+	RECLAIM_TEST_START(&e, PMD_SIZE);
 	if (ptreclaim_force_slow)
 		KT_SKIP("booted with ptreclaim.force_slow: no fast path");
-	KT_ASSERT(env_start(&e, PMD_SIZE));
 	for (int i = 0; i < 8; i++)
 		KT_EXPECT_EQ(peek(RECLAIM_BASE + i * PG), 0);
 	KT_EXPECT_EQ(do_madvise(e.mm, RECLAIM_BASE, 8 * PG, MADV_DONTNEED), 0);
@@ -156,9 +167,7 @@ KTEST(pt_reclaim_not_on_munmap)
 KTEST(pt_reclaim_slow_path)
 {
 	struct reclaim_env e;
-	if (!reclaim_pt_enabled())
-		KT_SKIP("booted with ptreclaim=off");
-	KT_ASSERT(env_start(&e, PMD_SIZE));
+	RECLAIM_TEST_START(&e, PMD_SIZE);
 	KT_ASSERT_EQ(touch(0, 16, 'd'), 0);
 	bool saved = ptreclaim_force_slow;
 	ptreclaim_force_slow = true;
@@ -181,18 +190,13 @@ KTEST(pt_reclaim_slow_path)
 KTEST(pt_reclaim_slow_path_rechecks)
 {
 	struct reclaim_env e;
-	struct mmu_gather tlb;
-	if (!reclaim_pt_enabled())
-		KT_SKIP("booted with ptreclaim=off");
-	KT_ASSERT(env_start(&e, PMD_SIZE));
+	RECLAIM_TEST_START(&e, PMD_SIZE);
 	KT_ASSERT_EQ(touch(0, 1, 'e'), 0);
 	pmd_t *pmd = mm_find_pmd(e.mm, RECLAIM_BASE);
 	struct page *old = table_at(e.mm, RECLAIM_BASE);
 	KT_ASSERT(old != NULL);
 
-	tlb_gather_mmu(&tlb, e.mm);
-	reclaim_pt_slow(&tlb, pmd, old, RECLAIM_BASE);       /* refilled: one entry */
-	tlb_finish_mmu(&tlb);
+	slow_path_on(e.mm, pmd, old);                        /* refilled: one entry */
 	KT_EXPECT_EQ(DELTA(&e, PT_RECLAIM_BUSY, busy), 1);
 	KT_EXPECT(table_at(e.mm, RECLAIM_BASE) == old);
 
@@ -200,9 +204,7 @@ KTEST(pt_reclaim_slow_path_rechecks)
 	KT_ASSERT_EQ(touch(1, 1, 'f'), 0);                   /* a new table */
 	struct page *new = table_at(e.mm, RECLAIM_BASE);
 	KT_EXPECT(new != NULL && new != old);                /* old waits for its grace period */
-	tlb_gather_mmu(&tlb, e.mm);
-	reclaim_pt_slow(&tlb, pmd, old, RECLAIM_BASE);
-	tlb_finish_mmu(&tlb);
+	slow_path_on(e.mm, pmd, old);                        /* replaced: another table */
 	KT_EXPECT_EQ(DELTA(&e, PT_RECLAIM_RACED, raced), 1);
 	KT_EXPECT(table_at(e.mm, RECLAIM_BASE) == new);
 	KT_EXPECT_EQ(peek(RECLAIM_BASE + PG), 'f');
@@ -220,9 +222,7 @@ KTEST(r4_flush_before_reinstall_after_reclaim)
 {
 	struct reclaim_env e;
 	struct mmu_gather tlb;
-	if (!reclaim_pt_enabled())
-		KT_SKIP("booted with ptreclaim=off");
-	KT_ASSERT(env_start(&e, PMD_SIZE));
+	RECLAIM_TEST_START(&e, PMD_SIZE);
 	KT_ASSERT_EQ(touch(0, 1, 'g'), 0);
 	pmd_t *pmd = mm_find_pmd(e.mm, RECLAIM_BASE);
 	struct page *table = table_at(e.mm, RECLAIM_BASE);
@@ -264,9 +264,7 @@ static void refill_meanwhile(struct mmu_gather *tlb, unsigned long addr)
 KTEST(pt_reclaim_refilled_before_slow_path)
 {
 	struct reclaim_env e;
-	if (!reclaim_pt_enabled())
-		KT_SKIP("booted with ptreclaim=off");
-	KT_ASSERT(env_start(&e, PMD_SIZE));
+	RECLAIM_TEST_START(&e, PMD_SIZE);
 	KT_ASSERT_EQ(touch(0, 4, 'h'), 0);
 	bool saved = ptreclaim_force_slow;
 	ptreclaim_force_slow = true;

@@ -8,9 +8,10 @@
  *
  *     live --unhook--> unhooked --flush--> flushed --grace period--> free
  *
- * "unhook" is the gather taking the table (tlb_remove_table), "flush" any
- * TLB flush of the mm that covers the address the table mapped (the
- * gather's, or R4's in pmd_install), and the grace period one that
+ * "unhook" is the gather taking the table (tlb_remove_table), or a
+ * collapse retracting it, "flush" any TLB flush of the mm that covers the
+ * address the table mapped (the gather's, or R4's in
+ * flush_tlb_before_set_pmd), and the grace period one that
  * started once the flush was under way. It also remembers the PMD slots
  * each mm cleared and has not flushed yet (one list, each entry naming its
  * mm). A step out of order is reported as

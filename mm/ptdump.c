@@ -14,10 +14,8 @@
  */
 #include "mm/ptdump.h"
 #include "kernel/fault_inject.h"
-#include "kernel/process.h"
 #include "kernel/rcu.h"
 #include "kernel/string.h"
-#include "kernel/thread.h"
 #include "mm/mm.h"
 #include "mm/pgtable.h"
 #include "mm/ptcheck.h"
@@ -240,13 +238,4 @@ size_t ptdump_show(struct mm_struct *mm, int pid, const char *comm, char *buf, s
 	line(&d, true, "ptdump: end tables=%lu huge=%lu pending=%lu raced=%lu truncated=%lu\n",
 	     d.tables, d.huge, d.pending, d.raced, d.truncated);
 	return d.len;
-}
-
-size_t process_pagetable_show(char *buf, size_t size)
-{
-	struct process *p = current_process();
-
-	if (!p || !current->mm)
-		return 0;
-	return ptdump_show(current->mm, p->pid, p->name, buf, size);
 }

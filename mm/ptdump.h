@@ -1,7 +1,7 @@
 /*
  * The page-table dump (mm/ptdump.c): a picture, in text, of one address
- * space's page tables, read as /proc/self/pagetable (or /proc/<pid>/pagetable
- * with the caller's own pid) and drawn by tools/ptdump.
+ * space's page tables, read as /proc/PID/pagetable (kernel/procfs.c;
+ * /proc/self/pagetable for one's own) and drawn by tools/ptdump.
  *
  * One line per populated table, parents before children, in address order:
  *
@@ -54,5 +54,3 @@ struct mm_struct;
  */
 size_t ptdump_show(struct mm_struct *mm, int pid, const char *comm, char *buf, size_t size);
 
-/* /proc/self/pagetable: the dump of the caller's own address space. */
-size_t process_pagetable_show(char *buf, size_t size);

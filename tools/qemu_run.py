@@ -20,7 +20,9 @@ import signal
 import subprocess
 import sys
 import tempfile
+import termios
 import time
+import tty
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,6 +62,8 @@ class Options:
     quiet: bool = False          # do not echo the console to stdout
     verbose: bool = False        # print the QEMU command on stderr
     extra: list = field(default_factory=list)     # appended QEMU arguments
+    interactive: bool = False    # our stdin goes to the guest's serial input, output
+                                 # is shown as it comes (see "input" below)
 
 
 @dataclass
@@ -240,6 +244,71 @@ def qemu_command(opts, tmp):
     return cmd + list(opts.extra)
 
 
+# ---------------------------------------------------------------- input
+#
+# The guest's serial input is a pipe we write to. Every boot ends its input
+# with Ctrl-D (EOT, 0x04), which the kernel's terminal reads as end of file
+# (kernel/tty.c): a shell the kernel runs at the end (init.shell) then
+# exits and the kernel powers off, so no boot waits for a keyboard. An
+# interactive run first copies our own standard input there (a terminal
+# in raw mode, so that the guest does the echoing and line editing), and
+# sends the Ctrl-D when that input ends.
+
+EOT = b"\x04"
+QUIT_KEY = b"\x1d"          # Ctrl-]: leave an interactive run, as telnet's escape
+
+
+READY_RE = re.compile(r"Quiesce ready:")   # kernel/main.c: the serial input is live
+
+
+class Input:
+    """Feeds the guest's serial input; see above. Bytes are held back until
+    the kernel says it is ready: the firmware, GRUB and the early kernel
+    (which resets the UART's FIFO) would otherwise eat the first ones."""
+
+    def __init__(self, proc, interactive):
+        self.proc = proc
+        self.fd = sys.stdin.fileno() if interactive else None
+        self.saved = None
+        self.quit = False
+        self.live = False
+        self.held = b""
+        if self.fd is not None and os.isatty(self.fd):
+            self.saved = termios.tcgetattr(self.fd)
+            tty.setraw(self.fd)
+        if self.fd is None:
+            self.held = EOT
+
+    def ready(self):
+        """The kernel printed READY_RE: send what was held back."""
+        if not self.live:
+            self.live = True
+            self.send(self.held)
+            self.held = b""
+
+    def send(self, data):
+        if not self.live:
+            self.held += data
+            return
+        try:
+            self.proc.stdin.write(data)
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            pass
+
+    def feed(self, data):
+        """Bytes from our stdin (b"" at its end)."""
+        if QUIT_KEY in data:
+            self.quit = True
+            data = data.split(QUIT_KEY)[0]
+        self.send(data if data else EOT)
+
+    def close(self):
+        if self.saved is not None:
+            termios.tcsetattr(self.fd, termios.TCSADRAIN, self.saved)
+            self.saved = None
+
+
 # ---------------------------------------------------------------- console
 
 def clean(raw):
@@ -253,18 +322,29 @@ class Console:
 
     def __init__(self, opts, start):
         self.start = start
-        self.echo = not opts.quiet
+        self.on_ready = None     # called once the kernel's READY_RE line is seen
+        self.echo = not opts.quiet and not opts.interactive
+        self.raw_echo = opts.interactive and not opts.quiet
         self.log = open(opts.log, "w") if opts.log else None
         self.lines = []
         self.partial = b""
 
     def feed(self, data):
+        if self.raw_echo:        # interactive: prompts and echo show before a newline
+            try:
+                sys.stdout.buffer.write(data)
+                sys.stdout.buffer.flush()
+            except BrokenPipeError:
+                self.raw_echo = False
         *complete, self.partial = (self.partial + data).split(b"\n")
         for raw in complete:
             self.add(raw)
 
     def add(self, raw):
         text = clean(raw)
+        if self.on_ready and READY_RE.search(text):
+            self.on_ready()
+            self.on_ready = None
         self.lines.append((time.monotonic() - self.start, text))
         if self.log:
             self.log.write(text + "\n")
@@ -288,22 +368,34 @@ class Console:
             self.log.close()
 
 
-def pump(proc, console, deadline):
-    """Copy QEMU's output until it exits (True) or the deadline (False)."""
+def pump(proc, console, deadline, feeder=None):
+    """Copy QEMU's output (and, for an interactive run, our input) until
+    QEMU exits (True), the deadline passes or Ctrl-] is typed (False)."""
     stderr = []
+    outputs = {proc.stdout.fileno(), proc.stderr.fileno()}
     sel = selectors.DefaultSelector()
     sel.register(proc.stdout, selectors.EVENT_READ, console.feed)
     sel.register(proc.stderr, selectors.EVENT_READ, stderr.append)
-    while sel.get_map():
+    if feeder is not None and feeder.fd is not None:
+        try:
+            sel.register(feeder.fd, selectors.EVENT_READ, feeder.feed)
+        except PermissionError:  # a file or /dev/null cannot be polled: send it all now
+            with open(feeder.fd, "rb", closefd=False) as f:
+                feeder.feed(f.read())
+            feeder.feed(b"")
+    while outputs:
         left = None if deadline is None else deadline - time.monotonic()
         if left is not None and left <= 0:
             return False, b"".join(stderr)
         for key, _ in sel.select(left):
             data = os.read(key.fd, 65536)
-            if data:
-                key.data(data)
-            else:
+            if data or key.fd not in outputs:
+                key.data(data)           # our input's end is passed on too: Ctrl-D
+            if not data:
                 sel.unregister(key.fileobj)
+                outputs.discard(key.fd)
+        if feeder is not None and feeder.quit:
+            return False, b"".join(stderr)
     return True, b"".join(stderr)
 
 
@@ -341,13 +433,18 @@ def run(opts):
         deadline = start + timeout if timeout else None
         # Under --gdb, QEMU gets its own session so that a Ctrl-C typed to
         # interrupt the guest in gdb does not reach (and kill) QEMU too.
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 start_new_session=opts.gdb)
         RUNNING.add(proc)
+        feeder = None
         try:
-            exited, errors = pump(proc, console, deadline)
+            feeder = Input(proc, opts.interactive)
+            console.on_ready = feeder.ready
+            exited, errors = pump(proc, console, deadline, feeder)
         finally:
+            if feeder is not None:
+                feeder.close()
             if proc.poll() is None:       # hung, or we were interrupted
                 proc.kill()
             proc.wait()
@@ -376,7 +473,11 @@ def parse_args(argv):
     p.add_argument("--module", dest="modules", action="append", default=[],
                    metavar="PATH[=NAME]", help="multiboot2 module (repeatable)")
     p.add_argument("--timeout", type=float, default=60.0, metavar="SEC",
-                   help="kill QEMU after SEC seconds (0 = never; default 60)")
+                   help="kill QEMU after SEC seconds (0 = never; default 60; "
+                   "never when --interactive on a terminal)")
+    p.add_argument("--interactive", action="store_true",
+                   help="our stdin is the guest's serial input (a terminal in raw mode: "
+                   "Ctrl-] quits); Ctrl-D when it ends")
     p.add_argument("--gdb", action="store_true",
                    help="wait for gdb on :1234 (implies no timeout)")
     p.add_argument("--mem", default="512M", metavar="SIZE")
@@ -417,6 +518,10 @@ def main(argv):
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, lambda signum, frame: sys.exit(128 + signum))
     opts = Options(**{k: v for k, v in vars(args).items() if k != "time_to"})
+    if opts.interactive and os.isatty(sys.stdin.fileno()):
+        opts.timeout = 0             # a person types: no deadline, Ctrl-] leaves
+        print("qemu-run: the serial console is this terminal; Ctrl-] quits QEMU",
+              file=sys.stderr)
     if opts.gdb:
         print("qemu-run: CPUs halted; in gdb: target remote :1234", file=sys.stderr)
     try:

@@ -3,6 +3,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/apic.h"
 #include "arch/x86_64/idt.h"
+#include "kernel/tty.h"
 
 #define UART_DATA 0
 #define UART_IER  1         /* interrupt enable */
@@ -54,7 +55,7 @@ static void serial_irq(struct trap_frame *tf)
 {
 	serial_irq_count++;
 	while (inb(COM1_PORT + UART_LSR) & LSR_DATA_READY) {
-		(void)inb(COM1_PORT + UART_DATA);
+		tty_receive_byte(inb(COM1_PORT + UART_DATA));   /* the console's input (kernel/tty.c) */
 		serial_rx_count++;
 	}
 }

@@ -8,6 +8,7 @@
 #include "arch/x86_64/pgtable.h"
 #include "kernel/percpu.h"
 #include "kernel/sched.h"
+#include "kernel/signal.h"
 
 /* What syscall_entry.asm and trap_frame.inc assume. */
 _Static_assert(offsetof(struct cpu, current_thread) == 16, "thread.h: %gs:16");
@@ -52,7 +53,8 @@ __attribute__((weak)) long syscall_dispatch(struct trap_frame *regs)
  * that acts may let interrupts in and so make another check true (an
  * interrupt may wake a thread here and set need_resched), hence the loop.
  * thread_should_die() is the hook for killing threads: the process code
- * (exit_group, fatal signals) sets kill_pending and exit_code.
+ * (exit_group, fatal signals) sets kill_pending and exit_code; sigpending
+ * says a signal may be deliverable (kernel/signal.c).
  */
 void exit_to_user_mode(struct trap_frame *regs)
 {
@@ -66,6 +68,11 @@ void exit_to_user_mode(struct trap_frame *regs)
 		if (thread_should_die()) {
 			irq_enable();
 			thread_exit(current->exit_code);
+		}
+		if (READ_ONCE(current->sigpending)) {
+			irq_enable();
+			do_signal(regs);         /* a handler frame, a restart, or the end */
+			continue;
 		}
 		break;
 	}

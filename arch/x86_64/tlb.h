@@ -42,8 +42,9 @@
  *     garbage translations, even ones that map kernel memory to user
  *     addresses or device registers. Catching up at switch-back would be too
  *     late: the walk can happen any time while the CPU is lazy.
- * A lazy CPU leaves the mask only at its next real switch_mm, or when the
- * mm is freed (shoot_lazy_tlbs()).
+ * A lazy CPU leaves the mask at its next real switch_mm, when it is about
+ * to halt (idle_leave_mm(), arch/x86_64/context.c), or when the mm is freed
+ * (shoot_lazy_tlbs()).
  *
  * Counters (/proc/vmstat): nr_tlb_local_flush_one (each INVLPG of a user
  * page) and nr_tlb_local_flush_all (each CR3 reload that flushes user

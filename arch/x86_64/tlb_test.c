@@ -136,6 +136,7 @@ static int lazy_run(bool reread, long (*take_away)(struct mm_struct *mm))
 	long ret = take_away(lz.mm);
 	lz_set(&lz.go);
 	kthread_join(probe);
+	WRITE_ONCE(idle_leave_mm_enabled, leave);
 	lz_set(&lz.release);
 	wake_up_process(owner);
 	kthread_join(owner);

@@ -18,6 +18,7 @@
 #include "kernel/printk.h"
 #include "kernel/process.h"
 #include "kernel/profile.h"
+#include "kernel/signal.h"
 #include "kernel/thread.h"
 #include "mm/mm.h"
 
@@ -233,18 +234,41 @@ static int exception_signal(u64 vector)
 	}
 }
 
-/*
- * A user program faulted and no handler can take it (there is no signal
- * delivery here): the signal's default action ends the whole process, and
- * only it. CR2 is read before interrupts come back on, since another fault
- * would overwrite it.
- */
-static __noreturn void user_exception(struct trap_frame *tf)
+/* The si_code Linux gives the signal of an exception. */
+static int exception_code(const struct trap_frame *tf)
 {
-	u64 addr = tf->vector == VEC_PF ? read_cr2() : 0;
+	switch (tf->vector) {
+	case VEC_PF:
+		return tf->error & X86_PF_PROT ? SEGV_ACCERR : SEGV_MAPERR;
+	case VEC_UD:
+		return 2;                       /* ILL_ILLOPN */
+	case VEC_DE:
+		return 1;                       /* FPE_INTDIV */
+	case VEC_BP: case VEC_DB:
+		return 1;                       /* TRAP_BRKPT */
+	default:
+		return SI_KERNEL;               /* #GP and the like: no address to report */
+	}
+}
+
+/*
+ * A user program faulted: send it the signal Linux sends (SIGSEGV with
+ * the address for a page fault). It is delivered on the way back to user
+ * mode: to a handler if the program installed one, else the default
+ * action ends the whole process, and only it. CR2 is read before
+ * interrupts come back on, since another fault would overwrite it.
+ */
+static void user_exception(struct trap_frame *tf)
+{
+	int sig = exception_signal(tf->vector);
+	/* si_addr: the faulting address for a page fault; for SIGILL, SIGFPE and
+	 * SIGTRAP the instruction, as Linux; nothing for #GP and the like. */
+	u64 addr = tf->vector == VEC_PF ? read_cr2() :
+		   sig == SIGILL || sig == SIGFPE || sig == SIGTRAP ? tf->rip : 0;
 
 	irq_enable();
-	process_fatal_signal(exception_signal(tf->vector), addr, tf->rip);
+	force_sig_fault(sig, exception_code(tf), addr);
+	irq_disable();
 }
 
 static void handle_exception(struct trap_frame *tf)
@@ -266,8 +290,10 @@ static void handle_exception(struct trap_frame *tf)
 			return;
 		}
 	}
-	if (from_user(tf) && current->process)
+	if (from_user(tf) && current->process) {
 		user_exception(tf);
+		return;
+	}
 	die(tf);
 }
 

@@ -171,3 +171,235 @@ long map_anon(size_t len, int prot)
 {
 	return sys_mmap(0, len, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 }
+
+long sys_stat(const char *path, struct stat *st)
+{
+	return syscall2(SYS_stat, (long)path, (long)st);
+}
+
+long sys_lstat(const char *path, struct stat *st)
+{
+	return syscall2(SYS_lstat, (long)path, (long)st);
+}
+
+long sys_fstat(int fd, struct stat *st)
+{
+	return syscall2(SYS_fstat, fd, (long)st);
+}
+
+long sys_newfstatat(int dirfd, const char *path, struct stat *st, int flags)
+{
+	return syscall4(SYS_newfstatat, dirfd, (long)path, (long)st, flags);
+}
+
+long sys_lseek(int fd, long off, int whence)
+{
+	return syscall3(SYS_lseek, fd, off, whence);
+}
+
+long sys_pread64(int fd, void *buf, size_t len, long off)
+{
+	return syscall4(SYS_pread64, fd, (long)buf, (long)len, off);
+}
+
+long sys_getdents64(int fd, void *buf, size_t len)
+{
+	return syscall3(SYS_getdents64, fd, (long)buf, (long)len);
+}
+
+long sys_readlink(const char *path, char *buf, size_t size)
+{
+	return syscall3(SYS_readlink, (long)path, (long)buf, (long)size);
+}
+
+long sys_getcwd(char *buf, size_t size)
+{
+	return syscall2(SYS_getcwd, (long)buf, (long)size);
+}
+
+long sys_chdir(const char *path)
+{
+	return syscall1(SYS_chdir, (long)path);
+}
+
+long sys_fchdir(int fd)
+{
+	return syscall1(SYS_fchdir, fd);
+}
+
+long sys_access(const char *path, int mode)
+{
+	return syscall2(SYS_access, (long)path, mode);
+}
+
+long sys_dup(int fd)
+{
+	return syscall1(SYS_dup, fd);
+}
+
+long sys_dup2(int fd, int newfd)
+{
+	return syscall2(SYS_dup2, fd, newfd);
+}
+
+long sys_dup3(int fd, int newfd, int flags)
+{
+	return syscall3(SYS_dup3, fd, newfd, flags);
+}
+
+long sys_fcntl(int fd, int cmd, long arg)
+{
+	return syscall3(SYS_fcntl, fd, cmd, arg);
+}
+
+long sys_getuid(void)
+{
+	return syscall0(SYS_getuid);
+}
+
+long sys_geteuid(void)
+{
+	return syscall0(SYS_geteuid);
+}
+
+long sys_getgid(void)
+{
+	return syscall0(SYS_getgid);
+}
+
+long sys_getegid(void)
+{
+	return syscall0(SYS_getegid);
+}
+
+long sys_getppid(void)
+{
+	return syscall0(SYS_getppid);
+}
+
+long sys_getpgid(int pid)
+{
+	return syscall1(SYS_getpgid, pid);
+}
+
+long sys_getsid(int pid)
+{
+	return syscall1(SYS_getsid, pid);
+}
+
+long sys_time(long *t)
+{
+	return syscall1(SYS_time, (long)t);
+}
+
+long sys_sysinfo(struct sysinfo *si)
+{
+	return syscall1(SYS_sysinfo, (long)si);
+}
+
+long sys_prlimit64(int pid, int resource, const struct rlimit *new, struct rlimit *old)
+{
+	return syscall4(SYS_prlimit64, pid, resource, (long)new, (long)old);
+}
+
+long sys_mkdir(const char *path, int mode)
+{
+	return syscall2(SYS_mkdir, (long)path, mode);
+}
+
+long sys_rt_sigpending(unsigned long *set)
+{
+	return syscall2(SYS_rt_sigpending, (long)set, 8);
+}
+
+long sys_sigaltstack(const stack_t *ss, stack_t *old)
+{
+	return syscall2(SYS_sigaltstack, (long)ss, (long)old);
+}
+
+long sys_pause(void)
+{
+	return syscall0(SYS_pause);
+}
+
+long set_handler(int sig, void (*handler)(int, siginfo_t *, void *), unsigned long flags,
+		 unsigned long mask)
+{
+	struct kernel_sigaction act = {
+		.handler = (void *)handler, .flags = flags | SA_SIGINFO | SA_RESTORER,
+		.restorer = signal_restorer, .mask = mask,
+	};
+	return sys_rt_sigaction(sig, &act, 0, 8);
+}
+
+unsigned long blocked_mask(void)
+{
+	unsigned long old = 0;
+
+	sys_rt_sigprocmask(SIG_BLOCK, 0, &old, 8);
+	return old;
+}
+
+long sys_fork(void)
+{
+	return syscall0(SYS_fork);
+}
+
+/*
+ * vfork cannot be a C function that returns in the child: the child would
+ * return into this frame and the parent, resuming on the same stack, would
+ * find it overwritten. Tests use fork(); vfork is reached through raw
+ * syscalls that never return in the child (see fork_exec.c).
+ */
+long sys_vfork(void)
+{
+	return syscall0(SYS_vfork);
+}
+
+long sys_execve(const char *path, char *const argv[], char *const envp[])
+{
+	return syscall3(SYS_execve, (long)path, (long)argv, (long)envp);
+}
+
+long sys_wait4(int pid, int *status, int options, void *rusage)
+{
+	return syscall4(SYS_wait4, pid, (long)status, options, (long)rusage);
+}
+
+long sys_waitid(int idtype, int id, siginfo_t *info, int options)
+{
+	return syscall5(SYS_waitid, idtype, id, (long)info, options, 0);
+}
+
+long sys_pipe2(int fds[2], int flags)
+{
+	return syscall2(SYS_pipe2, (long)fds, flags);
+}
+
+long sys_poll(struct pollfd *fds, unsigned long n, int timeout_ms)
+{
+	return syscall3(SYS_poll, (long)fds, (long)n, timeout_ms);
+}
+
+long sys_setpgid(int pid, int pgid)
+{
+	return syscall2(SYS_setpgid, pid, pgid);
+}
+
+long sys_setsid(void)
+{
+	return syscall0(SYS_setsid);
+}
+
+long sys_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	return syscall3(SYS_ioctl, fd, (long)cmd, (long)arg);
+}
+
+int wait_child(int pid)
+{
+	int status = 0;
+	long r = sys_wait4(pid, &status, 0, 0);
+
+	return r < 0 ? (int)r : status;
+}

@@ -44,6 +44,55 @@
 #define SYS_openat           257
 #define SYS_getcpu           309
 #define SYS_getrandom        318
+#define SYS_stat               4
+#define SYS_fstat              5
+#define SYS_lstat              6
+#define SYS_lseek              8
+#define SYS_pread64           17
+#define SYS_access            21
+#define SYS_pipe              22
+#define SYS_dup               32
+#define SYS_dup2              33
+#define SYS_fork              57
+#define SYS_vfork             58
+#define SYS_execve            59
+#define SYS_wait4             61
+#define SYS_fcntl             72
+#define SYS_getcwd            79
+#define SYS_chdir             80
+#define SYS_fchdir            81
+#define SYS_mkdir             83
+#define SYS_readlink          89
+#define SYS_gettimeofday      96
+#define SYS_getrlimit         97
+#define SYS_sysinfo           99
+#define SYS_getuid           102
+#define SYS_getgid           104
+#define SYS_geteuid          107
+#define SYS_getegid          108
+#define SYS_setpgid          109
+#define SYS_getppid          110
+#define SYS_getpgrp          111
+#define SYS_setsid           112
+#define SYS_getpgid          121
+#define SYS_getsid           124
+#define SYS_time             201
+#define SYS_getdents64       217
+#define SYS_waitid           247
+#define SYS_newfstatat       262
+#define SYS_readlinkat       267
+#define SYS_dup3             292
+#define SYS_pipe2            293
+#define SYS_prlimit64        302
+#define SYS_statx            332
+#define SYS_rt_sigreturn      15
+#define SYS_pause             34
+#define SYS_rt_sigpending    127
+#define SYS_rt_sigsuspend    130
+#define SYS_sigaltstack      131
+#define SYS_tkill            200
+#define SYS_poll               7
+#define SYS_ioctl             16
 
 /* errno values (asm-generic/errno-base.h, errno.h). */
 #define EPERM      1
@@ -58,7 +107,16 @@
 #define EEXIST    17
 #define EINVAL    22
 #define ENOSYS    38
+#define ECHILD    10
+#define ENOTDIR   20
+#define EISDIR    21
+#define ENOTTY    25
+#define ESPIPE    29
+#define EROFS     30
+#define EPIPE     32
+#define ERANGE    34
 #define ENAMETOOLONG 36
+#define ELOOP     40
 #define EOVERFLOW 75
 #define ETIMEDOUT 110
 
@@ -66,8 +124,96 @@
 #define O_RDONLY    0
 #define O_WRONLY    1
 #define O_RDWR      2
+#define O_CREAT     0100
+#define O_NONBLOCK  04000
+#define O_DIRECTORY 0200000
+#define O_NOFOLLOW  0400000
 #define O_CLOEXEC   02000000
 #define AT_FDCWD    (-100)
+#define AT_SYMLINK_NOFOLLOW 0x100
+#define AT_EMPTY_PATH 0x1000
+#define SEEK_SET 0
+#define SEEK_CUR 1
+#define SEEK_END 2
+#define F_DUPFD  0
+#define F_GETFD  1
+#define F_SETFD  2
+#define F_GETFL  3
+#define F_SETFL  4
+#define F_DUPFD_CLOEXEC 1030
+#define FD_CLOEXEC 1
+
+/* stat (x86-64 layout: 144 bytes), st_mode types, getdents64 entries */
+struct stat {
+	unsigned long st_dev, st_ino, st_nlink;
+	unsigned int st_mode, st_uid, st_gid, __pad0;
+	unsigned long st_rdev;
+	long st_size, st_blksize, st_blocks;
+	unsigned long st_atime, st_atime_nsec, st_mtime, st_mtime_nsec, st_ctime, st_ctime_nsec;
+	long __unused[3];
+};
+#define S_IFMT   0170000
+#define S_IFLNK  0120000
+#define S_IFREG  0100000
+#define S_IFDIR  0040000
+#define S_IFCHR  0020000
+#define S_IFIFO  0010000
+struct linux_dirent64 {
+	unsigned long d_ino;
+	long d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+#define DT_DIR  4
+#define DT_REG  8
+#define DT_LNK 10
+
+/* wait */
+#define WNOHANG  1
+#define WEXITED  4
+#define WNOWAIT  0x01000000
+#define P_ALL 0
+#define P_PID 1
+#define WIFEXITED(s)   (((s) & 0x7f) == 0)
+#define WEXITSTATUS(s) (((s) >> 8) & 0xff)
+#define WIFSIGNALED(s) (((s) & 0x7f) != 0 && ((s) & 0x7f) != 0x7f)
+#define WTERMSIG(s)    ((s) & 0x7f)
+#define CLD_EXITED 1
+#define CLD_KILLED 2
+
+/* poll */
+struct pollfd {
+	int fd;
+	short events, revents;
+};
+#define POLLIN   0x001
+#define POLLOUT  0x004
+#define POLLERR  0x008
+#define POLLHUP  0x010
+#define POLLNVAL 0x020
+
+/* terminal ioctls */
+#define TCGETS     0x5401
+#define TCSETS     0x5402
+#define TIOCGPGRP  0x540f
+#define TIOCSPGRP  0x5410
+#define TIOCGWINSZ 0x5413
+
+/* sysinfo (112 bytes on x86-64) and resource limits */
+struct sysinfo {
+	long uptime;
+	unsigned long loads[3];
+	unsigned long totalram, freeram, sharedram, bufferram, totalswap, freeswap;
+	unsigned short procs, pad;
+	unsigned long totalhigh, freehigh;
+	unsigned int mem_unit;
+};
+struct rlimit {
+	unsigned long rlim_cur, rlim_max;
+};
+#define RLIMIT_STACK  3
+#define RLIMIT_NOFILE 7
 
 /* mmap, mprotect, madvise */
 #define PROT_NONE   0
@@ -119,11 +265,70 @@ struct timespec {
 #define ARCH_GET_FS 0x1003
 
 /* signals */
+#define SIGINT   2
 #define SIGILL   4
+#define SIGABRT  6
 #define SIGKILL  9
+#define SIGUSR1 10
 #define SIGSEGV 11
+#define SIGUSR2 12
+#define SIGPIPE 13
+#define SIGALRM 14
+#define SIGTERM 15
+#define SIGCHLD 17
+#define SIGCONT 18
+#define SIGSTOP 19
 #define SIG_BLOCK 0
+#define SIG_UNBLOCK 1
 #define SIG_SETMASK 2
+#define SIG_DFL ((void *)0)
+#define SIG_IGN ((void *)1)
+#define SA_SIGINFO   0x00000004
+#define SA_ONSTACK   0x08000000
+#define SA_RESTART   0x10000000
+#define SA_NODEFER   0x40000000
+#define SA_RESETHAND 0x80000000
+#define SA_RESTORER  0x04000000
+#define SI_USER   0
+#define SI_TKILL (-6)
+#define SEGV_MAPERR 1
+#define SS_DISABLE 2
+#define SIGMASK(sig) (1UL << ((sig) - 1))
+/* The kernel's struct sigaction (not glibc's): handler, flags, restorer, mask. */
+struct kernel_sigaction {
+	void *handler;
+	unsigned long flags;
+	void (*restorer)(void);
+	unsigned long mask;
+};
+/* siginfo_t: 128 bytes; the fields tests read. */
+typedef struct {
+	int si_signo, si_errno, si_code, __pad;
+	union {
+		struct { int pid; unsigned uid; int status; } kill;
+		void *addr;
+		char __size[112];
+	};
+} siginfo_t;
+/* ucontext_t as the kernel builds it (x86-64): registers in gregs order of struct sigcontext. */
+struct sigcontext {
+	unsigned long r8, r9, r10, r11, r12, r13, r14, r15;
+	unsigned long rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags;
+	unsigned short cs, gs, fs, ss;
+	unsigned long err, trapno, oldmask, cr2, fpstate, reserved1[8];
+};
+typedef struct {
+	void *ss_sp;
+	int ss_flags;
+	size_t ss_size;
+} stack_t;
+typedef struct {
+	unsigned long uc_flags;
+	void *uc_link;
+	stack_t uc_stack;
+	struct sigcontext uc_mcontext;
+	unsigned long uc_sigmask;
+} ucontext_t;
 
 /* getrandom flags */
 #define GRND_NONBLOCK 1

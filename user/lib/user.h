@@ -48,6 +48,57 @@ long sys_rt_sigaction(int sig, const void *act, void *oldact, size_t setsize);
 long sys_rt_sigprocmask(int how, const void *set, void *oldset, size_t setsize);
 long sys_kill(int pid, int sig);
 long sys_tgkill(int tgid, int tid, int sig);
+long sys_stat(const char *path, struct stat *st);
+long sys_lstat(const char *path, struct stat *st);
+long sys_fstat(int fd, struct stat *st);
+long sys_newfstatat(int dirfd, const char *path, struct stat *st, int flags);
+long sys_lseek(int fd, long off, int whence);
+long sys_pread64(int fd, void *buf, size_t len, long off);
+long sys_getdents64(int fd, void *buf, size_t len);
+long sys_readlink(const char *path, char *buf, size_t size);
+long sys_getcwd(char *buf, size_t size);
+long sys_chdir(const char *path);
+long sys_fchdir(int fd);
+long sys_access(const char *path, int mode);
+long sys_dup(int fd);
+long sys_dup2(int fd, int newfd);
+long sys_dup3(int fd, int newfd, int flags);
+long sys_fcntl(int fd, int cmd, long arg);
+long sys_getuid(void);
+long sys_geteuid(void);
+long sys_getgid(void);
+long sys_getegid(void);
+long sys_getppid(void);
+long sys_getpgid(int pid);
+long sys_getsid(int pid);
+long sys_time(long *t);
+long sys_sysinfo(struct sysinfo *si);
+long sys_prlimit64(int pid, int resource, const struct rlimit *new, struct rlimit *old);
+long sys_mkdir(const char *path, int mode);
+long sys_rt_sigpending(unsigned long *set);
+long sys_sigaltstack(const stack_t *ss, stack_t *old);
+long sys_pause(void);
+
+long sys_fork(void);
+long sys_vfork(void);
+long sys_execve(const char *path, char *const argv[], char *const envp[]);
+long sys_wait4(int pid, int *status, int options, void *rusage);
+long sys_waitid(int idtype, int id, siginfo_t *info, int options);
+long sys_pipe2(int fds[2], int flags);
+long sys_poll(struct pollfd *fds, unsigned long n, int timeout_ms);
+long sys_setpgid(int pid, int pgid);
+long sys_setsid(void);
+long sys_ioctl(int fd, unsigned long cmd, void *arg);
+/* Wait for child pid; its wait status (-errno if none). */
+int wait_child(int pid);
+
+/* sigreturn.S - the restorer every handler returns through (SA_RESTORER). */
+void signal_restorer(void);
+/* Install handler (SA_SIGINFO-style) for sig with flags and mask: sys_rt_sigaction's result. */
+long set_handler(int sig, void (*handler)(int, siginfo_t *, void *), unsigned long flags,
+		 unsigned long mask);
+/* The blocked mask of the calling thread. */
+unsigned long blocked_mask(void);
 
 /* Anonymous private memory, the common case: the mapping or -errno. */
 long map_anon(size_t len, int prot);

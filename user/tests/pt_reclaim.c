@@ -1,5 +1,5 @@
 /*
- * pt_reclaim - MADV_DONTNEED gives back the PTE tables it empties (DESIGN.md
+ * pt_reclaim - MADV_DONTNEED gives back the PTE tables it empties (docs/design.md
  * R6), and never a page it was not asked to drop.
  *
  * The headline of Linux's "reclaim empty user PTE pages" series, scaled to

@@ -5,7 +5,7 @@
  *
  * DONTNEED holds mmap_lock only for reading, so a fault on another CPU may
  * put an entry into a table while the zap that emptied it decides to
- * reclaim it (DESIGN.md R6: reclaim only what is empty; R4: populate a PMD
+ * reclaim it (docs/design.md R6: reclaim only what is empty; R4: populate a PMD
  * only after its pending flush). Two writers and two droppers share a
  * range of NTABLES tables:
  *   writers   each owns every other page of the range. A visit to a page
