@@ -49,7 +49,8 @@ LABS = [
     dict(name="ptl", doc="docs/labs/ptl.md",
          title="Split page-table locks: from one lock per mm to one per table",
          boots=[dict(
-             # fault_split_ptl reads who waits from the lock's tickets.
+             # Ticket locks: fault_split_ptl sees a waiter on a shared lock at
+             # once; under test-and-set ones it waits out its 30 s hang bound.
              cmdline="spinlock=ticket ptcheck ktest=fault_split_ptl,fault_concurrent_tables,"
                      "fault_same_table_serialized,pt_reclaim_slow_path_rechecks,"
                      "pt_reclaim_refilled_before_slow_path,r3_pte_map_lock_recheck",
