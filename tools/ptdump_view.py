@@ -208,9 +208,10 @@ def draw_pending(dump, x0, y0):
 
 def summary(dump):
     h, e = dump.header, dump.end
+    huge = e.get("huge")
     return (f"pid {h.get('pid')} {h.get('comm', '')}: {e.get('tables')} tables, "
-            f"{e.get('huge')} huge PMDs, {e.get('pending')} pending, raced {e.get('raced')}, "
-            f"ptcheck {h.get('ptcheck')}")
+            f"{huge} huge PMD{'' if huge == 1 else 's'}, {e.get('pending')} pending, "
+            f"raced {e.get('raced')}, ptcheck {h.get('ptcheck')}")
 
 
 def draw_dump(dump, x0, y0, marks, label):
