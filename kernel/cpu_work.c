@@ -61,3 +61,31 @@ void run_on_cpus(const cpumask_t *mask, smp_call_func_t fn, void *arg)
 			kthread_join(threads[cpu]);
 	mutex_unlock(&run_on_cpus_lock);
 }
+
+struct two_roles {
+	int cpu_a;
+	void (*role_a)(void), (*role_b)(void);
+};
+
+static void play_role(void *arg)
+{
+	const struct two_roles *r = arg;
+
+	if (cpu_id() == r->cpu_a)
+		r->role_a();
+	else
+		r->role_b();
+}
+
+void run_on_two_cpus(int cpu_a, void (*role_a)(void), int cpu_b, void (*role_b)(void))
+{
+	struct two_roles roles = { cpu_a, role_a, role_b };
+	cpumask_t both;
+
+	if (cpu_a == cpu_b)
+		panic("run_on_two_cpus: both roles on cpu %d", cpu_a);
+	cpumask_clear(&both);
+	cpumask_set_cpu(cpu_a, &both);
+	cpumask_set_cpu(cpu_b, &both);
+	run_on_cpus(&both, play_role, &roles);
+}

@@ -259,19 +259,10 @@ static void lw_waker(void)
 	use_mm(NULL);
 }
 
-static void lw_work(void *unused)
-{
-	if (cpu_id() == lw.waiter_cpu)
-		lw_waiter();
-	else
-		lw_waker();
-}
-
 KTEST(futex_wake_races_waiter)
 {
 	struct fault_inject *fi = fault_inject_find("futex_wait");
 	unsigned long hold = fi->ms;
-	cpumask_t both;
 	int me = cpu_id();
 
 	if (nr_cpus < 2)
@@ -281,10 +272,7 @@ KTEST(futex_wake_races_waiter)
 	lw = (__typeof__(lw)){ .waiter_cpu = me == 1 ? 0 : 1 };
 	lw.hold_ms = hold ? hold : FX_HOLD_MS;
 	fault_inject_set(fi, lw.hold_ms);
-	cpumask_clear(&both);
-	cpumask_set_cpu(me, &both);
-	cpumask_set_cpu(lw.waiter_cpu, &both);
-	run_on_cpus(&both, lw_work, NULL);
+	run_on_two_cpus(lw.waiter_cpu, lw_waiter, me, lw_waker);
 	fault_inject_set(fi, hold);
 
 	printk("# futex_wake_races_waiter: %d rounds: the wake came before the waiter read "

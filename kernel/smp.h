@@ -63,3 +63,10 @@ struct smp_call_stats smp_call_stats(int cpu);
  * call at a time (others wait), never from inside fn.
  */
 void run_on_cpus(const cpumask_t *mask, smp_call_func_t fn, void *arg);
+
+/*
+ * The usual shape of a race test: role_a on cpu_a and role_b on cpu_b,
+ * started together (run_on_cpus), returning when both are done. The two
+ * CPUs must differ; one of them is usually the caller's.
+ */
+void run_on_two_cpus(int cpu_a, void (*role_a)(void), int cpu_b, void (*role_b)(void));

@@ -227,18 +227,9 @@ static void collapser(void)
 	__atomic_store_n(&cr.collapsed, 1, __ATOMIC_RELEASE);
 }
 
-static void reader_or_collapser(void *unused)
-{
-	if (cpu_id() == cr.reader_cpu)
-		collapse_reader();
-	else
-		collapser();
-}
-
 KTEST(collapse_table_not_freed_under_rcu_reader)
 {
 	struct thp_env e;
-	cpumask_t both;
 	int me = cpu_id();
 
 	if (nr_cpus < 2)
@@ -249,10 +240,7 @@ KTEST(collapse_table_not_freed_under_rcu_reader)
 	cr.pmd = mm_find_pmd(e.mm, THP_BASE);
 	rcu_barrier();                        /* no earlier callback may run while we watch */
 
-	cpumask_clear(&both);
-	cpumask_set_cpu(me, &both);
-	cpumask_set_cpu(cr.reader_cpu, &both);
-	run_on_cpus(&both, reader_or_collapser, NULL);
+	run_on_two_cpus(cr.reader_cpu, collapse_reader, me, collapser);
 
 	KT_ASSERT(cr.table != NULL);
 	KT_EXPECT_EQ(cr.ret, 0);

@@ -150,17 +150,8 @@ static void unmapper(void)
 	__atomic_store_n(&rr.unmapped, 1, __ATOMIC_RELEASE);
 }
 
-static void reader_or_unmapper(void *unused)
-{
-	if (cpu_id() == rr.reader_cpu)
-		rcu_reader();
-	else
-		unmapper();
-}
-
 KTEST(pgtable_not_freed_under_rcu_reader)
 {
-	cpumask_t both;
 	int me = cpu_id();
 
 	if (nr_cpus < 2)
@@ -177,10 +168,7 @@ KTEST(pgtable_not_freed_under_rcu_reader)
 	/* No callback of an earlier test may finish while we watch the counter. */
 	rcu_barrier();
 
-	cpumask_clear(&both);
-	cpumask_set_cpu(me, &both);
-	cpumask_set_cpu(rr.reader_cpu, &both);
-	run_on_cpus(&both, reader_or_unmapper, NULL);
+	run_on_two_cpus(rr.reader_cpu, rcu_reader, me, unmapper);
 
 	KT_ASSERT(rr.table != NULL);
 	KT_EXPECT_EQ(rr.munmap_ret, 0);

@@ -95,19 +95,10 @@ static void r3_reclaimer(void)
 	__atomic_store_n(&r3.reclaimer_done, 1, __ATOMIC_RELEASE);
 }
 
-static void r3_work(void *unused)
-{
-	if (cpu_id() == r3.walker_cpu)
-		r3_walker();
-	else
-		r3_reclaimer();
-}
-
 KTEST(r3_pte_map_lock_recheck)
 {
 	struct fault_inject *fi = fault_inject_find("pte_map_lock");
 	unsigned long hold = fi->ms;
-	cpumask_t both;
 	int me = cpu_id();
 
 	if (nr_cpus < 2)
@@ -126,10 +117,7 @@ KTEST(r3_pte_map_lock_recheck)
 		fault_inject_set(fi, R3_HOLD_MS);
 	r3.retry0 = vm_event_sum(PTE_MAP_RETRY);
 	r3.reclaim0 = vm_event_sum(PT_RECLAIM_FAST) + vm_event_sum(PT_RECLAIM_SLOW);
-	cpumask_clear(&both);
-	cpumask_set_cpu(me, &both);
-	cpumask_set_cpu(r3.walker_cpu, &both);
-	run_on_cpus(&both, r3_work, NULL);
+	run_on_two_cpus(r3.walker_cpu, r3_walker, me, r3_reclaimer);
 	fault_inject_set(fi, hold);
 
 	printk("# r3_pte_map_lock_recheck: window %lu ms, %ld walks (%ld locked), "

@@ -205,19 +205,10 @@ static void r2_writer(void)
 	test_unuse_mm(r2.mm, prev);
 }
 
-static void r2_work(void *unused)
-{
-	if (cpu_id() == r2.reader_cpu)
-		r2_reader();
-	else
-		r2_writer();
-}
-
 KTEST(r2_page_freed_after_flush)
 {
 	struct fault_inject *fi = fault_inject_find("tlb_flush");
 	unsigned long hold = fi->ms;
-	cpumask_t both;
 	int me = cpu_id();
 
 	if (nr_cpus < 2)
@@ -228,10 +219,7 @@ KTEST(r2_page_freed_after_flush)
 	KT_ASSERT_EQ(tmap(r2.mm, RULES_BASE, PG, RW, ANON | MAP_FIXED), (long)RULES_BASE);
 	if (!hold)
 		fault_inject_set(fi, R2_HOLD_MS);
-	cpumask_clear(&both);
-	cpumask_set_cpu(me, &both);
-	cpumask_set_cpu(r2.reader_cpu, &both);
-	run_on_cpus(&both, r2_work, NULL);
+	run_on_two_cpus(r2.reader_cpu, r2_reader, me, r2_writer);
 	fault_inject_set(fi, hold);
 
 	printk("# r2_page_freed_after_flush: %d rounds, %ld reads; in %ld rounds the reader "
