@@ -21,19 +21,6 @@
 #include "mm/internal.h"
 #include "mm/thp_ktest.h"
 
-/* Is the table freed or poisoned (every entry of a live table is never PGTABLE_POISON)? */
-static bool table_dead(struct page *table)
-{
-	const u64 *entry = page_address(table);
-
-	if (!PageTable(table) || PageBuddy(table))
-		return true;
-	for (int i = 0; i < PTRS_PER_PTE; i++)
-		if (READ_ONCE(entry[i]) == PGTABLE_POISON)
-			return true;
-	return false;
-}
-
 static struct page *table_at(struct mm_struct *mm, unsigned long addr)
 {
 	pmd_t pmd = pmd_at(mm, addr);
@@ -213,7 +200,7 @@ static void collapse_reader(void)
 	for (u64 t0 = ktime_ns(); !__atomic_load_n(&cr.collapsed, __ATOMIC_ACQUIRE);)
 		if (ktime_ns() - t0 > HOLD_NS)
 			break;
-	cr.saw_dead = table_dead(cr.table);
+	cr.saw_dead = pgtable_dead(cr.table);
 	cr.done_inside = (long)vm_event_sum(PGTABLE_FREE_DONE);
 	pte_unmap(pte);                       /* rcu_read_unlock(): now it may go */
 }

@@ -56,6 +56,23 @@ static inline void test_mm_release(struct mm_struct *mm, struct mm_struct *prev)
 	kmem_cache_shrink_all();
 }
 
+/*
+ * Has this page-table page died under a reader? Freed (no longer PG_table,
+ * or back in the buddy allocator) or poisoned by its RCU callback: no
+ * entry of a live table is ever PGTABLE_POISON.
+ */
+static inline bool pgtable_dead(struct page *table)
+{
+	const u64 *entry = page_address(table);
+
+	if (!PageTable(table) || PageBuddy(table))
+		return true;
+	for (int i = 0; i < PTRS_PER_PTE; i++)
+		if (READ_ONCE(entry[i]) == PGTABLE_POISON)
+			return true;
+	return false;
+}
+
 /* mmap in mm, asserting nothing: the value or -errno. */
 static inline long tmap(struct mm_struct *mm, unsigned long addr, unsigned long len,
 			unsigned long prot, unsigned long flags)

@@ -90,19 +90,6 @@ static struct {
 	bool hung;                    /* the munmap never came */
 } rr;
 
-/* Is the table still a live page table, every entry still what it held? */
-static bool table_dead(struct page *table)
-{
-	const u64 *entry = page_address(table);
-
-	if (!PageTable(table) || PageBuddy(table))
-		return true;
-	for (int i = 0; i < PTRS_PER_PTE; i++)
-		if (READ_ONCE(entry[i]) == PGTABLE_POISON)
-			return true;
-	return false;
-}
-
 /*
  * An R3 walker: pte_offset_map() enters rcu_read_lock(), reads the pmd once
  * and maps the table through the direct map. It keeps reading the whole
@@ -124,7 +111,7 @@ static void rcu_reader(void)
 	u64 since = 0;
 	while (rr.reads_after_unmap < READS_AFTER_UNMAP) {
 		bool unmapped = __atomic_load_n(&rr.unmapped, __ATOMIC_ACQUIRE);
-		if (table_dead(rr.table))
+		if (pgtable_dead(rr.table))
 			rr.saw_dead = true;
 		rr.reads++;
 		rr.reads_after_unmap += unmapped;
