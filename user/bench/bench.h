@@ -169,6 +169,26 @@ static inline long bench_timed(bench_fn fn, void *arg, int nthreads, long ms)
 	return per_second(c1 - c0, t1 - t0);
 }
 
+/*
+ * The will-it-scale shape: for each thread count of the argument
+ * threads=1,2,4 (the default), fn's rate over ms=1000 milliseconds,
+ * printed as the figure NAME.tN in UNIT.
+ */
+static inline void bench_scaling(int argc, char **argv, bench_fn fn, const char *name,
+				 const char *unit)
+{
+	int threads[8];
+	int n = bench_arg_list(argc, argv, "threads", "1,2,4", threads, 8);
+	long ms = bench_arg(argc, argv, "ms", 1000);
+	char figure[64];
+
+	for (int i = 0; i < n; i++) {
+		long rate = bench_timed(fn, 0, threads[i], ms);
+		snprintf(figure, sizeof(figure), "%s.t%d", name, threads[i]);
+		bench_result(figure, rate, unit);
+	}
+}
+
 /* Sort a few numbers (insertion sort) and return the middle one. */
 static inline long bench_median(long *v, int n)
 {

@@ -33,16 +33,7 @@ static int fault_loop(struct bench_worker *w)
 
 int main(int argc, char **argv)
 {
-	int threads[8];
-	int n = bench_arg_list(argc, argv, "threads", "1,2,4", threads, 8);
-	long ms = bench_arg(argc, argv, "ms", 1000);
-	char name[64];
-
 	region = (size_t)bench_arg(argc, argv, "mib", 16) << 20;
-	for (int i = 0; i < n; i++) {
-		long rate = bench_timed(fault_loop, 0, threads[i], ms);
-		snprintf(name, sizeof(name), "page_fault1.t%d", threads[i]);
-		bench_result(name, rate, "faults/s");
-	}
+	bench_scaling(argc, argv, fault_loop, "page_fault1", "faults/s");
 	return 0;
 }

@@ -33,16 +33,7 @@ static int write_dontneed_loop(struct bench_worker *w)
 
 int main(int argc, char **argv)
 {
-	int threads[8];
-	int n = bench_arg_list(argc, argv, "threads", "1,2,4", threads, 8);
-	long ms = bench_arg(argc, argv, "ms", 1000);
-	char name[64];
-
 	region = (size_t)bench_arg(argc, argv, "kib", 1024) << 10;
-	for (int i = 0; i < n; i++) {
-		long rate = bench_timed(write_dontneed_loop, 0, threads[i], ms);
-		snprintf(name, sizeof(name), "tlb_flush2.t%d", threads[i]);
-		bench_result(name, rate, "rounds/s");
-	}
+	bench_scaling(argc, argv, write_dontneed_loop, "tlb_flush2", "rounds/s");
 	return 0;
 }
