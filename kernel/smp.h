@@ -50,9 +50,13 @@ struct smp_call_stats {
 	u64 ipis_sent;           /* VEC_CALL_FUNCTION IPIs sent */
 	u64 ipis_received;       /* VEC_CALL_FUNCTION interrupts taken */
 	u64 calls_run;           /* functions run for other CPUs */
+	u64 wakes_sent;          /* VEC_CALL_WAKE IPIs sent to a halted waiter */
+	u64 wakes_received;      /* ... and taken, here while halted for an answer */
 };
 /* A snapshot of cpu's counters. */
 struct smp_call_stats smp_call_stats(int cpu);
+/* Is cpu halted (or about to halt) waiting for the answer to its call? */
+bool smp_call_waiter_halted(int cpu);
 
 /*
  * Run fn(arg) on every online CPU of mask in process context with interrupts

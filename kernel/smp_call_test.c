@@ -5,6 +5,7 @@
 #include "kernel/smp.h"
 #include "kernel/string.h"
 #include "kernel/time.h"
+#include "kernel/vmstat.h"
 
 /* Where and how a called function ran. */
 struct call_record {
@@ -84,6 +85,44 @@ static void slow_call(void *arg)
 {
 	mdelay(20);
 	__atomic_store_n((int *)arg, 1, __ATOMIC_RELEASE);
+}
+
+/*
+ * A waiting caller that is not answered within smp_call_spin_us halts, and
+ * the target's answer wakes it with an IPI (smp_call.c, halt_for_answer).
+ * The called function returns only once it sees the caller halted, so the
+ * wake-up is owed. A timer tick may also end the hlt, and if it lands in
+ * the few instructions between the caller's look at busy and its next hlt
+ * no wake is needed; so a wake must be seen in at least one of 5 calls.
+ * With the wake-up removed the caller would still return, one tick late
+ * each time, and wakes_received stays 0.
+ */
+static void answer_when_caller_halted(void *arg)
+{
+	int caller = *(int *)arg;
+	u64 since = 0;
+
+	while (!smp_call_waiter_halted(caller) && !ktest_hung(&since))
+		cpu_relax();
+}
+
+KTEST(smp_call_halted_waiter_is_woken)
+{
+	if (nr_cpus < 2)
+		KT_SKIP("needs 2 CPUs");
+	int me = cpu_id(), target = me == 1 ? 0 : 1;
+	u64 woken = 0, halts = 0;
+
+	for (int i = 0; i < 5 && !woken; i++) {
+		struct smp_call_stats before = smp_call_stats(me);
+		u64 halts_before = vm_event_sum(SMP_CALL_WAIT_HALTS);
+		KT_ASSERT_EQ(smp_call_function_single(target, answer_when_caller_halted, &me, true), 0);
+		woken += smp_call_stats(me).wakes_received - before.wakes_received;
+		halts += vm_event_sum(SMP_CALL_WAIT_HALTS) - halts_before;
+	}
+	KT_EXPECT(halts >= 1);
+	KT_EXPECT(woken >= 1);
+	KT_EXPECT(!smp_call_waiter_halted(me));
 }
 
 /*

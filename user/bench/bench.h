@@ -201,4 +201,38 @@ static inline long bench_median(long *v, int n)
 	return n ? v[n / 2] : 0;
 }
 
+/*
+ * TLB shootdown IPIs received so far, all CPUs together, read the way each
+ * kernel shows them: Linux's /proc/interrupts row "TLB:" (one column per
+ * CPU), Quiesce's /proc/vmstat nr_tlb_remote_flush_received. -1 if
+ * neither is there. The difference over a loop tells how many IPIs one
+ * call cost -- the figure that explains a shootdown's latency.
+ */
+static inline long tlb_ipis_received(void)
+{
+	static char buf[32768];
+	long n = vmstat("nr_tlb_remote_flush_received");
+
+	if (n >= 0 || proc_read("/proc/interrupts", buf, sizeof(buf)) < 0)
+		return n;
+	for (char *line = buf; line; line = strchr(line, '\n')) {
+		while (*line == '\n' || *line == ' ')
+			line++;
+		if (strncmp(line, "TLB:", 4))
+			continue;
+		long sum = 0;
+		char *s = line + 4;
+		for (;;) {
+			while (*s == ' ')
+				s++;
+			if (*s < '0' || *s > '9')
+				return sum;
+			sum += atol(s);
+			while (*s >= '0' && *s <= '9')
+				s++;
+		}
+	}
+	return -1;
+}
+
 #endif
