@@ -62,9 +62,9 @@ static bool smp_call_halt = true;
 BOOT_OPTION_BOOL("smp_call_halt", smp_call_halt,
 		 "on|off: a CPU waiting for a cross-CPU call's answer halts after "
 		 "smp_call_spin_us, and the answer wakes it (default on)");
-static unsigned long smp_call_spin_us = 50;
+static unsigned long smp_call_spin_us = 10;
 BOOT_OPTION_ULONG("smp_call_spin_us", smp_call_spin_us,
-		  "how long a waiting CPU spins before it halts (50)");
+		  "how long a waiting CPU spins before it halts, in microseconds (10)");
 
 struct smp_call_stats smp_call_stats(int cpu)
 {
