@@ -1,10 +1,13 @@
 /* Ticket and test-and-set spinlocks with debug checks (see spinlock.h). */
 #include "kernel/spinlock.h"
+#include "arch/x86_64/apic.h"
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/idt.h"
 #include "kernel/bootopt.h"
 #include "kernel/lockstat.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
+#include "kernel/smp.h"
 #include "kernel/string.h"
 #include "kernel/time.h"
 #include "kernel/vmstat.h"
@@ -15,6 +18,26 @@ BOOT_OPTION_STR("spinlock", spinlock_opt, "ticket|tas|auto: how a waiter takes a
 
 /* Set once by spinlock_setup(), before any other CPU runs; read-mostly after. */
 bool spinlock_tas;
+
+static bool spinlock_halt = true;
+BOOT_OPTION_BOOL("spinlock_halt", spinlock_halt, "on|off: a test-and-set waiter with "
+		 "interrupts on halts after spinlock_spin_us, and the unlock wakes it (default on)");
+static unsigned long spinlock_spin_us = 20;
+BOOT_OPTION_ULONG("spinlock_spin_us", spinlock_spin_us,
+		  "how long a test-and-set waiter spins before it halts, in microseconds (20)");
+/* The lock this CPU is halted on (halt_for_unlock), for the unlocker to find. */
+static DEFINE_PER_CPU(spinlock_t *, halted_on);
+static DEFINE_PER_CPU(u64, wakes_received);
+
+spinlock_t *spin_halted_on(int cpu)
+{
+	return READ_ONCE(*per_cpu_ptr(&halted_on, cpu));
+}
+
+u64 spin_wakes_received(int cpu)
+{
+	return READ_ONCE(*per_cpu_ptr(&wakes_received, cpu));
+}
 
 void spin_lock_init(spinlock_t *l, const char *name)
 {
@@ -90,15 +113,76 @@ static bool tas_try(spinlock_t *l)
 					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
 }
 
-/* Spin reading (no locked instruction, the line stays shared) until it looks free, then try. */
+/*
+ * Halt until the lock is released, unless it already is. Interrupts are on
+ * (the caller checked), so the CPU still takes its interrupts, and the
+ * holder's spin_unlock wakes us with VEC_LOCK_WAKE (wake_halted). The
+ * waiter counts itself in l->halted with a locked instruction, then looks
+ * at the lock; the unlocker releases it with a locked instruction, then
+ * looks at l->halted: one of the two always sees the other, so no waiter
+ * halts through the unlock. (`sti; hlt` takes a wake-up that arrives
+ * between the look and the hlt.) A timer tick also ends the hlt.
+ *
+ * Why: a test-and-set waiter whose lock holder's virtual CPU the host has
+ * descheduled spins on a host CPU that the holder could use to finish --
+ * Linux's paravirtual spinlocks halt the same way and have the host kick
+ * them; here the kick is an ordinary IPI.
+ */
+static void halt_for_unlock(spinlock_t *l)
+{
+	spinlock_t **mine = this_cpu_ptr(&halted_on);
+
+	irq_disable();
+	WRITE_ONCE(*mine, l);
+	__atomic_fetch_add(&l->halted, 1, __ATOMIC_SEQ_CST);
+	if (spin_is_locked(l)) {
+		count_vm_event(SPINLOCK_HALTS);
+		safe_halt();
+		irq_disable();
+	}
+	__atomic_fetch_sub(&l->halted, 1, __ATOMIC_RELAXED);
+	WRITE_ONCE(*mine, NULL);
+	irq_enable();
+}
+
+/* From spin_unlock: IPI every CPU halted on l. */
+static void wake_halted(spinlock_t *l)
+{
+	int cpu;
+
+	count_vm_event(SPINLOCK_WAKES);
+	for_each_cpu(cpu, &cpu_online_mask)
+		if (cpu != cpu_id() && READ_ONCE(*per_cpu_ptr(&halted_on, cpu)) == l)
+			lapic_send_ipi(cpus[cpu].apic_id, VEC_LOCK_WAKE);
+}
+
+/* Taking the interrupt ended the hlt; count it for the tests. */
+static void lock_wake_interrupt(struct trap_frame *tf)
+{
+	(*this_cpu_ptr(&wakes_received))++;
+}
+
+void spinlock_wake_init(void)
+{
+	set_vector_handler(VEC_LOCK_WAKE, lock_wake_interrupt);
+}
+
+/*
+ * Spin reading (no locked instruction, the line stays shared) until it
+ * looks free, then try. With interrupts on and spinlock_halt, a wait
+ * longer than spinlock_spin_us halts instead (halt_for_unlock).
+ */
 static u64 wait_tas(spinlock_t *l, u64 start)
 {
-	bool warned = false;
-	u64 spins = 0;
+	bool warned = false, may_halt = READ_ONCE(spinlock_halt) && irqs_enabled();
+	u64 spins = 0, spin_ns = READ_ONCE(spinlock_spin_us) * 1000;
 
 	do {
 		while (spin_is_locked(l)) {
-			cpu_relax();
+			if (may_halt && ktime_ns() - start >= spin_ns)
+				halt_for_unlock(l);
+			else
+				cpu_relax();
 			check_lockup(l, ++spins, start, &warned);
 		}
 	} while (!tas_try(l));
@@ -190,8 +274,19 @@ void spin_unlock(spinlock_t *l)
 		panic("unlock of %s held by cpu %d", l->name, l->holder_cpu);
 	this_cpu()->locks_held--;
 	WRITE_ONCE(l->holder_cpu, -1);
-	/* Only the holder writes owner, so a plain increment with release is enough. */
-	__atomic_store_n(&l->owner, (u16)(l->owner + 1), __ATOMIC_RELEASE);
+	if (READ_ONCE(spinlock_tas) && READ_ONCE(spinlock_halt)) {
+		/*
+		 * A waiter may halt (halt_for_unlock): release with a locked
+		 * instruction, a full barrier, so the look at halted that
+		 * follows cannot be done before the release is visible.
+		 */
+		__atomic_fetch_add(&l->owner, 1, __ATOMIC_SEQ_CST);
+		if (unlikely(__atomic_load_n(&l->halted, __ATOMIC_RELAXED)))
+			wake_halted(l);
+	} else {
+		/* Only the holder writes owner, so a plain increment with release is enough. */
+		__atomic_store_n(&l->owner, (u16)(l->owner + 1), __ATOMIC_RELEASE);
+	}
 	preempt_enable();
 }
 

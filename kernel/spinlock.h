@@ -30,7 +30,8 @@ typedef struct spinlock {
 			u16 next;      /* next ticket to hand out */
 		};
 	};
-	int holder_cpu;            /* -1 when free; debug and lockup reports */
+	s16 holder_cpu;            /* -1 when free; debug and lockup reports */
+	u16 halted;                /* test-and-set waiters halted until the unlock */
 	const char *name;
 } spinlock_t;
 
@@ -42,6 +43,11 @@ typedef struct spinlock {
 extern bool spinlock_tas;
 /* Choose the kind from the boot option; once, on the boot CPU, before the others start. */
 void spinlock_setup(void);
+/* For tests: the lock cpu is halted on waiting for (NULL: none), and the wake-ups it took. */
+spinlock_t *spin_halted_on(int cpu);
+u64 spin_wakes_received(int cpu);
+/* Install the wake-up IPI's handler (halting waiters, spinlock_halt); before the APs start. */
+void spinlock_wake_init(void);
 
 void spin_lock_init(spinlock_t *l, const char *name);
 void spin_lock(spinlock_t *l);

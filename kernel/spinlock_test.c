@@ -232,3 +232,59 @@ KTEST(spinlock_contention_counted)
 	KT_EXPECT(seen);
 	KT_EXPECT(vm_event_sum(SPINLOCK_WAIT_NS) - wait_before >= held);
 }
+
+/*
+ * A test-and-set waiter with interrupts on spins spinlock_spin_us, then
+ * halts (halt_for_unlock), and the holder's spin_unlock wakes it with an
+ * IPI. The holder here unlocks only once it sees the waiter halted on the
+ * lock, so a wake-up is owed. A timer tick may also end the hlt, and if
+ * it lands just before the waiter's next look it needs none; so a wake
+ * must come in at least one of 5 rounds. Without the wake-up the waiter
+ * would still get the lock, a tick late, and spin_wakes_received stays 0.
+ */
+static DEFINE_SPINLOCK(halt_lock);
+static int halt_waiter = 1, halt_holder;
+static int lock_held_round;
+static u64 halt_wakes;
+
+static void halt_test_holder(void)
+{
+	u64 since = 0;
+
+	spin_lock(&halt_lock);
+	__atomic_store_n(&lock_held_round, 1, __ATOMIC_RELEASE);
+	while (spin_halted_on(halt_waiter) != &halt_lock && !ktest_hung(&since))
+		cpu_relax();
+	spin_unlock(&halt_lock);
+}
+
+static void halt_test_waiter(void)
+{
+	u64 since = 0, before;
+
+	while (!__atomic_load_n(&lock_held_round, __ATOMIC_ACQUIRE) && !ktest_hung(&since))
+		cpu_relax();
+	before = spin_wakes_received(cpu_id());
+	spin_lock(&halt_lock);                  /* interrupts on: it may halt */
+	spin_unlock(&halt_lock);
+	halt_wakes += spin_wakes_received(cpu_id()) - before;
+}
+
+KTEST(spinlock_halted_waiter_is_woken)
+{
+	if (nr_cpus < 2)
+		KT_SKIP("needs 2 CPUs");
+	if (!spinlock_tas)
+		KT_SKIP("needs test-and-set locks (a guest, or spinlock=tas)");
+	u64 halts = vm_event_sum(SPINLOCK_HALTS), wakes = vm_event_sum(SPINLOCK_WAKES);
+
+	halt_wakes = 0;
+	for (int i = 0; i < 5 && !halt_wakes; i++) {
+		lock_held_round = 0;
+		run_on_two_cpus(halt_holder, halt_test_holder, halt_waiter, halt_test_waiter);
+	}
+	KT_EXPECT(vm_event_sum(SPINLOCK_HALTS) > halts);
+	KT_EXPECT(vm_event_sum(SPINLOCK_WAKES) > wakes);
+	KT_EXPECT(halt_wakes >= 1);
+	KT_EXPECT_EQ(halt_lock.halted, 0);
+}

@@ -38,6 +38,8 @@ enum vm_event_item {
 	SPINLOCK_CONTENDED,      /* spin_lock() calls that found the lock taken (counted
 				  * when the spinning begins) */
 	SPINLOCK_WAIT_NS,        /* ... and the time they spun, in ns (when it ends) */
+	SPINLOCK_HALTS,          /* test-and-set waiters that halted until the unlock's IPI */
+	SPINLOCK_WAKES,          /* ... unlocks that sent such IPIs */
 	NR_TLB_REMOTE_FLUSH_CALLS, /* flush_tlb_mm_range() calls that sent IPIs: IPIs per
 				    * flush = nr_tlb_remote_flush / this */
 	TLB_REMOTE_FLUSH_WAIT_NS, /* ... time from the first IPI sent to the last answer, ns */

@@ -33,6 +33,7 @@ struct trap_frame {
 #define VEC_CALL_FUNCTION 0xf2   /* cross-CPU function call (kernel/smp_call.c) */
 #define VEC_RESCHEDULE    0xf3   /* make a CPU look at its run queue (kernel/sched.c) */
 #define VEC_CALL_WAKE     0xf4   /* end the hlt of a CPU waiting for its call (smp_call.c) */
+#define VEC_LOCK_WAKE     0xf5   /* end the hlt of a CPU waiting for a spinlock (spinlock.c) */
 #define VEC_APIC_ERROR    0xfe
 #define VEC_SPURIOUS      0xff
 

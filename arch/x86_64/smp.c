@@ -24,6 +24,7 @@
 #include "arch/x86_64/syscall.h"
 #include "kernel/bootopt.h"
 #include "kernel/percpu.h"
+#include "kernel/spinlock.h"
 #include "kernel/printk.h"
 #include "kernel/sched.h"
 #include "kernel/smp.h"
@@ -216,6 +217,7 @@ static void start_aps(struct trampoline_params *p, phys_addr_t page)
 void smp_boot_cpus(void)
 {
 	smp_call_init();
+	spinlock_wake_init();
 	mark_online(0);
 	bool boot_cpu_listed = false;
 	for (int i = 0; i < acpi_madt.nr_lapics; i++)
