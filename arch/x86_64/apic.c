@@ -85,7 +85,11 @@ void lapic_eoi(void)
  * Send an IPI. In xAPIC mode the ICR is two 32-bit registers and writing the
  * low half sends, so the pair must not be split by an interrupt handler that
  * sends an IPI of its own: interrupts are off around it. x2APIC writes both
- * halves in one MSR write.
+ * halves in one MSR write. xAPIC waits for the previous IPI to have left
+ * (delivery status idle) before writing, not after: nothing here needs to
+ * know this one has left, and under emulation each read of the ICR is a
+ * slow trip to the emulated APIC (send_icr was 7% of a 4-thread
+ * page_fault1 profile).
  */
 static void send_icr(u32 dest, u32 low)
 {
@@ -98,8 +102,6 @@ static void send_icr(u32 dest, u32 low)
 			cpu_relax();
 		apic_write(APIC_ICR_HI, dest << 24);
 		apic_write(APIC_ICR_LO, low);
-		while (apic_read(APIC_ICR_LO) & ICR_PENDING)
-			cpu_relax();
 	}
 	irq_restore(flags);
 }
