@@ -85,11 +85,14 @@ static DEFINE_PER_CPU(struct per_cpu_pages, pcp_lists);
 /*
  * The lists' bounds, the same for every CPU: Linux's classic defaults for
  * a zone of 512 MiB (batch: a quarter of managed pages / 1024, rounded to
- * 2^n - 1; high: 6 batches). What they buy, lockstat of 4-thread runs of
- * 3 s (tools/run-elf --profile, -smp 4 on 2 loaded host cores): zone.lock
- * taken per 1000 pages faulted in and freed, page_fault1 / tlb_flush2,
- * without lists (pcp_high=0) 2012 / 2043, high 64 batch 16 124 / 104,
- * high 186 batch 31 62 / 25. FIXME(figure): contended, wait, throughput.
+ * 2^n - 1; high: 6 batches). What the lists buy, from lockstat of
+ * 4-thread runs of 3 s (tools/run-elf --profile, -smp 4 on 2 loaded host
+ * cores): zone.lock taken per 1000 pages faulted in and freed,
+ * page_fault1 / tlb_flush2: no lists (pcp_high=0) 2030 / 2050, high 64
+ * batch 16 124 / 103, high 186 batch 31 63 / 26; contended acquisitions
+ * of tlb_flush2 in 3 s, 1.3 k-100 k -> 24-63, its time spinning for the
+ * lock 110-190 ms -> 2-14 ms; page_fault1's zone.lock left the profile's
+ * spinners (13-18% of them before). Throughput: see README's Benchmarks.
  */
 unsigned long pcp_high = 186;
 BOOT_OPTION_ULONG("pcp_high", pcp_high,
