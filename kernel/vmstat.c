@@ -55,6 +55,11 @@ static const char *const vm_event_names[NR_VM_EVENTS] = {
 	[COW_REUSE] = "cow_reuse",
 	[FORK_WRPROTECT] = "fork_wrprotect",
 	[FORK_SPLIT_PMD] = "fork_split_pmd",
+	[ZONE_LOCK] = "zone_lock",
+	[PCP_ALLOC] = "pcp_alloc",
+	[PCP_REFILL] = "pcp_refill",
+	[PCP_FREE_BATCH] = "pcp_free_batch",
+	[PCP_DRAIN] = "pcp_drain",
 };
 
 unsigned long vm_event_sum(enum vm_event_item item)

@@ -57,6 +57,12 @@ enum vm_event_item {
 	COW_REUSE,               /* write faults that found the page theirs alone and kept it */
 	FORK_WRPROTECT,          /* writable PTEs fork made read-only on both sides (mm/fork.c) */
 	FORK_SPLIT_PMD,          /* huge PMDs fork split before copying their pages */
+	ZONE_LOCK,               /* zone.lock acquisitions (mm/page_alloc.c) */
+	PCP_ALLOC,               /* order-0 pages allocated from a CPU's own list */
+	PCP_REFILL,              /* ... lists refilled from the buddy, pcp_batch pages
+				  * under one zone.lock */
+	PCP_FREE_BATCH,          /* lists past pcp_high that gave pcp_batch pages back */
+	PCP_DRAIN,               /* drain_all_pages() calls: every list given back */
 	NR_VM_EVENTS
 };
 

@@ -76,6 +76,9 @@ bool out_of_memory(void)
 {
 	bool dying = false;
 
+	/* nr_free_pages() counts pages on the per-CPU lists too; the failed
+	 * alloc_pages() drained every list first (Linux drains before an OOM
+	 * kill too), so pages counted here were really there to be had. */
 	if (nr_free_pages() > oom_watermark())
 		return false;                 /* not a shortage: an injected failure */
 	mutex_lock(&oom_lock);

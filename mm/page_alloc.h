@@ -38,7 +38,8 @@ enum pageflags {
  * One physical page frame. 64 bytes, one cache line, as in Linux.
  *
  * Who may write what: a free page (PG_buddy) belongs to the allocator and
- * is changed only under the zone lock; an allocated page belongs to whoever
+ * is changed only under the zone lock, a free page on a per-CPU list to
+ * that CPU; an allocated page belongs to whoever
  * allocated it, who alone changes flags and the union. _refcount is atomic.
  */
 struct page {
@@ -46,7 +47,10 @@ struct page {
 	int _refcount;                /* users of the page; 0 when free */
 	unsigned int order;           /* free block, or allocated first page: its order */
 	union {
-		/* PG_buddy: link in the free list of its order (zone lock). */
+		/*
+		 * PG_buddy: link in the free list of its order (zone lock);
+		 * a free page on a CPU's list (mm/page_alloc.c): link in it.
+		 */
 		struct list_head lru;
 
 		/* PG_slab: the first page of a slab (the cache's lock). */
@@ -205,9 +209,30 @@ static inline void free_page(unsigned long addr) { free_pages(addr, 0); }
 /* Turn an allocated 2^order block into 2^order order-0 pages, each with refcount 1. */
 void split_page(struct page *page, unsigned int order);
 
-/* Counters for leak checks: free pages in all, and free blocks of one order. */
+/*
+ * Counters for leak checks. nr_free_pages(): free pages in all, those on
+ * the per-CPU lists included. nr_free_blocks(): free blocks of one order
+ * in the buddy alone; pages on the lists are in no block, so a test that
+ * counts blocks drains the lists first (drain_all_pages).
+ */
 unsigned long nr_free_pages(void);
 unsigned long nr_free_blocks(unsigned int order);
+
+/*
+ * Per-CPU page lists (mm/page_alloc.c): each CPU keeps up to pcp_high free
+ * order-0 pages for itself, taken from and given back to the buddy
+ * pcp_batch at a time. Boot options pcp_high=N (0: no lists), pcp_batch=N.
+ */
+extern unsigned long pcp_high, pcp_batch;
+/* Pages on cpu's list now (a snapshot, unless cpu is this CPU with interrupts off). */
+unsigned long pcp_count(int cpu);
+/* Give this CPU's list back to the buddy. Any context. */
+void drain_local_pages(void);
+/*
+ * Give every CPU's list back to the buddy, each CPU its own (a waiting
+ * cross-CPU call): interrupts on, not in an interrupt handler.
+ */
+void drain_all_pages(void);
 /* Pages the buddy manages (free or allocated): all RAM it was given. */
 unsigned long totalram_pages(void);
 

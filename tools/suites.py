@@ -406,4 +406,10 @@ SUITES = [
     # QEMU (its own port), tools/gdb_pt.py's pt-walk at each step (a table
     # born in the fault handler, reclaimed, freed by an RCU callback).
     dict(name="gdb-walkthrough", host=["tools/gdb-walk-test"], ktap=True, timeout=300),
+
+    # pcp_high=0 (mm/page_alloc.c): no per-CPU page lists, every page
+    # through zone.lock -- the "before" of the lists stays a working kernel
+    # (the pcp_* tests skip themselves).
+    dict(name="pcp-off", cmdline="pcp_high=0 ktest", smp=4, ktap=True,
+         log_has=[r"^page_alloc: per-CPU page lists off \(pcp_high=0\)$"]),
 ]
