@@ -53,6 +53,8 @@ static const char *const vm_event_names[NR_VM_EVENTS] = {
 	[COW_REUSE] = "cow_reuse",
 	[FORK_WRPROTECT] = "fork_wrprotect",
 	[FORK_SPLIT_PMD] = "fork_split_pmd",
+	[TLB_FLUSH_BEFORE_SET_PMD_SKIPPED] = "tlb_flush_before_set_pmd_skipped",
+	[TLB_FLUSH_BEFORE_SET_PMD_RETRY] = "tlb_flush_before_set_pmd_retry",
 };
 
 unsigned long vm_event_sum(enum vm_event_item item)
