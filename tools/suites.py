@@ -161,14 +161,17 @@ SUITES = [
                   r"expected !rr\.saw_dead",
                   r"^not ok 1 pgtable_not_freed_under_rcu_reader$"]),
     #  - no-r4: a PTE table installed where a reclaimed one's flush is owed;
-    #    a huge PMD set where a reclaimed table's, or a zapped huge PMD's, is.
+    #    a huge PMD set where a reclaimed table's, or a zapped huge PMD's, is;
+    #    every r4_* test fails.
     dict(name="ptbug-no-r4", cmdline="ptbug=no-r4 ptcheck ktest=r4_*", status=1,
          log_has=[r"^ptcheck: violation R4: PMD populated while its TLB flush is pending "
                   r"at 0x30000000000$",
                   r"^not ok \d r4_flush_before_reinstall_after_reclaim$",
                   r"^ptcheck: violation R4: PMD populated while its TLB flush is pending "
                   r"at 0x40000000000$",
-                  r"^not ok \d r4_flush_before_huge_pmd$"]),
+                  r"^not ok \d r4_flush_before_huge_pmd$",
+                  r"^not ok \d r4_flush_before_pmd_install$",
+                  r"^not ok \d r4_flush_unlocked_then_rechecks$"]),
     #  - stale-scan (6.14-rc1): slow reclaim trusts the zap's "empty" after
     #    a fault refilled the table; Linux saw "Bad rss-counter state", here
     #    ptcheck reports R6 and the gather refuses the table (a panic).
