@@ -264,7 +264,7 @@ KTEST(r4_flush_before_reinstall_after_reclaim)
  * is reported as R4. The first flush must have left the PMD lock free:
  * flushing under it, the other CPU could not have got in.
  */
-#define R4W_BOUND_NS (30ul * 1000 * 1000 * 1000)   /* a bound, so that a broken kernel fails, not hangs */
+#define R4W_BOUND_NS (30ul * 1000 * 1000 * 1000)   /* a bound: a broken kernel fails, not hangs */
 
 static struct {
 	struct mm_struct *mm;

@@ -350,6 +350,19 @@ SUITES = [
          status=1, timeout=300,
          log_has=[r"^ptcheck: violation R4: PMD populated while its TLB flush is pending",
                   r"tlb_flush_before_set_pmd did not move in \d+ attempts"]),
+    # R4's flush is made with the PMD lock dropped: pairs of threads refill
+    # and reclaim one PTE table each, so a clear of the same PMD often comes
+    # during the partner's flush (fault_inject=r4_relock widens the window);
+    # the populate must see it when it takes the lock again and flush again
+    # (the retry counter moves), and ptcheck must see no table set while a
+    # clear's flush is owed.
+    dict(name="r4-recheck-race", cmdline="init=exit ptcheck fault_inject=r4_relock:1",
+         modules=["build/user/tests/r4_recheck_race=r4_recheck_race --expect-retry"],
+         status=0, timeout=300,
+         log_has=[r"^ptcheck: checking page-table lifetime rules",
+                  r"^# R4 flushes \d+, retries after a clear made meanwhile [1-9]\d*$",
+                  r"^# PASS: \d+ checks$"],
+         log_lacks=[r"ptcheck: violation", r"PANIC"]),
     # The benchmarks of user/bench (`make bench`, tools/bench), smoke-run
     # with tiny sizes so that they do not rot: each must exit 0 and print
     # its BENCH lines; no figure is judged. On Quiesce (with the in-kernel
