@@ -28,7 +28,7 @@ enum vm_event_item {
 	PT_RECLAIM_SLOW,         /* ... reclaimed after the zap, PMD lock then PTE lock */
 	PT_RECLAIM_RACED,        /* slow path: the PMD no longer held the table */
 	PT_RECLAIM_BUSY,         /* slow path: the table was refilled meanwhile */
-	TLB_FLUSH_BEFORE_SET_PMD, /* R4: pmd_install flushed a pending range first */
+	TLB_FLUSH_BEFORE_SET_PMD, /* R4: a PMD populate flushed an owed clear's range first */
 	PTCHECK_VIOLATIONS,      /* lifetime-rule violations ptcheck reported (mm/ptcheck.c) */
 	RCU_RESCHED_FORCED,      /* CPUs made to reschedule for holding a grace period back */
 	NR_TLB_KERNEL_FLUSH,     /* kernel-range flush IPIs sent, one per target CPU */
@@ -63,6 +63,10 @@ enum vm_event_item {
 				  * under one zone.lock */
 	PCP_FREE_BATCH,          /* lists past pcp_high that gave pcp_batch pages back */
 	PCP_DRAIN,               /* drain_all_pages() calls: every list given back */
+	TLB_FLUSH_BEFORE_SET_PMD_SKIPPED, /* R4 flushes not made: a gather was open on the
+					   * mm but owed no PMD clear (mm/pgtable.c) */
+	TLB_FLUSH_BEFORE_SET_PMD_RETRY, /* R4 flushes made again: a PMD was cleared while
+					 * the PMD lock was dropped for the flush */
 	NR_VM_EVENTS
 };
 

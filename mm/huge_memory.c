@@ -119,10 +119,11 @@ static bool huge_pmd_install(struct vm_fault *vmf, pmd_t entry, struct page *pag
 {
 	struct mm_struct *mm = vmf->vma->vm_mm;
 	spinlock_t *ptl = pmd_lock(vmf->pmd);
-	bool none = pmd_none(pmdp_get(vmf->pmd));
+	/* R4, the huge half: may drop the PMD lock to flush; true if still none */
+	bool none = pmd_none(pmdp_get(vmf->pmd)) &&
+		    flush_tlb_before_set_pmd(mm, vmf->pmd, vmf->address);
 
 	if (none) {
-		flush_tlb_before_set_pmd(mm, vmf->address);   /* R4: the huge half */
 		pgtable_trans_huge_deposit(vmf->pmd, deposit);
 		mm_add_pgtable(mm, 1);                        /* the deposit is in VmPTE, as on Linux */
 		if (page) {
@@ -200,7 +201,7 @@ static int do_huge_zero_wp_pmd(struct vm_fault *vmf, pmd_t orig)
 	pmdp_xchg(vmf->pmd, __pmd(0));
 	ptcheck_pmd_cleared(mm, haddr);
 	flush_tlb_mm_range(mm, haddr, haddr + PMD_SIZE, PAGE_SHIFT, false);
-	ptcheck_pmd_populate(mm, haddr, true);
+	ptcheck_pmd_populate(mm, haddr);
 	add_mm_rss(mm, HPAGE_PMD_NR);
 	thp_account(mm, 1);
 	WRITE_ONCE(vmf->vma->anon_vma, true);
@@ -242,12 +243,13 @@ bool zap_huge_pmd(struct mmu_gather *tlb, pmd_t *pmd, unsigned long addr)
 		spin_unlock(ptl);
 		return false;
 	}
-	/* R2: the entry is cleared under the PMD lock, its page freed after the flush. */
-	pmd_t old = pmdp_xchg(pmd, __pmd(0));
+	/*
+	 * R2: the entry is cleared under the PMD lock, its page freed after
+	 * the flush. R4: until that flush, a fault that finds it none flushes.
+	 */
+	pmd_t old = tlb_pmdp_get_and_clear(tlb, pmd, addr);
 	struct page *deposit = pgtable_trans_huge_withdraw(pmd);
-	ptcheck_pmd_cleared(mm, addr);        /* R4: owed a flush until the gather's */
 	spin_unlock(ptl);
-	tlb_flush_pte_range(tlb, addr & PMD_MASK, PMD_SIZE);
 	mm_add_pgtable(mm, -1);
 	pte_free(deposit);                    /* never visible to any walker: no grace period */
 	if (is_huge_zero_pmd(old))
@@ -308,7 +310,7 @@ static void __split_huge_pmd_locked(struct mm_struct *mm, pmd_t *pmd, unsigned l
 			pfn_to_page(pfn + i)->mapcount = 1;     /* one PTE each (mm/fork.c) */
 		thp_account(mm, -1);
 	}
-	ptcheck_pmd_populate(mm, haddr, true);           /* flushed above, PMD lock held */
+	ptcheck_pmd_populate(mm, haddr);                 /* flushed above, PMD lock held */
 	smp_wmb();                                       /* the PTEs before the entry */
 	set_pmd(pmd, pmd_user_table(page_to_phys(table)));
 	count_vm_event(THP_SPLIT_PMD);

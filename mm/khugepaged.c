@@ -208,7 +208,7 @@ static int collapse_install_locked(struct collapse_control *cc, pte_t *pte)
 	if (collapse_changed(cc, pte)) {
 		/* Someone got there meanwhile: put the table back as it was and give up. */
 		ptcheck_table_rehooked(cc->table);
-		ptcheck_pmd_populate(cc->mm, cc->haddr, true);
+		ptcheck_pmd_populate(cc->mm, cc->haddr);
 		set_pmd(cc->pmd, old);
 		count_vm_event(THP_COLLAPSE_BUSY);
 		return -EAGAIN;
@@ -217,7 +217,7 @@ static int collapse_install_locked(struct collapse_control *cc, pte_t *pte)
 		pte_clear(&pte[i]);
 	cc->table->pt_count = 0;
 	pgtable_trans_huge_deposit(cc->pmd, cc->deposit);
-	ptcheck_pmd_populate(cc->mm, cc->haddr, true);
+	ptcheck_pmd_populate(cc->mm, cc->haddr);
 	smp_wmb();                                        /* the copy before the entry */
 	set_pmd(cc->pmd, mk_huge_pmd(cc->vma, cc->hpage));
 	return 0;

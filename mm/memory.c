@@ -68,7 +68,7 @@ static unsigned long zap_pte_range(struct mmu_gather *tlb, pmd_t *pmd, unsigned 
 	 * to be filled.
 	 */
 	if (details && details->reclaim_pt && cleared_any && table->pt_count == 0) {
-		reclaimed = reclaim_pt_fast(pmd, table, table_addr);
+		reclaimed = reclaim_pt_fast(tlb, pmd, table, table_addr);
 		if (!reclaimed)
 			*emptied = table;
 	}
@@ -202,7 +202,8 @@ static void free_pte_range(struct mmu_gather *tlb, pmd_t *pmd, unsigned long add
 	if (pmd_trans_huge(pmdval))
 		panic("free_pgtables: huge PMD %#lx at %#lx still mapped", pmd_val(pmdval), addr);
 
-	pmd_clear(pmd);
+	/* R4: counted as owed like any other clear, though no fault runs (mmap_lock write) */
+	tlb_pmdp_get_and_clear(tlb, pmd, addr);
 	spin_unlock(ptl);
 	mm_add_pgtable(tlb->mm, -1);
 	pte_free_tlb(tlb, pmd_pgtable(pmdval), addr);

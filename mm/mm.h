@@ -104,6 +104,23 @@ struct vm_area_struct {
 	struct list_head vm_list;         /* the mm's VMAs in address order */
 };
 
+/*
+ * R4's record of the PMD entries that gathers cleared, by 2 MiB slot (see
+ * mm/pgtable.c: flush_tlb_before_set_pmd). One record per PMD entry would
+ * be exact and cost a word per entry. One per mm made every fault that
+ * installs a table flush while any gather anywhere in the mm owed a
+ * clear, and retry whenever any PMD of the mm was cleared during its flush
+ * (tlb_flush2, 4 threads: 1.8 R4 flushes per table installed, more than
+ * half of them retries). So 16 per mm, picked by the slot's index: slots
+ * 32 MiB apart share one, which may cost a needless flush, never a missed one.
+ */
+#define PMD_CLEAR_BUCKETS 16
+
+struct pmd_clear_bucket {
+	int pending;                      /* clears whose gather has not flushed yet */
+	unsigned long seq;                /* clears ever made: R4's recheck */
+};
+
 struct mm_struct {
 	pgd_t *pgd;                       /* top-level table, direct-map address; fixed */
 
@@ -126,7 +143,9 @@ struct mm_struct {
 	long anon_thp_pmds;               /* huge PMDs mapped (AnonHugePages of smaps_rollup) */
 	int mm_users;                     /* users of the address space: see "The life of an mm" */
 	int mm_count;                     /* holders of this struct and its PGD: ditto */
-	int tlb_flush_pending;            /* mmu_gathers in progress on this mm (R4, R7) */
+	int tlb_flush_pending;            /* mmu_gathers in progress on this mm (R7) */
+	/* R4: PMD entries gathers cleared, by bucket of their 2 MiB slot (pmd_clear_bucket) */
+	struct pmd_clear_bucket pmd_clears[PMD_CLEAR_BUCKETS];
 	struct list_head khugepaged_node; /* on khugepaged's list of mms (mm/khugepaged.c) */
 	cpumask_t cpu_bitmap;             /* CPUs with this mm in CR3 (switch_mm) */
 };
@@ -167,7 +186,7 @@ static inline cpumask_t *mm_cpumask(struct mm_struct *mm)
 	return &mm->cpu_bitmap;
 }
 
-/* R4/R7: raised while a gather that may have left stale TLB entries runs. */
+/* R7 (and the R4 counters): raised while a gather that may have left stale TLB entries runs. */
 static inline void inc_tlb_flush_pending(struct mm_struct *mm)
 {
 	__atomic_fetch_add(&mm->tlb_flush_pending, 1, __ATOMIC_SEQ_CST);
@@ -181,6 +200,44 @@ static inline void dec_tlb_flush_pending(struct mm_struct *mm)
 static inline bool mm_tlb_flush_pending(struct mm_struct *mm)
 {
 	return __atomic_load_n(&mm->tlb_flush_pending, __ATOMIC_SEQ_CST) > 0;
+}
+
+/* R4: which of mm->pmd_clears records the PMD entry of addr's 2 MiB. */
+static inline unsigned int pmd_clear_bucket(unsigned long addr)
+{
+	return (addr >> PMD_SHIFT) % PMD_CLEAR_BUCKETS;
+}
+
+/*
+ * R4: a gather clears the PMD entry of addr (tlb_pmdp_get_and_clear, PMD
+ * lock held): one more clear whose flush is owed, and the sequence moves
+ * on. Both before the entry is cleared, so that whoever finds the entry
+ * none under the same lock also finds the debt.
+ */
+static inline void mm_pmd_clear_owed(struct mm_struct *mm, unsigned long addr)
+{
+	struct pmd_clear_bucket *b = &mm->pmd_clears[pmd_clear_bucket(addr)];
+
+	__atomic_fetch_add(&b->pending, 1, __ATOMIC_SEQ_CST);
+	__atomic_fetch_add(&b->seq, 1, __ATOMIC_SEQ_CST);
+}
+
+/* ... and a gather's flush has completed for n clears of that bucket. */
+static inline void mm_pmd_clears_flushed(struct mm_struct *mm, unsigned int bucket, unsigned int n)
+{
+	__atomic_fetch_sub(&mm->pmd_clears[bucket].pending, (int)n, __ATOMIC_SEQ_CST);
+}
+
+/* Does a clear that may be addr's still owe its flush? */
+static inline bool mm_pmd_clear_pending(struct mm_struct *mm, unsigned long addr)
+{
+	return __atomic_load_n(&mm->pmd_clears[pmd_clear_bucket(addr)].pending,
+			       __ATOMIC_SEQ_CST) > 0;
+}
+
+static inline unsigned long mm_pmd_clear_seq(struct mm_struct *mm, unsigned long addr)
+{
+	return __atomic_load_n(&mm->pmd_clears[pmd_clear_bucket(addr)].seq, __ATOMIC_SEQ_CST);
 }
 
 /* --- The life of an mm (mm/mm.c) ---------------------------------------- */

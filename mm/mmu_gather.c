@@ -3,6 +3,7 @@
 #include "arch/x86_64/tlb.h"
 #include "kernel/fault_inject.h"
 #include "kernel/printk.h"
+#include "kernel/string.h"
 #include "mm/mm.h"
 #include "mm/pgtable.h"
 #include "mm/ptcheck.h"
@@ -30,9 +31,10 @@ static void __tlb_gather_mmu(struct mmu_gather *tlb, struct mm_struct *mm, bool 
 	tlb->local = (struct mmu_gather_batch){ .next = NULL, .nr = 0, .max = MMU_GATHER_BUNDLE };
 	tlb->active = &tlb->local;
 	tlb->batch_count = 0;
+	memset(tlb->pmd_clears, 0, sizeof(tlb->pmd_clears));
 	INIT_LIST_HEAD(&tlb->tables);
 	tlb_reset_range(tlb);
-	/* R4/R7: from now until tlb_finish_mmu, a flush of this mm may be owed. */
+	/* R7: from now until tlb_finish_mmu, a flush of this mm may be owed. */
 	inc_tlb_flush_pending(mm);
 }
 
@@ -60,6 +62,13 @@ void tlb_flush_mmu_tlbonly(struct mmu_gather *tlb)
 	else
 		flush_tlb_mm_range(tlb->mm, tlb->start, tlb->end, PAGE_SHIFT, tlb->freed_tables);
 	tlb_reset_range(tlb);
+	/* R4: every CPU has answered; the PMD entries we cleared owe nothing now. */
+	for (unsigned int i = 0; i < PMD_CLEAR_BUCKETS; i++) {
+		if (tlb->pmd_clears[i]) {
+			mm_pmd_clears_flushed(tlb->mm, i, tlb->pmd_clears[i]);
+			tlb->pmd_clears[i] = 0;
+		}
+	}
 }
 
 /* LAB gather: begin */
@@ -177,11 +186,31 @@ void tlb_finish_mmu(struct mmu_gather *tlb)
 	dec_tlb_flush_pending(tlb->mm);
 }
 
-/* Queue an unhooked table; its translations must be flushed, caches included. */
+pmd_t tlb_pmdp_get_and_clear(struct mmu_gather *tlb, pmd_t *pmd, unsigned long addr)
+{
+	/* R4: owed before the entry reads none (see mm_pmd_clear_owed). */
+	mm_pmd_clear_owed(tlb->mm, addr);
+	tlb->pmd_clears[pmd_clear_bucket(addr)]++;
+	tlb_flush_pte_range(tlb, addr & PMD_MASK, PMD_SIZE);
+	pmd_t old = pmdp_xchg(pmd, __pmd(0));
+	/* The checker hears of it now, under the PMD lock, before anyone can refill it. */
+	if (pmd_trans_huge(old))
+		ptcheck_pmd_cleared(tlb->mm, addr);
+	else
+		ptcheck_table_unhooked(tlb->mm, pmd_pgtable(old), addr, true);
+	return old;
+}
+
+/*
+ * Queue an unhooked table; its translations must be flushed, caches
+ * included. ptcheck heard of a PTE table when its PMD entry was cleared
+ * (tlb_pmdp_get_and_clear); of an upper table, here.
+ */
 static void tlb_remove_table(struct mmu_gather *tlb, struct page *table, unsigned long addr,
 			     bool pte_table)
 {
-	ptcheck_table_unhooked(tlb->mm, table, addr, pte_table);
+	if (!pte_table)
+		ptcheck_table_unhooked(tlb->mm, table, addr, false);
 	if (pte_table && ptbug_is(PTBUG_PTLOCK_EARLY))
 		pgtable_lock_destroy(table);  /* ptbug: the lock dies at the unhook (R1 broken) */
 	tlb_flush_pte_range(tlb, addr, PAGE_SIZE);

@@ -11,7 +11,6 @@
 #include "kernel/printk.h"
 #include "kernel/smp.h"
 #include "kernel/string.h"
-#include "kernel/fault_inject.h"
 #include "kernel/vmstat.h"
 #include "mm/huge_memory.h"
 #include "mm/ptcheck.h"
@@ -225,25 +224,73 @@ void pte_free(struct page *table)
 	free_pgtable_page(table);
 }
 
-void flush_tlb_before_set_pmd(struct mm_struct *mm, unsigned long addr)
+/*
+ * Fault injection for R4's recheck (suite r4-recheck-race,
+ * fault_inject=r4_relock:MS): hold a populate after its R4 flush, holding
+ * no page-table lock, before it takes the PMD lock again. r4_relock_hook,
+ * at the same point, is a test's "meanwhile, another CPU fills and clears
+ * this PMD" (mm/pt_reclaim_test.c: r4_flush_unlocked_then_rechecks).
+ */
+DEFINE_FAULT_INJECT(fi_r4_relock, "r4_relock",
+		    "hold a PMD populate between its R4 flush and retaking the PMD lock");
+void (*r4_relock_hook)(struct mm_struct *mm, pmd_t *pmd, unsigned long addr);
+
+bool flush_tlb_before_set_pmd(struct mm_struct *mm, pmd_t *pmd, unsigned long addr)
 {
 	bool flushed = false;
 	/*
-	 * R4: flush before set_pmd. A gather on this mm may have cleared this
-	 * pmd (unhooked a PTE table, or zapped a huge PMD) and not flushed
-	 * yet; some CPU may still hold translations through the old entry.
-	 * Flush them before a new table or a huge page gives the same
-	 * addresses a second translation (of another size: TLB multihit).
+	 * R4: flush before set_pmd. A gather may have cleared this PMD
+	 * (unhooked a PTE table, zapped a huge PMD) and not flushed yet: some
+	 * CPU may still hold translations through the old entry. Flush them
+	 * before a new table or a huge page gives the same addresses a second
+	 * translation (of another size: TLB multihit).
+	 *
+	 * Which clears are owed: each one counts in its bucket's pending
+	 * (mm->pmd_clears, by slot), raised under this PMD lock before the
+	 * entry reads none and lowered once its gather's flush has completed
+	 * (tlb_pmdp_get_and_clear). We hold the lock and see none: zero means
+	 * every clear of this slot has been flushed. A gather that cleared no
+	 * PMD owes R4 nothing.
+	 *
+	 * The flush waits for every CPU of the mm to answer; the PMD lock
+	 * covers 1 GiB, and every fault that installs a table there would spin
+	 * on it meanwhile (4-thread tlb_flush2: lock class ptl waited 6.7 s in
+	 * a 3 s run, 0.1 s once the lock was dropped; rounds/s 4x). So we drop
+	 * it and flush, and after taking it again make sure no clear came in
+	 * between: a clear of this slot after we read the bucket's seq, before
+	 * our flush or after it, was made under this lock, so it moved seq
+	 * before we could take the lock again. Seq unchanged: our flush came
+	 * after every clear of this slot. Seq moved (a clear in the bucket,
+	 * maybe not this slot): look at the entry and the debt again.
 	 */
 	/* LAB r4: begin */
-	if (mm_tlb_flush_pending(mm) && !ptbug_is(PTBUG_NO_R4)) {
-		flush_tlb_mm_range(mm, addr & PMD_MASK, (addr & PMD_MASK) + PMD_SIZE,
-				   PAGE_SHIFT, true);
+	spinlock_t *ptl = pmd_lockptr(pmd);
+	unsigned long slot = addr & PMD_MASK;
+
+	while (pmd_none(pmdp_get(pmd)) && mm_pmd_clear_pending(mm, addr) &&
+	       !ptbug_is(PTBUG_NO_R4)) {
+		unsigned long seq = mm_pmd_clear_seq(mm, addr);
+
+		spin_unlock(ptl);
+		flush_tlb_mm_range(mm, slot, slot + PMD_SIZE, PAGE_SHIFT, true);
 		count_vm_event(TLB_FLUSH_BEFORE_SET_PMD);
 		flushed = true;
+		fault_inject_delay(&fi_r4_relock);        /* fault injection: widen the window */
+		if (r4_relock_hook)
+			r4_relock_hook(mm, pmd, addr);    /* a test's "meanwhile" */
+		spin_lock(ptl);
+		if (mm_pmd_clear_seq(mm, addr) == seq)    /* R4's recheck, see above */
+			break;                            /* no clear since: our flush covers all */
+		count_vm_event(TLB_FLUSH_BEFORE_SET_PMD_RETRY);
 	}
 	/* LAB r4: end */
-	ptcheck_pmd_populate(mm, addr, flushed);
+	/* What precision buys: the old rule flushed whenever any gather was open. */
+	if (!flushed && mm_tlb_flush_pending(mm))
+		count_vm_event(TLB_FLUSH_BEFORE_SET_PMD_SKIPPED);
+	if (!pmd_none(pmdp_get(pmd)))
+		return false;                             /* filled while the lock was dropped */
+	ptcheck_pmd_populate(mm, addr);
+	return true;
 }
 
 /* LAB walk: begin */
@@ -251,8 +298,8 @@ void pmd_install(struct mm_struct *mm, pmd_t *pmd, struct page **new, unsigned l
 {
 	spinlock_t *ptl = pmd_lock(pmd);
 
-	if (pmd_none(pmdp_get(pmd))) {
-		flush_tlb_before_set_pmd(mm, addr);   /* R4 */
+	/* R4: may drop the PMD lock to flush; true if the entry is still none */
+	if (pmd_none(pmdp_get(pmd)) && flush_tlb_before_set_pmd(mm, pmd, addr)) {
 		mm_add_pgtable(mm, 1);
 		smp_wmb();                    /* the zeroed table before the entry (see above) */
 		set_pmd(pmd, pmd_user_table(page_to_phys(*new)));

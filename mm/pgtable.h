@@ -84,11 +84,17 @@ struct page *pte_alloc_one(void);
 void pte_free(struct page *table);
 
 /*
- * R4: about to fill the none PMD entry of addr's 2 MiB (with a PTE table
- * or a huge page), under the PMD lock: flush the range first if a gather
- * on mm may still owe a flush (counted in tlb_flush_before_set_pmd).
+ * R4: about to fill the PMD entry pmd of addr's 2 MiB (with a PTE table or
+ * a huge page), found none under its PMD lock. If a gather on mm still owes
+ * the flush of a PMD clear, flush the 2 MiB first (counted in
+ * tlb_flush_before_set_pmd), with the PMD lock dropped meanwhile and taken
+ * again. Returns true, lock held, if the entry is still none and may be set
+ * before the lock is dropped; false if another CPU filled it meanwhile.
  */
-void flush_tlb_before_set_pmd(struct mm_struct *mm, unsigned long addr);
+bool flush_tlb_before_set_pmd(struct mm_struct *mm, pmd_t *pmd, unsigned long addr);
+
+/* Tests only: called in flush_tlb_before_set_pmd's window, no page-table lock held. */
+extern void (*r4_relock_hook)(struct mm_struct *mm, pmd_t *pmd, unsigned long addr);
 
 /*
  * Install the fresh PTE table *new under pmd if pmd is still none, under

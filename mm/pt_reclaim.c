@@ -44,7 +44,7 @@ static bool pmd_holds(pmd_t pmdval, struct page *table)
 	return pmd_present(pmdval) && !pmd_leaf(pmdval) && pmd_pgtable(pmdval) == table;
 }
 
-bool reclaim_pt_fast(pmd_t *pmd, struct page *table, unsigned long addr)
+bool reclaim_pt_fast(struct mmu_gather *tlb, pmd_t *pmd, struct page *table, unsigned long addr)
 {
 	spinlock_t *pml = pmd_lockptr(pmd);
 
@@ -65,7 +65,8 @@ bool reclaim_pt_fast(pmd_t *pmd, struct page *table, unsigned long addr)
 	 */
 	if (table->pt_count == 0 && pmd_holds(pmdp_get(pmd), table)) {
 		ptcheck_reclaim(table, addr);
-		pmd_clear(pmd);               /* R1 step 1: unhook under the parent's lock */
+		/* R1 step 1: unhook under the parent's lock; R4: the gather owes its flush */
+		tlb_pmdp_get_and_clear(tlb, pmd, addr);
 		cleared = true;
 	}
 	spin_unlock(pml);
@@ -105,7 +106,7 @@ void reclaim_pt_slow(struct mmu_gather *tlb, pmd_t *pmd, struct page *table,
 		empty = true;                  /* ptbug: trusts what the zap saw, lock since dropped */
 	if (empty) {
 		ptcheck_reclaim(table, addr);
-		pmd_clear(pmd);                /* R1 step 1 */
+		tlb_pmdp_get_and_clear(tlb, pmd, addr);   /* R1 step 1, R4 */
 	}
 	spin_unlock(ptl);
 	spin_unlock(pml);

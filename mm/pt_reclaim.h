@@ -48,11 +48,11 @@ extern void (*ptreclaim_slow_hook)(struct mmu_gather *tlb, unsigned long addr);
 /*
  * Fast path. Called with the PTE lock of `table` held, after a zap brought
  * its count to zero; pmd is the entry that points at it, addr an address
- * it maps. Returns true if
- * the PMD was cleared: the caller, after dropping the PTE lock, hands the
- * table to pte_free_tlb(). False: the slow path must try.
+ * it maps. Returns true if the PMD was cleared (into tlb's debt: R4): the
+ * caller, after dropping the PTE lock, hands the table to pte_free_tlb().
+ * False: the slow path must try.
  */
-bool reclaim_pt_fast(pmd_t *pmd, struct page *table, unsigned long addr);
+bool reclaim_pt_fast(struct mmu_gather *tlb, pmd_t *pmd, struct page *table, unsigned long addr);
 
 /*
  * Slow path. No page-table lock held. table is the one the zap emptied;

@@ -9,9 +9,13 @@
  *  - the slow path reclaims, and refuses a table that was refilled
  *    (pt_reclaim_busy) or replaced (pt_reclaim_raced) since the zap;
  *  - R4: a fault that installs a new table where a reclaimed one was
- *    unhooked, while that gather has not flushed yet, flushes first.
+ *    unhooked, while that gather has not flushed yet, flushes first; it
+ *    does so with the PMD lock dropped, and flushes again if another CPU
+ *    cleared the same PMD meanwhile.
  */
 #include "kernel/ktest.h"
+#include "kernel/smp.h"
+#include "kernel/time.h"
 #include "mm/internal.h"
 #include "mm/mm_ktest.h"
 #include "mm/pt_reclaim.h"
@@ -244,6 +248,116 @@ KTEST(r4_flush_before_reinstall_after_reclaim)
 	KT_EXPECT_EQ(do_madvise(e.mm, RECLAIM_BASE, PG, MADV_DONTNEED), 0);
 	KT_EXPECT_EQ(handle_mm_fault(e.mm, RECLAIM_BASE, FAULT_FLAG_WRITE), 0);
 	KT_EXPECT_EQ(vm_event_sum(TLB_FLUSH_BEFORE_SET_PMD) - r4, 0);
+	env_end(t, &e);
+}
+
+/*
+ * R4's flush is made with the PMD lock dropped, and rechecked. A gather
+ * owes the clear of a 2 MiB (its table reclaimed, not flushed yet); a
+ * fault there flushes for it and, holding no lock, reaches r4_relock_hook,
+ * which holds it there until another CPU has faulted a table into the
+ * same 2 MiB (taking the PMD lock) and reclaimed that one too (the fast
+ * path's try-lock of the PMD lock must succeed), its gather left open. On
+ * taking the PMD lock again the first fault must see that a clear came
+ * after its flush (tlb_flush_before_set_pmd_retry), flush again, and only
+ * then set its table; under ptcheck, setting it without the second flush
+ * is reported as R4. The first flush must have left the PMD lock free:
+ * flushing under it, the other CPU could not have got in.
+ */
+#define R4W_BOUND_NS (30ul * 1000 * 1000 * 1000)   /* a bound: a broken kernel fails, not hangs */
+
+static struct {
+	struct mm_struct *mm;
+	int faulter_cpu;
+	int windows;                  /* R4 windows of the faulter (hook calls on its CPU) */
+	bool lock_free;               /* the PMD lock was free in the first one */
+	int in_window, meanwhile_done, fault_done;   /* atomic: the events between the CPUs */
+	long errors;
+} r4w;
+
+/* Wait for *flag, or *stop if given; false if stop (or the bound) came first. */
+static bool r4w_wait(const int *flag, const int *stop)
+{
+	u64 end = ktime_ns() + R4W_BOUND_NS;
+
+	while (!__atomic_load_n(flag, __ATOMIC_ACQUIRE)) {
+		if ((stop && __atomic_load_n(stop, __ATOMIC_ACQUIRE)) || ktime_ns() > end)
+			return false;
+		cpu_relax();
+	}
+	return true;
+}
+
+static void r4w_window(struct mm_struct *mm, pmd_t *pmd, unsigned long addr)
+{
+	(void)addr;
+	if (mm != r4w.mm || cpu_id() != r4w.faulter_cpu || r4w.windows++)
+		return;               /* the other CPU's own R4 flush, or our flush after the recheck */
+	r4w.lock_free = !spin_is_locked(pmd_lockptr(pmd));
+	if (!r4w.lock_free)
+		return;               /* flushing under the lock: the other CPU would spin on it */
+	__atomic_store_n(&r4w.in_window, 1, __ATOMIC_RELEASE);
+	if (!r4w_wait(&r4w.meanwhile_done, NULL))
+		r4w.errors++;
+}
+
+static void r4w_faulter(void)
+{
+	struct mm_struct *prev = test_use_mm(r4w.mm);
+	struct zap_details reclaim = { .reclaim_pt = true };
+	struct mmu_gather tlb;
+
+	tlb_gather_mmu(&tlb, r4w.mm);                   /* a DONTNEED: reclaimed, flush owed */
+	unmap_page_range(&tlb, RECLAIM_BASE, RECLAIM_BASE + PG, &reclaim);
+	r4_relock_hook = r4w_window;
+	if (handle_mm_fault(r4w.mm, RECLAIM_BASE, FAULT_FLAG_WRITE))
+		r4w.errors++;
+	r4_relock_hook = NULL;
+	__atomic_store_n(&r4w.fault_done, 1, __ATOMIC_RELEASE);
+	tlb_finish_mmu(&tlb);
+	test_unuse_mm(r4w.mm, prev);
+}
+
+static void r4w_other(void)
+{
+	struct mm_struct *prev = test_use_mm(r4w.mm);
+	struct zap_details reclaim = { .reclaim_pt = true };
+	struct mmu_gather tlb;
+
+	if (r4w_wait(&r4w.in_window, &r4w.fault_done)) {
+		if (handle_mm_fault(r4w.mm, RECLAIM_BASE + PG, FAULT_FLAG_WRITE))
+			r4w.errors++;                   /* a table in the same 2 MiB ... */
+		tlb_gather_mmu(&tlb, r4w.mm);
+		unmap_page_range(&tlb, RECLAIM_BASE + PG, RECLAIM_BASE + 2 * PG, &reclaim);
+		__atomic_store_n(&r4w.meanwhile_done, 1, __ATOMIC_RELEASE);   /* ... reclaimed */
+		r4w_wait(&r4w.fault_done, NULL);        /* our clear stays owed meanwhile */
+		tlb_finish_mmu(&tlb);
+	}
+	test_unuse_mm(r4w.mm, prev);
+}
+
+KTEST(r4_flush_unlocked_then_rechecks)
+{
+	struct reclaim_env e;
+	int me = cpu_id();
+
+	if (nr_cpus < 2)
+		KT_SKIP("needs 2 CPUs");
+	RECLAIM_TEST_START(&e, PMD_SIZE);
+	KT_ASSERT_EQ(touch(0, 1, 'r'), 0);
+	r4w = (__typeof__(r4w)){ .mm = e.mm, .faulter_cpu = me };
+	unsigned long r4 = vm_event_sum(TLB_FLUSH_BEFORE_SET_PMD);
+	unsigned long retry = vm_event_sum(TLB_FLUSH_BEFORE_SET_PMD_RETRY);
+
+	run_on_two_cpus(me, r4w_faulter, me == 1 ? 0 : 1, r4w_other);
+	KT_EXPECT_EQ(r4w.errors, 0);
+	KT_EXPECT(r4w.lock_free);                            /* the flush left the PMD lock free */
+	KT_EXPECT_EQ(DELTA(&e, PT_RECLAIM_FAST, fast) + DELTA(&e, PT_RECLAIM_SLOW, slow), 2);
+	KT_EXPECT_EQ(vm_event_sum(TLB_FLUSH_BEFORE_SET_PMD_RETRY) - retry, 1);   /* the recheck */
+	KT_EXPECT_EQ(r4w.windows, 2);                        /* so the faulter flushed again */
+	KT_EXPECT_EQ(vm_event_sum(TLB_FLUSH_BEFORE_SET_PMD) - r4, 3);   /* and the other CPU once */
+	KT_EXPECT(table_at(e.mm, RECLAIM_BASE) != NULL);
+	KT_EXPECT_EQ(get_mm_rss(e.mm), 1);
 	env_end(t, &e);
 }
 

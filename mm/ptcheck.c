@@ -6,8 +6,9 @@
  *  - for every page frame, one word (pt_meta[pfn]): the table's stage of
  *    life in the low bits, and, once flushed, the RCU cookie of the grace
  *    period that must end before it may be freed;
- *  - a list of tables unhooked and not yet flushed, with their mm and the
- *    address they mapped. A flush of (mm, range) takes the entries it
+ *  - a list of tables unhooked, and huge PMDs cleared, not yet flushed,
+ *    with their mm and the address they mapped, each recorded when its PMD
+ *    entry was cleared. A flush of (mm, range) takes the entries it
  *    covers off the list: that list *is* "the PMD slots whose flush is
  *    pending", which is what R4 asks about;
  *  - the records the flush took off, kept on a second list until their
@@ -62,13 +63,6 @@ static LIST_HEAD(pt_pending_list);
  * use pt_meta. A record leaves when its table is freed or its mm dies.
  */
 static LIST_HEAD(pt_flushed_list);
-
-/* The last flush this CPU made (__ptcheck_flushed), for a populate that flushed first. */
-struct last_flush {
-	struct mm_struct *mm;
-	unsigned long start, end;
-};
-static DEFINE_PER_CPU(struct last_flush, ptcheck_last_flush);
 
 void ptcheck_init(void)
 {
@@ -158,11 +152,6 @@ void __ptcheck_flushed(struct mm_struct *mm, unsigned long start, unsigned long 
 	struct pt_pending *p, *tmp;
 	LIST_HEAD(done);
 	unsigned long cookie = get_state_synchronize_rcu();
-
-	unsigned long irq = irq_save();             /* this CPU's record, whole */
-	*this_cpu_ptr(&ptcheck_last_flush) = (struct last_flush){ mm, start, end };
-	irq_restore(irq);
-
 	unsigned long flags = spin_lock_irqsave(&ptcheck_lock);
 	list_for_each_entry_safe(p, tmp, &pt_pending_list, node) {
 		if (p->mm != mm || p->addr < start || p->addr >= end)
@@ -202,31 +191,19 @@ void __ptcheck_table_rehooked(struct page *table)
 }
 
 /*
- * A populate that flushed the slot first, under the PMD lock, after it saw
- * the entry none, keeps R4 for every table unhooked from that slot: each
- * was unhooked under the same PMD lock, so before the flush. The record of
- * such a table may still come later (the gather takes it once the reclaim
- * has dropped its locks): it is not a violation, so here the only check is
- * that this CPU's flush covered the slot.
+ * Exact, whoever populates and however it flushed: every clear of this
+ * slot was recorded when it happened, under the PMD lock the populate
+ * holds now (a PTE table by tlb_pmdp_get_and_clear or a collapse, a huge
+ * PMD by a zap, a split or a huge zero page's copy), and only a flush of
+ * the mm that covers the slot, started after the clear, takes the record
+ * off. A record still there is a flush still owed.
  */
-static void populate_after_flush(struct mm_struct *mm, unsigned long slot)
-{
-	const struct last_flush *f = this_cpu_ptr(&ptcheck_last_flush);
-
-	if (f->mm != mm || f->start > slot || f->end < slot + PMD_SIZE)
-		violation(4, "PMD populated after a flush that missed its slot", slot);
-}
-
-void __ptcheck_pmd_populate(struct mm_struct *mm, unsigned long addr, bool flushed)
+void __ptcheck_pmd_populate(struct mm_struct *mm, unsigned long addr)
 {
 	struct pt_pending *p;
 	unsigned long slot = addr & PMD_MASK;
 	bool owed = false;
 
-	if (flushed) {
-		populate_after_flush(mm, slot);
-		return;
-	}
 	unsigned long flags = spin_lock_irqsave(&ptcheck_lock);
 	list_for_each_entry(p, &pt_pending_list, node)
 		owed |= p->mm == mm && p->pte_table && (p->addr & PMD_MASK) == slot;

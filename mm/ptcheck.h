@@ -8,10 +8,11 @@
  *
  *     live --unhook--> unhooked --flush--> flushed --grace period--> free
  *
- * "unhook" is the gather taking the table (tlb_remove_table), or a
- * collapse retracting it, "flush" any TLB flush of the mm that covers the
- * address the table mapped (the gather's, or R4's in
- * flush_tlb_before_set_pmd), and the grace period one that
+ * "unhook" is the PMD entry of a PTE table cleared (tlb_pmdp_get_and_clear,
+ * under the PMD lock), an upper table given to the gather
+ * (tlb_remove_table), or a collapse retracting a table, "flush" any TLB
+ * flush of the mm that covers the address the table mapped (the gather's,
+ * a collapse's, or R4's in flush_tlb_before_set_pmd), and the grace period one that
  * started once the flush was under way. It also remembers the PMD slots
  * each mm cleared and has not flushed yet (one list, each entry naming its
  * mm). A step out of order is reported as
@@ -50,7 +51,7 @@ void __ptcheck_table_alloc(struct page *table);
 void __ptcheck_table_unhooked(struct mm_struct *mm, struct page *table, unsigned long addr,
 			      bool pte_table);
 void __ptcheck_flushed(struct mm_struct *mm, unsigned long start, unsigned long end);
-void __ptcheck_pmd_populate(struct mm_struct *mm, unsigned long addr, bool flushed);
+void __ptcheck_pmd_populate(struct mm_struct *mm, unsigned long addr);
 void __ptcheck_pmd_cleared(struct mm_struct *mm, unsigned long addr);
 void __ptcheck_table_rehooked(struct page *table);
 void __ptcheck_table_free(struct page *table);
@@ -82,15 +83,12 @@ int ptcheck_pending_walk(struct mm_struct *mm,
 
 /* A new page-table page: live. */
 #define ptcheck_table_alloc(table)              PTCHECK_HOOK(table_alloc, table)
-/* R1 step 1 done: the gather took an unhooked table that mapped addr. */
+/* R1 step 1 done: a table that mapped addr was unhooked (a PTE table: under the PMD lock). */
 #define ptcheck_table_unhooked(mm, t, addr, pte) PTCHECK_HOOK(table_unhooked, mm, t, addr, pte)
 /* The TLBs of [start, end) of mm were flushed on every CPU (R1 step 2). */
 #define ptcheck_flushed(mm, start, end)         PTCHECK_HOOK(flushed, mm, start, end)
-/*
- * A PTE table or a huge page is about to be set at addr's PMD (R4);
- * flushed: this CPU has just flushed the slot under the PMD lock.
- */
-#define ptcheck_pmd_populate(mm, addr, flushed) PTCHECK_HOOK(pmd_populate, mm, addr, flushed)
+/* A PTE table or a huge page is about to be set at addr's PMD, PMD lock held (R4). */
+#define ptcheck_pmd_populate(mm, addr)          PTCHECK_HOOK(pmd_populate, mm, addr)
 /* A huge PMD at addr was cleared; its flush is owed until one covers addr (R4). */
 #define ptcheck_pmd_cleared(mm, addr)           PTCHECK_HOOK(pmd_cleared, mm, addr)
 /* An unhooked, flushed table was hooked back where it was (a collapse gave up): live. */

@@ -18,7 +18,11 @@
  *   3. tlb_table_flush()        free the tables (R1: after the flush).
  * A full page batch forces steps 1-3 early, outside the PTE lock (the
  * zapper drops it first). mm->tlb_flush_pending is raised for the gather's
- * life, so a populating path knows a flush is still owed (R4).
+ * life (R7 asks it). A PMD entry the gather clears (a PTE table unhooked, a
+ * huge PMD zapped) goes through tlb_pmdp_get_and_clear(), which counts it
+ * in mm->pmd_clears until the gather's flush has completed: that is
+ * how a fault about to fill a none PMD knows whether a flush is owed (R4,
+ * flush_tlb_before_set_pmd).
  *
  * A gather that finds another one running on the same mm when it finishes
  * flushes the whole mm (R7, tlb_flush_nested).
@@ -37,6 +41,7 @@
 #pragma once
 #include "arch/x86_64/pgtable.h"
 #include "kernel/list.h"
+#include "mm/mm.h"
 #include "kernel/types.h"
 
 struct mm_struct;
@@ -66,6 +71,8 @@ struct mmu_gather {
 	struct mmu_gather_batch local;   /* the first batch: must be followed by ... */
 	struct page *local_pages[MMU_GATHER_BUNDLE];   /* ... its storage */
 	struct list_head tables;         /* unhooked page-table pages, by page->pt_list */
+	/* PMD entries cleared, by bucket (mm.h): counted in the mm until flushed (R4) */
+	unsigned int pmd_clears[PMD_CLEAR_BUCKETS];
 };
 
 /* Start a gather on mm (raises mm->tlb_flush_pending). */
@@ -98,6 +105,14 @@ bool __tlb_remove_page(struct mmu_gather *tlb, struct page *page);
 void tlb_flush_mmu(struct mmu_gather *tlb);
 /* Step 1 alone: flush the gathered range (mprotect needs only this). */
 void tlb_flush_mmu_tlbonly(struct mmu_gather *tlb);
+
+/*
+ * R4 and R1 step 1: clear the PMD entry of addr's 2 MiB (a PTE table
+ * unhooked, a huge PMD zapped), under the PMD lock, and owe its flush: the
+ * 2 MiB join the gather's range, and until that flush has completed the
+ * clear counts in mm->pmd_clears. Returns the old entry.
+ */
+pmd_t tlb_pmdp_get_and_clear(struct mmu_gather *tlb, pmd_t *pmd, unsigned long addr);
 
 /*
  * Queue a page-table page that was just unhooked from its parent (under

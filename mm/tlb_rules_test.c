@@ -7,9 +7,10 @@
  *    tlb_flush, switched on here if the boot did not); it
  *    must see the old data, or once flushed the new zeroes, never the
  *    poison of a free page (page_poison) or another owner's data.
- *  - R4: while a gather on the mm may still owe a flush
- *    (mm->tlb_flush_pending), installing a new PTE table flushes the range
- *    first; with no gather running, it does not.
+ *  - R4: while a gather owes the flush of the PMD entry it cleared,
+ *    installing a new PTE table there flushes the range first; a gather
+ *    that cleared no PMD entry, or cleared another 2 MiB's, or has flushed,
+ *    owes it nothing.
  *  - R7: a gather that finishes while another one on the same mm is still
  *    running flushes the whole mm, even if it cleared nothing itself; alone,
  *    an empty gather flushes nothing.
@@ -17,7 +18,9 @@
 #include "kernel/fault_inject.h"
 #include "kernel/ktest.h"
 #include "kernel/smp.h"
+#include "mm/internal.h"
 #include "mm/mm_ktest.h"
+#include "mm/pt_reclaim.h"
 #include "mm/tlb.h"
 
 #define RULES_BASE 0x20000000000ul      /* 2 TiB: a PGD slot of its own */
@@ -37,22 +40,49 @@ static unsigned long tlb_flushes(void)
 	return this_cpu_events(NR_TLB_LOCAL_FLUSH_ONE) + this_cpu_events(NR_TLB_LOCAL_FLUSH_ALL);
 }
 
+/*
+ * R4 is precise. A gather open on the mm that cleared no PMD entry owes a
+ * populate nothing: no flush (the old per-mm rule flushed here; the
+ * skipped counter says so). One that cleared the PMD of a 2 MiB makes the
+ * populate of that 2 MiB flush, once; a populate of another 2 MiB does not
+ * flush for it; and after the gather has flushed, nobody does.
+ */
 KTEST(r4_flush_before_pmd_install)
 {
 	struct mm_struct *mm = mm_create();
 	KT_ASSERT(mm != NULL);
 	struct mm_struct *prev = test_use_mm(mm);
+	struct zap_details reclaim = { .reclaim_pt = true };
 	struct mmu_gather tlb;
 
-	KT_ASSERT_EQ(tmap(mm, RULES_BASE, 2 * PMD_SIZE, RW, ANON | MAP_FIXED), (long)RULES_BASE);
-	unsigned long before = tlb_flushes();
+	KT_ASSERT_EQ(tmap(mm, RULES_BASE, 3 * PMD_SIZE, RW, ANON | MAP_FIXED), (long)RULES_BASE);
+	unsigned long before = tlb_flushes(), r4 = this_cpu_events(TLB_FLUSH_BEFORE_SET_PMD);
 	KT_EXPECT_EQ(handle_mm_fault(mm, RULES_BASE, FAULT_FLAG_WRITE), 0);
-	KT_EXPECT_EQ(tlb_flushes() - before, 0);        /* no flush owed: none made */
+	KT_EXPECT_EQ(tlb_flushes() - before, 0);        /* no gather, no flush owed */
 
-	tlb_gather_mmu(&tlb, mm);                       /* as a DONTNEED running elsewhere */
+	tlb_gather_mmu(&tlb, mm);                       /* as a DONTNEED elsewhere */
+	unsigned long skipped = this_cpu_events(TLB_FLUSH_BEFORE_SET_PMD_SKIPPED);
 	before = tlb_flushes();
 	KT_EXPECT_EQ(handle_mm_fault(mm, RULES_BASE + PMD_SIZE, FAULT_FLAG_WRITE), 0);
+	KT_EXPECT_EQ(tlb_flushes() - before, 0);        /* open, but it cleared no PMD */
+	KT_EXPECT_EQ(this_cpu_events(TLB_FLUSH_BEFORE_SET_PMD_SKIPPED) - skipped, 1);
+
+	/* The gather reclaims the first 2 MiB's table: that PMD now owes a flush. */
+	unmap_page_range(&tlb, RULES_BASE, RULES_BASE + PG, &reclaim);
+	KT_ASSERT(pmd_none(*mm_find_pmd(mm, RULES_BASE)));
+	KT_EXPECT_EQ(handle_mm_fault(mm, RULES_BASE + 2 * PMD_SIZE, FAULT_FLAG_WRITE), 0);
+	KT_EXPECT_EQ(this_cpu_events(TLB_FLUSH_BEFORE_SET_PMD) - r4, 0);   /* another 2 MiB */
+	before = tlb_flushes();
+	KT_EXPECT_EQ(handle_mm_fault(mm, RULES_BASE, FAULT_FLAG_WRITE), 0);
 	KT_EXPECT(tlb_flushes() - before > 0);          /* R4: flushed before set_pmd */
+	KT_EXPECT_EQ(this_cpu_events(TLB_FLUSH_BEFORE_SET_PMD) - r4, 1);
+	tlb_finish_mmu(&tlb);
+
+	tlb_gather_mmu(&tlb, mm);                       /* flushed its clear: owes nothing */
+	unmap_page_range(&tlb, RULES_BASE, RULES_BASE + PG, &reclaim);
+	tlb_flush_mmu(&tlb);
+	KT_EXPECT_EQ(handle_mm_fault(mm, RULES_BASE, FAULT_FLAG_WRITE), 0);
+	KT_EXPECT_EQ(this_cpu_events(TLB_FLUSH_BEFORE_SET_PMD) - r4, 1);
 	tlb_finish_mmu(&tlb);
 	test_mm_release(mm, prev);
 }

@@ -106,7 +106,8 @@ LABS = [
          boots=[dict(
              cmdline="ptcheck ktest=r4_*,pt_reclaim_whole_table",
              ktests=["r4_flush_before_pmd_install", "r4_flush_before_reinstall_after_reclaim",
-                     "r4_flush_before_huge_pmd", "pt_reclaim_whole_table"],
+                     "r4_flush_before_huge_pmd", "r4_flush_unlocked_then_rechecks",
+                     "pt_reclaim_whole_table"],
              lacks=[PTCHECK_CLEAN],
              has=[("the R4 flush happened (tlb_flush_before_set_pmd)",
                    r"^ok \d+ r4_flush_before_reinstall_after_reclaim$")])]),
@@ -118,6 +119,7 @@ LABS = [
                      "collapse_table_not_freed_under_rcu_reader",
              ktests=["pgtable_not_freed_under_rcu_reader", "r4_flush_before_pmd_install",
                      "r4_flush_before_reinstall_after_reclaim", "r4_flush_before_huge_pmd",
+                     "r4_flush_unlocked_then_rechecks",
                      "pt_reclaim_whole_table", "pt_reclaim_refilled_before_slow_path",
                      "collapse_table_not_freed_under_rcu_reader"],
              lacks=[PTCHECK_CLEAN, NO_PANIC])]),
@@ -140,9 +142,10 @@ STUBS = {
         ("mm/pgtable.c", """\
 /*
  * LAB walk: write pmd_install (docs/labs/walk.md). Under the PMD lock, if
- * the entry is still none: flush_tlb_before_set_pmd (R4), count the table
- * in the mm, make the zeroed table visible before the entry, set the
- * entry, and tell the caller its table was used.
+ * the entry is none and still none after flush_tlb_before_set_pmd (R4,
+ * which may drop the lock for its flush and take it again): count the
+ * table in the mm, make the zeroed table visible before the entry, set
+ * the entry, and tell the caller its table was used.
  */
 void pmd_install(struct mm_struct *mm, pmd_t *pmd, struct page **new, unsigned long addr)
 {
@@ -215,7 +218,7 @@ void tlb_flush_mmu(struct mmu_gather *tlb)
  * lock of the table the zap has just emptied; returns true if it unhooked
  * the table. This stub never does.
  */
-bool reclaim_pt_fast(pmd_t *pmd, struct page *table, unsigned long addr)
+bool reclaim_pt_fast(struct mmu_gather *tlb, pmd_t *pmd, struct page *table, unsigned long addr)
 {
 	return false;
 }

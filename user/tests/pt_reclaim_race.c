@@ -73,7 +73,8 @@
 /* The counters the run prints. */
 static const char *const counters[] = {
 	"pt_reclaim_fast", "pt_reclaim_slow", "pt_reclaim_raced",
-	"pt_reclaim_busy", "tlb_flush_before_set_pmd",
+	"pt_reclaim_busy", "tlb_flush_before_set_pmd", "tlb_flush_before_set_pmd_retry",
+	"tlb_flush_before_set_pmd_skipped",
 };
 #define NCOUNTERS ((int)(sizeof(counters) / sizeof(counters[0])))
 
@@ -367,7 +368,7 @@ static void read_counters(long v[NCOUNTERS])
 static void check_counters(const long a[NCOUNTERS], const long b[NCOUNTERS],
 			   bool on_quiesce, bool injected)
 {
-	char line[256];
+	char line[512];
 	int n = 0;
 
 	for (int i = 0; i < NCOUNTERS; i++)
