@@ -21,7 +21,8 @@ KTEST(vmstat_events_sum_cpus)
 
 KTEST(vmstat_show_format)
 {
-	static char buf[1024];
+	/* As big as /proc's buffer for one file (PROC_FILE_MAX in procfs.c): all must fit. */
+	static char buf[16384];
 	char want[64];
 
 	mod_vm_state(NR_PAGE_TABLE_PAGES, 7);
