@@ -142,6 +142,26 @@ void up_write(struct rw_semaphore *sem)
 	spin_unlock(&sem->lock);
 }
 
+/*
+ * Writer to reader: count goes from -1 to 1 under sem->lock, so nobody can
+ * slip in between. rwsem_wake then does what it does after any release
+ * that leaves readers inside: it grants the run of readers at the head of
+ * the queue and stops at the first writer, which needs count 0. Only the
+ * head: a reader queued behind a writer stays behind it (FIFO), as it
+ * would after an up_write.
+ */
+void downgrade_write(struct rw_semaphore *sem)
+{
+	spin_lock(&sem->lock);
+
+	if (sem->count != -1)
+		panic("downgrade_write of %s not held for writing (count %ld)", sem->name,
+		      sem->count);
+	sem->count = 1;
+	rwsem_wake(sem);
+	spin_unlock(&sem->lock);
+}
+
 bool rwsem_is_write_locked(const struct rw_semaphore *sem)
 {
 	return READ_ONCE(sem->count) < 0;

@@ -282,3 +282,113 @@ KTEST(rwsem_writer_not_starved)
 	if (!asked_behind_writer)
 		KT_SKIP("no reader asked while the writer waited");
 }
+
+/* --- downgrade_write ------------------------------------------------------ */
+
+struct dg_task {
+	bool writer;
+	int order;                      /* atomic: 1, 2, ...: when it got in (0: not yet) */
+	bool release;                   /* set by the test: leave now */
+};
+static int dg_entries;                  /* atomic: tasks that got in so far */
+static struct wait_queue_head dg_wq;
+
+/* Take sem as told, note when we got in, and stay until released. */
+static int dg_take(void *arg)
+{
+	struct dg_task *d = arg;
+
+	if (d->writer)
+		down_write(&sem);
+	else
+		down_read(&sem);
+	__atomic_store_n(&d->order, __atomic_add_fetch(&dg_entries, 1, __ATOMIC_ACQ_REL),
+			 __ATOMIC_RELEASE);
+	wait_event(dg_wq, READ_ONCE(d->release));
+	if (d->writer)
+		up_write(&sem);
+	else
+		up_read(&sem);
+	return 0;
+}
+
+static void dg_release(struct dg_task *d)
+{
+	WRITE_ONCE(d->release, true);
+	wake_up_all(&dg_wq);
+}
+
+static int dg_order(struct dg_task *d)
+{
+	return __atomic_load_n(&d->order, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * The queue behind a writer holds a reader, a writer and a reader, in that
+ * order (each started only once the one before is seen queued). Then the
+ * holder downgrades. At once, under the lock: the first reader was granted
+ * (count 2: the downgraded holder and it), the writer and the reader behind
+ * it were not (2 still queued) -- so nothing here waits for an event that
+ * must not happen. Then the rest is let go in turn, and the order they got
+ * in is counted: reader, writer, reader. A downgrade that wakes nobody
+ * leaves count 1 and three queued; one that lets every reader in, count 3;
+ * one that releases the semaphore instead lets the writer in.
+ */
+KTEST(rwsem_downgrade_wakes_readers_not_writers)
+{
+	static struct dg_task d[3];
+	struct thread *th[3];
+
+	if (nr_cpus < 2)
+		KT_SKIP("needs 2 CPUs");
+	init_rwsem(&sem, "test_rwsem");
+	init_waitqueue_head(&dg_wq, "downgrade");
+	dg_entries = 0;
+	down_write(&sem);
+	for (int i = 0; i < 3; i++) {
+		d[i] = (struct dg_task){ .writer = i == 1 };
+		th[i] = kthread_run(i == 1 ? "dg_writer" : "dg_reader", dg_take, &d[i],
+				    1 + i % (nr_cpus - 1));
+		KT_WAIT_FOR(rwsem_look(&sem).queued == i + 1);
+	}
+	downgrade_write(&sem);
+	struct rwsem_view v = rwsem_look(&sem);
+	KT_EXPECT_EQ(v.count, 2);
+	KT_EXPECT_EQ(v.queued, 2);
+	KT_EXPECT(!rwsem_is_write_locked(&sem));
+	KT_WAIT_FOR(dg_order(&d[0]) != 0);
+	KT_EXPECT_EQ(dg_order(&d[0]), 1);
+	KT_EXPECT_EQ(dg_order(&d[1]), 0);         /* the writer waits for both readers */
+	up_read(&sem);                            /* the downgraded holder leaves... */
+	dg_release(&d[0]);                        /* ...and the first reader: the writer's turn */
+	KT_WAIT_FOR(dg_order(&d[1]) != 0);
+	dg_release(&d[1]);
+	KT_WAIT_FOR(dg_order(&d[2]) != 0);
+	dg_release(&d[2]);
+	for (int i = 0; i < 3; i++)
+		kthread_join(th[i]);
+	KT_EXPECT_EQ(dg_order(&d[1]), 2);
+	KT_EXPECT_EQ(dg_order(&d[2]), 3);
+	KT_EXPECT_EQ(rwsem_look(&sem).count, 0);
+}
+
+/*
+ * With nobody queued, a downgraded holder is an ordinary reader: another
+ * reader gets in beside it, a writer does not, and the one up_read of each
+ * reader leaves it free.
+ */
+KTEST(rwsem_downgrade_alone)
+{
+	init_rwsem(&sem, "test_rwsem");
+	down_write(&sem);
+	KT_EXPECT(!down_read_trylock(&sem));
+	downgrade_write(&sem);
+	KT_EXPECT(!rwsem_is_write_locked(&sem));
+	KT_EXPECT(down_read_trylock(&sem));
+	KT_EXPECT_EQ(rwsem_look(&sem).count, 2);
+	KT_EXPECT(!down_write_trylock(&sem));
+	up_read(&sem);
+	up_read(&sem);
+	KT_EXPECT(down_write_trylock(&sem));
+	up_write(&sem);
+}
