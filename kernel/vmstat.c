@@ -53,6 +53,7 @@ static const char *const vm_event_names[NR_VM_EVENTS] = {
 	[COW_REUSE] = "cow_reuse",
 	[FORK_WRPROTECT] = "fork_wrprotect",
 	[FORK_SPLIT_PMD] = "fork_split_pmd",
+	[MMAP_LOCK_DOWNGRADE] = "mmap_lock_downgrade",
 };
 
 unsigned long vm_event_sum(enum vm_event_item item)

@@ -55,6 +55,8 @@ enum vm_event_item {
 	COW_REUSE,               /* write faults that found the page theirs alone and kept it */
 	FORK_WRPROTECT,          /* writable PTEs fork made read-only on both sides (mm/fork.c) */
 	FORK_SPLIT_PMD,          /* huge PMDs fork split before copying their pages */
+	MMAP_LOCK_DOWNGRADE,     /* munmaps (and brk shrinks) that zapped and freed tables
+				  * with mmap_lock downgraded to read (mm/mmap.c) */
 	NR_VM_EVENTS
 };
 

@@ -156,7 +156,8 @@ void tlb_flush_mmu(struct mmu_gather *tlb)
 
 /*
  * R7: another gather on this mm is running too (two MADV_DONTNEEDs hold
- * mmap_lock for reading together). It may have cleared entries in our range
+ * mmap_lock for reading together, or one and a munmap that downgraded its
+ * lock, mm/mmap.c). It may have cleared entries in our range
  * that we found none and so did not record; its flush may come after we
  * return. So we flush the whole mm, tables included, before we return.
  */
