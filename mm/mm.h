@@ -126,7 +126,7 @@ struct mm_struct {
 	long anon_thp_pmds;               /* huge PMDs mapped (AnonHugePages of smaps_rollup) */
 	int mm_users;                     /* users of the address space: see "The life of an mm" */
 	int mm_count;                     /* holders of this struct and its PGD: ditto */
-	int tlb_flush_pending;            /* mmu_gathers in progress on this mm (R4, R7) */
+	int tlb_flush_pending;            /* gathers in progress, detached ones not counted (R4, R7) */
 	struct list_head khugepaged_node; /* on khugepaged's list of mms (mm/khugepaged.c) */
 	cpumask_t cpu_bitmap;             /* CPUs with this mm in CR3 (switch_mm) */
 };

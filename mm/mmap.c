@@ -212,16 +212,17 @@ static int detach_vmas(struct mm_struct *mm, unsigned long start, unsigned long 
 
 /*
  * Fault injection for the downgrade's test (mm/mmap_test.c:
- * munmap_zaps_under_read_lock sets it itself): hold a munmap that has just
- * downgraded mmap_lock, before its zap, until MUNMAP_HOLD_FAULTS page
- * faults were handled meanwhile -- on this machine, by other threads of
- * the mm, in VMAs other than the detached ones (a fault in those finds no
- * VMA and is not counted in pgfault). The hold's events counter is the
- * proof that faults ran while this munmap held the lock: with the lock
- * still held for writing the hold can only time out.
+ * munmap_zaps_under_read_lock sets it itself): hold a munmap that has
+ * downgraded mmap_lock, its gather open, before the zap, until
+ * MUNMAP_HOLD_FAULTS page faults were handled meanwhile -- on this
+ * machine, by other threads of the mm, in VMAs other than the detached
+ * ones (a fault in those finds no VMA and is not counted in pgfault). The
+ * hold's events counter is the proof that faults ran while this munmap
+ * held the lock: with the lock still held for writing the hold can only
+ * time out.
  */
 DEFINE_FAULT_INJECT(fi_munmap_downgraded, "munmap_downgraded",
-		    "hold a munmap after it downgraded mmap_lock, before the zap, "
+		    "hold a munmap after it downgraded mmap_lock, gather open, before the zap, "
 		    "until other threads handled page faults");
 #define MUNMAP_HOLD_FAULTS 8
 
@@ -232,21 +233,36 @@ static bool faults_since(void *arg)
 	return vm_event_sum(PGFAULT) - *(unsigned long *)arg >= MUNMAP_HOLD_FAULTS;
 }
 
+/* The test hooks above, where a downgraded munmap runs beside faults. */
+static void munmap_meanwhile(struct mm_struct *mm)
+{
+	if (READ_ONCE(fi_munmap_downgraded.ms)) {   /* fault injection, see above */
+		unsigned long faults = vm_event_sum(PGFAULT);
+		fault_inject_hold_until(&fi_munmap_downgraded, faults_since, &faults);
+	}
+	if (munmap_downgraded_hook)
+		munmap_downgraded_hook(mm);          /* a test's "meanwhile" */
+}
+
 /*
  * Zap the detached VMAs and free the page tables of the hole they leave
  * between prev and next; then free the VMAs. mmap_lock held, for writing
  * or (downgraded) for reading: the VMAs are out of the tree, so nothing
  * that finds its way by VMA (a fault, DONTNEED, a collapse) can reach
- * [floor, ceiling), and the VMA set cannot change until we unlock.
+ * [floor, ceiling), and the VMA set cannot change until we unlock. So
+ * the gather is a detached one (mm/tlb.h): no fault elsewhere owes it a
+ * flush (R4), nor another gather (R7).
  */
 static void unmap_detached(struct mm_struct *mm, struct list_head *detached,
 			   unsigned long start, unsigned long end, unsigned long floor,
-			   unsigned long ceiling)
+			   unsigned long ceiling, bool downgraded)
 {
 	struct vm_area_struct *vma, *tmp;
 	struct mmu_gather tlb;
 
-	tlb_gather_mmu(&tlb, mm);
+	tlb_gather_mmu_detached(&tlb, mm);
+	if (downgraded)
+		munmap_meanwhile(mm);
 	list_for_each_entry(vma, detached, vm_list)
 		unmap_page_range(&tlb, vma->vm_start, vma->vm_end, NULL);
 	free_pgtables(&tlb, start, end, floor, ceiling);
@@ -284,14 +300,8 @@ long __do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len, b
 		/* Buys: faults elsewhere in the mm run during the zap and flush (issue 12). */
 		downgrade_write(&mm->mmap_lock);
 		count_vm_event(MMAP_LOCK_DOWNGRADE);
-		if (READ_ONCE(fi_munmap_downgraded.ms)) {   /* fault injection, see above */
-			unsigned long faults = vm_event_sum(PGFAULT);
-			fault_inject_hold_until(&fi_munmap_downgraded, faults_since, &faults);
-		}
-		if (munmap_downgraded_hook)
-			munmap_downgraded_hook(mm);          /* a test's "meanwhile" */
 	}
-	unmap_detached(mm, &detached, start, end, floor, ceiling);
+	unmap_detached(mm, &detached, start, end, floor, ceiling, downgrade);
 	return downgrade;
 }
 

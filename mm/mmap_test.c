@@ -3,6 +3,7 @@
 #include "kernel/ktest.h"
 #include "kernel/thread.h"
 #include "mm/mm_ktest.h"
+#include "mm/pt_reclaim.h"
 
 /* Every error case, with Linux's errno for it. */
 KTEST(mmap_errors)
@@ -164,19 +165,23 @@ static struct {
 	int errors;                     /* atomic */
 } dgf;
 
+#define DGF_PAGES 4                     /* the faulter's round: fewer than the hold's 8 faults */
+
 /*
- * Write every page of the VMA, each a fault; at the end DONTNEED it all
- * (read lock too) so that the next round faults again. Until told to stop.
+ * Write DGF_PAGES pages of the VMA, each a fault, then DONTNEED them (read
+ * lock too): that empties the PTE table, which is reclaimed (R6), so the
+ * next round's first fault installs a new one (pmd_install, R4's check).
+ * Until told to stop.
  */
 static int fault_elsewhere(void *arg)
 {
 	struct mm_struct *prev = test_use_mm(dgf.mm);
-	unsigned long pages = dgf.len / PG;
 
 	for (unsigned long i = 0; !__atomic_load_n(&dgf.stop, __ATOMIC_ACQUIRE); i++) {
-		if (i && i % pages == 0 && do_madvise(dgf.mm, dgf.base, dgf.len, MADV_DONTNEED))
+		if (i && i % DGF_PAGES == 0 &&
+		    do_madvise(dgf.mm, dgf.base, DGF_PAGES * PG, MADV_DONTNEED))
 			__atomic_fetch_add(&dgf.errors, 1, __ATOMIC_RELAXED);
-		if (poke(dgf.base + (i % pages) * PG, 'F'))
+		if (poke(dgf.base + (i % DGF_PAGES) * PG, 'F'))
 			__atomic_fetch_add(&dgf.errors, 1, __ATOMIC_RELAXED);
 		__atomic_fetch_add(&dgf.faults, 1, __ATOMIC_RELAXED);
 	}
@@ -186,15 +191,24 @@ static int fault_elsewhere(void *arg)
 
 #define DG_HOLD_MS 10000                /* only the limit: the faults end the hold */
 
+static unsigned long reclaims(void)
+{
+	return vm_event_sum(PT_RECLAIM_FAST) + vm_event_sum(PT_RECLAIM_SLOW);
+}
+
 /*
  * A munmap downgrades mmap_lock once its VMAs are detached, and a thread
  * faulting in another VMA goes on meanwhile. The two VMAs share a PMD
  * table, so the faults walk the very PUD and PMD tables free_pgtables
  * works in. The point munmap_downgraded holds the munmap after its
- * downgrade until 8 page faults were handled (they can only be the
- * faulter's, in its own VMA); its events counter says the faults ended the
- * hold. Were the lock still held for writing, the faulter would sleep in
- * down_read and the hold could only time out: events would stay 0.
+ * downgrade, its gather open, until 8 page faults were handled (they can
+ * only be the faulter's, in its own VMA); its events counter says the
+ * faults ended the hold. Were the lock still held for writing, the faulter
+ * would sleep in down_read and the hold could only time out: events would
+ * stay 0. And the munmap's gather is a detached one: the faulter installs
+ * a PTE table at least once in any 8 faults (DGF_PAGES, reclaim), and
+ * none of those installs may flush for it (R4's tlb_flush_before_set_pmd
+ * stays where it was; a DONTNEED's gather would have made them flush).
  */
 KTEST(munmap_zaps_under_read_lock)
 {
@@ -213,14 +227,20 @@ KTEST(munmap_zaps_under_read_lock)
 	unsigned long hits0 = fault_inject_hits(fi), events0 = fault_inject_events(fi);
 	unsigned long dg0 = vm_event_sum(MMAP_LOCK_DOWNGRADE);
 	unsigned long f0 = __atomic_load_n(&dgf.faults, __ATOMIC_RELAXED);
+	unsigned long r4 = vm_event_sum(TLB_FLUSH_BEFORE_SET_PMD), reclaimed = reclaims();
 	fault_inject_set(fi, DG_HOLD_MS);
 	KT_EXPECT_EQ(do_munmap(dgf.mm, x, 2 * PMD_SIZE), 0);
 	fault_inject_set(fi, 0);
 	unsigned long during = __atomic_load_n(&dgf.faults, __ATOMIC_RELAXED) - f0;
+	r4 = vm_event_sum(TLB_FLUSH_BEFORE_SET_PMD) - r4;
+	reclaimed = reclaims() - reclaimed;
 	__atomic_store_n(&dgf.stop, true, __ATOMIC_RELEASE);
 	kthread_join(th);
 	printk("# munmap_zaps_under_read_lock: %lu pages written in the other VMA during the "
-	       "munmap\n", during);
+	       "munmap, %lu of its tables reclaimed, %lu R4 flushes\n", during, reclaimed, r4);
+	KT_EXPECT_EQ(r4, 0);                                    /* a detached gather owes none */
+	if (reclaim_pt_enabled())
+		KT_EXPECT(reclaimed > 0);                       /* so tables were installed */
 	KT_EXPECT_EQ(vm_event_sum(MMAP_LOCK_DOWNGRADE) - dg0, 1);
 	KT_EXPECT_EQ(fault_inject_hits(fi) - hits0, 1);
 	KT_EXPECT_EQ(fault_inject_events(fi) - events0, 1);    /* faults ended the hold */

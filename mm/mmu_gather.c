@@ -23,27 +23,38 @@ static void tlb_reset_range(struct mmu_gather *tlb)
 	tlb->freed_tables = false;
 }
 
-static void __tlb_gather_mmu(struct mmu_gather *tlb, struct mm_struct *mm, bool fullmm)
+static void __tlb_gather_mmu(struct mmu_gather *tlb, struct mm_struct *mm, bool fullmm,
+			     bool detached)
 {
 	tlb->mm = mm;
 	tlb->fullmm = fullmm;
+	tlb->detached = detached;
 	tlb->local = (struct mmu_gather_batch){ .next = NULL, .nr = 0, .max = MMU_GATHER_BUNDLE };
 	tlb->active = &tlb->local;
 	tlb->batch_count = 0;
 	INIT_LIST_HEAD(&tlb->tables);
 	tlb_reset_range(tlb);
-	/* R4/R7: from now until tlb_finish_mmu, a flush of this mm may be owed. */
-	inc_tlb_flush_pending(mm);
+	/*
+	 * R4/R7: from now until tlb_finish_mmu, a flush of this mm may be
+	 * owed. Not by a detached gather: nobody can reach its range (tlb.h).
+	 */
+	if (!detached)
+		inc_tlb_flush_pending(mm);
 }
 
 void tlb_gather_mmu(struct mmu_gather *tlb, struct mm_struct *mm)
 {
-	__tlb_gather_mmu(tlb, mm, false);
+	__tlb_gather_mmu(tlb, mm, false, false);
 }
 
 void tlb_gather_mmu_fullmm(struct mmu_gather *tlb, struct mm_struct *mm)
 {
-	__tlb_gather_mmu(tlb, mm, true);
+	__tlb_gather_mmu(tlb, mm, true, false);
+}
+
+void tlb_gather_mmu_detached(struct mmu_gather *tlb, struct mm_struct *mm)
+{
+	__tlb_gather_mmu(tlb, mm, false, true);
 }
 
 /*
@@ -156,10 +167,11 @@ void tlb_flush_mmu(struct mmu_gather *tlb)
 
 /*
  * R7: another gather on this mm is running too (two MADV_DONTNEEDs hold
- * mmap_lock for reading together, or one and a munmap that downgraded its
- * lock, mm/mmap.c). It may have cleared entries in our range
- * that we found none and so did not record; its flush may come after we
- * return. So we flush the whole mm, tables included, before we return.
+ * mmap_lock for reading together; a downgraded munmap's gather is a
+ * detached one and counts for nothing, tlb.h). It may have cleared
+ * entries in our range that we found none and so did not record; its
+ * flush may come after we return. So we flush the whole mm, tables
+ * included, before we return.
  */
 static bool tlb_flush_nested(struct mmu_gather *tlb)
 {
@@ -168,14 +180,15 @@ static bool tlb_flush_nested(struct mmu_gather *tlb)
 
 void tlb_finish_mmu(struct mmu_gather *tlb)
 {
-	if (tlb_flush_nested(tlb)) {
+	if (!tlb->detached && tlb_flush_nested(tlb)) {
 		tlb->start = 0;
 		tlb->end = TLB_FLUSH_ALL;
 		tlb->freed_tables = true;
 	}
 	tlb_flush_mmu(tlb);
 	tlb_batch_list_free(tlb);
-	dec_tlb_flush_pending(tlb->mm);
+	if (!tlb->detached)
+		dec_tlb_flush_pending(tlb->mm);
 }
 
 /* Queue an unhooked table; its translations must be flushed, caches included. */
