@@ -57,7 +57,12 @@ static int class_of(const char *name)
 
 void lockstat_note(const spinlock_t *l, u64 spins, u64 wait_ns)
 {
-	int slot = class_of(l->name ? l->name : "(unnamed)");
+	lockstat_note_class(l->name ? l->name : "(unnamed)", spins, wait_ns);
+}
+
+void lockstat_note_class(const char *name, u64 spins, u64 wait_ns)
+{
+	int slot = class_of(name);
 
 	if (slot < 0) {
 		__atomic_fetch_add(&lockstat_overflow, 1, __ATOMIC_RELAXED);

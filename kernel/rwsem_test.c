@@ -7,6 +7,7 @@
  * look at the semaphore itself (who is inside, who is queued) under its
  * lock, and wait until it shows what they need.
  */
+#include "kernel/fault_inject.h"
 #include "kernel/ktest.h"
 #include "kernel/printk.h"
 #include "kernel/rwsem.h"
@@ -18,19 +19,26 @@ static struct rw_semaphore sem;
 static int readers_inside, writers_inside;   /* atomic */
 static int violations;                       /* atomic */
 
-/* What the semaphore shows, read under its lock. */
+/*
+ * What the semaphore shows, read under its lock. While tasks are queued
+ * count changes only under that lock, so the two agree; with nobody
+ * queued, fast paths may change count right after.
+ */
 struct rwsem_view {
 	long count;                     /* > 0: readers inside; -1: a writer */
 	int queued;                     /* tasks asleep in down_read/down_write */
+	bool flagged;                   /* RWSEM_WAITERS up: the fast paths fail */
 };
 
 static struct rwsem_view rwsem_look(struct rw_semaphore *s)
 {
-	struct rwsem_view v = { 0, 0 };
+	struct rwsem_view v = { 0, 0, false };
 	struct list_head *pos;
 
 	spin_lock(&s->lock);
-	v.count = s->count;
+	long c = __atomic_load_n(&s->count, __ATOMIC_RELAXED);
+	v.count = c & RWSEM_WRITER ? -1 : rwsem_count_readers(c);
+	v.flagged = c & RWSEM_WAITERS;
 	for (pos = s->waiters.next; pos != &s->waiters; pos = pos->next)
 		v.queued++;
 	spin_unlock(&s->lock);
@@ -281,4 +289,227 @@ KTEST(rwsem_writer_not_starved)
 	KT_EXPECT_EQ(passed_writer, 0);
 	if (!asked_behind_writer)
 		KT_SKIP("no reader asked while the writer waited");
+}
+
+/* --- downgrade_write ------------------------------------------------------ */
+
+struct dg_task {
+	bool writer;
+	int order;                      /* atomic: 1, 2, ...: when it got in (0: not yet) */
+	bool release;                   /* set by the test: leave now */
+};
+static int dg_entries;                  /* atomic: tasks that got in so far */
+static struct wait_queue_head dg_wq;
+
+/* Take sem as told, note when we got in, and stay until released. */
+static int dg_take(void *arg)
+{
+	struct dg_task *d = arg;
+
+	if (d->writer)
+		down_write(&sem);
+	else
+		down_read(&sem);
+	__atomic_store_n(&d->order, __atomic_add_fetch(&dg_entries, 1, __ATOMIC_ACQ_REL),
+			 __ATOMIC_RELEASE);
+	wait_event(dg_wq, READ_ONCE(d->release));
+	if (d->writer)
+		up_write(&sem);
+	else
+		up_read(&sem);
+	return 0;
+}
+
+static void dg_release(struct dg_task *d)
+{
+	WRITE_ONCE(d->release, true);
+	wake_up_all(&dg_wq);
+}
+
+static int dg_order(struct dg_task *d)
+{
+	return __atomic_load_n(&d->order, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * The queue behind a writer holds a reader, a writer and a reader, in that
+ * order (each started only once the one before is seen queued). Then the
+ * holder downgrades. At once, under the lock: the first reader was granted
+ * (count 2: the downgraded holder and it), the writer and the reader behind
+ * it were not (2 still queued) -- so nothing here waits for an event that
+ * must not happen. Then the rest is let go in turn, and the order they got
+ * in is counted: reader, writer, reader. A downgrade that wakes nobody
+ * leaves count 1 and three queued; one that lets every reader in, count 3;
+ * one that releases the semaphore instead lets the writer in.
+ */
+KTEST(rwsem_downgrade_wakes_readers_not_writers)
+{
+	static struct dg_task d[3];
+	struct thread *th[3];
+
+	if (nr_cpus < 2)
+		KT_SKIP("needs 2 CPUs");
+	init_rwsem(&sem, "test_rwsem");
+	init_waitqueue_head(&dg_wq, "downgrade");
+	dg_entries = 0;
+	down_write(&sem);
+	for (int i = 0; i < 3; i++) {
+		d[i] = (struct dg_task){ .writer = i == 1 };
+		th[i] = kthread_run(i == 1 ? "dg_writer" : "dg_reader", dg_take, &d[i],
+				    1 + i % (nr_cpus - 1));
+		KT_WAIT_FOR(rwsem_look(&sem).queued == i + 1);
+	}
+	downgrade_write(&sem);
+	struct rwsem_view v = rwsem_look(&sem);
+	KT_EXPECT_EQ(v.count, 2);
+	KT_EXPECT_EQ(v.queued, 2);
+	KT_EXPECT(!rwsem_is_write_locked(&sem));
+	KT_WAIT_FOR(dg_order(&d[0]) != 0);
+	KT_EXPECT_EQ(dg_order(&d[0]), 1);
+	KT_EXPECT_EQ(dg_order(&d[1]), 0);         /* the writer waits for both readers */
+	up_read(&sem);                            /* the downgraded holder leaves... */
+	dg_release(&d[0]);                        /* ...and the first reader: the writer's turn */
+	KT_WAIT_FOR(dg_order(&d[1]) != 0);
+	dg_release(&d[1]);
+	KT_WAIT_FOR(dg_order(&d[2]) != 0);
+	dg_release(&d[2]);
+	for (int i = 0; i < 3; i++)
+		kthread_join(th[i]);
+	KT_EXPECT_EQ(dg_order(&d[1]), 2);
+	KT_EXPECT_EQ(dg_order(&d[2]), 3);
+	KT_EXPECT_EQ(rwsem_look(&sem).count, 0);
+}
+
+/*
+ * With nobody queued, a downgraded holder is an ordinary reader: another
+ * reader gets in beside it, a writer does not, and the one up_read of each
+ * reader leaves it free.
+ */
+KTEST(rwsem_downgrade_alone)
+{
+	init_rwsem(&sem, "test_rwsem");
+	down_write(&sem);
+	KT_EXPECT(!down_read_trylock(&sem));
+	downgrade_write(&sem);
+	KT_EXPECT(!rwsem_is_write_locked(&sem));
+	KT_EXPECT(down_read_trylock(&sem));
+	KT_EXPECT_EQ(rwsem_look(&sem).count, 2);
+	KT_EXPECT(!down_write_trylock(&sem));
+	up_read(&sem);
+	up_read(&sem);
+	KT_EXPECT(down_write_trylock(&sem));
+	up_write(&sem);
+}
+
+/* --- Lost wake-ups: a reader leaving by the fast path, a writer going to sleep --- */
+
+static struct {
+	bool writer_in;                 /* set by the writer once it holds sem */
+	bool release;                   /* set by the test: up_write now */
+	struct wait_queue_head wq;
+} lw;
+
+static int lw_writer(void *arg)
+{
+	down_write(&sem);
+	__atomic_store_n(&lw.writer_in, true, __ATOMIC_RELEASE);
+	wait_event(lw.wq, READ_ONCE(lw.release));
+	up_write(&sem);
+	return 0;
+}
+
+static void lw_start(void)
+{
+	init_rwsem(&sem, "test_rwsem");
+	lw.writer_in = lw.release = false;
+	init_waitqueue_head(&lw.wq, "lost_wakeup");
+}
+
+static bool lw_writer_in(void)
+{
+	return __atomic_load_n(&lw.writer_in, __ATOMIC_ACQUIRE);
+}
+
+/* A writer asleep on a free semaphore: nobody is left to wake it. */
+static bool lw_writer_stranded(void)
+{
+	struct rwsem_view v = rwsem_look(&sem);
+	return v.queued == 1 && v.count == 0;
+}
+
+#define LW_HOLD_MS 10000                /* only the limit: the awaited change ends each hold */
+
+/*
+ * The window before the flag. We hold sem for reading; a writer fails its
+ * fast path and takes sem->lock, and the point rwsem_slow_take holds it
+ * there, its RWSEM_WAITERS not raised yet, until count changes. We leave
+ * by the fast path meanwhile -- nothing tells us anyone is coming -- and
+ * that ends the hold (one event; a slow-path up_read would wait for
+ * sem->lock and the hold would time out). The writer must now see us
+ * gone: it decides on the value its fetch_or returns, finds the semaphore
+ * free and takes it without sleeping. A writer that decided on count read
+ * before raising the flag would queue for a reader already gone, and
+ * sleep on a free semaphore for ever.
+ */
+KTEST(rwsem_up_read_races_writer_flagging)
+{
+	struct fault_inject *fi = fault_inject_find("rwsem_slow_take");
+
+	KT_ASSERT(fi != NULL);
+	if (nr_cpus < 2)
+		KT_SKIP("needs 2 CPUs");
+	lw_start();
+	down_read(&sem);
+	unsigned long hits0 = fault_inject_hits(fi), events0 = fault_inject_events(fi);
+	fault_inject_set(fi, LW_HOLD_MS);
+	struct thread *th = kthread_run("lw_writer", lw_writer, NULL, 1);
+	KT_WAIT_FOR(fault_inject_hits(fi) > hits0);
+	fault_inject_set(fi, 0);
+	up_read(&sem);
+	KT_WAIT_FOR(lw_writer_in() || lw_writer_stranded());
+	KT_EXPECT_EQ(fault_inject_events(fi) - events0, 1);   /* we left inside its window */
+	KT_ASSERT(lw_writer_in());                             /* else: a lost wake-up */
+	KT_EXPECT_EQ(rwsem_look(&sem).queued, 0);              /* it never queued */
+	WRITE_ONCE(lw.release, true);
+	wake_up_all(&lw.wq);
+	kthread_join(th);
+	KT_EXPECT_EQ(rwsem_look(&sem).count, 0);
+}
+
+/*
+ * The window after the flag. A writer queued behind our read lock has
+ * dropped sem->lock and set its sleeping state, and the point rwsem_sleep
+ * holds it there, before schedule(), until it is granted. We leave: the
+ * flag fails our fast path, so up_read takes sem->lock and grants the
+ * writer before it returns -- the semaphore is the writer's at once, no
+ * waiting needed to see it -- and the grant ends the hold (one event); the
+ * wake-up makes its schedule() return. An up_read that left by the fast
+ * path in spite of the flag would leave the writer queued on a free
+ * semaphore, asleep for ever.
+ */
+KTEST(rwsem_up_read_wakes_writer_about_to_sleep)
+{
+	struct fault_inject *fi = fault_inject_find("rwsem_sleep");
+
+	KT_ASSERT(fi != NULL);
+	if (nr_cpus < 2)
+		KT_SKIP("needs 2 CPUs");
+	lw_start();
+	down_read(&sem);
+	unsigned long hits0 = fault_inject_hits(fi), events0 = fault_inject_events(fi);
+	fault_inject_set(fi, LW_HOLD_MS);
+	struct thread *th = kthread_run("lw_writer", lw_writer, NULL, 1);
+	KT_WAIT_FOR(fault_inject_hits(fi) > hits0);
+	fault_inject_set(fi, 0);
+	KT_EXPECT(rwsem_look(&sem).flagged);
+	up_read(&sem);
+	KT_ASSERT(rwsem_is_write_locked(&sem));               /* granted by our up_read */
+	KT_WAIT_FOR(lw_writer_in());
+	KT_EXPECT_EQ(fault_inject_events(fi) - events0, 1);   /* the grant ended the hold */
+	WRITE_ONCE(lw.release, true);
+	wake_up_all(&lw.wq);
+	kthread_join(th);
+	struct rwsem_view v = rwsem_look(&sem);
+	KT_EXPECT_EQ(v.count, 0);
+	KT_EXPECT(!v.flagged);                                 /* the fast paths are open again */
 }

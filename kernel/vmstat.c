@@ -62,6 +62,7 @@ static const char *const vm_event_names[NR_VM_EVENTS] = {
 	[PCP_DRAIN] = "pcp_drain",
 	[TLB_FLUSH_BEFORE_SET_PMD_SKIPPED] = "tlb_flush_before_set_pmd_skipped",
 	[TLB_FLUSH_BEFORE_SET_PMD_RETRY] = "tlb_flush_before_set_pmd_retry",
+	[MMAP_LOCK_DOWNGRADE] = "mmap_lock_downgrade",
 };
 
 unsigned long vm_event_sum(enum vm_event_item item)

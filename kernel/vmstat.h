@@ -67,6 +67,8 @@ enum vm_event_item {
 					   * mm but owed no PMD clear (mm/pgtable.c) */
 	TLB_FLUSH_BEFORE_SET_PMD_RETRY, /* R4 flushes made again: a PMD was cleared while
 					 * the PMD lock was dropped for the flush */
+	MMAP_LOCK_DOWNGRADE,     /* munmaps (and brk shrinks) that zapped and freed tables
+				  * with mmap_lock downgraded to read (mm/mmap.c) */
 	NR_VM_EVENTS
 };
 

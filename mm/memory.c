@@ -4,9 +4,18 @@
  * (free_pgtables). Both work inside an mmu_gather (mm/tlb.h), which flushes
  * the TLBs before anything is freed.
  *
- * Upper levels are walked without locks: PUD and PMD tables leave an mm only
- * here, in free_pgtables, under mmap_lock held for writing, and every caller
- * holds mmap_lock. The PTE level is entered with pte_offset_map_lock (R3).
+ * Upper levels are walked without locks. PUD and PMD tables leave an mm only
+ * here, in free_pgtables, and only tables whose whole span lies in a hole
+ * that no VMA overlaps any more: exit_mmap holds mmap_lock for writing;
+ * munmap detaches the hole's VMAs under the write lock and then frees the
+ * tables with the lock downgraded to read (mm/mmap.c), while faults run in
+ * other VMAs. So a walker holding mmap_lock (either way) that walks to an
+ * address inside a VMA -- a fault, a zap, a collapse, mprotect -- never
+ * meets an upper table on its way out: every table on its path maps that
+ * address. A walker that reads the whole address space instead (the
+ * page-table dump, mm/ptdump.c) may meet one, and walks inside
+ * rcu_read_lock(): a table is freed only after a grace period (R1 step 3).
+ * The PTE level is entered with pte_offset_map_lock (R3).
  */
 #include "mm/mm.h"
 #include "kernel/printk.h"
@@ -274,7 +283,11 @@ static void free_pud_range(struct mmu_gather *tlb, pgd_t *pgd, unsigned long add
 
 /*
  * Free the page tables of the hole [addr, end) between floor and ceiling
- * (see above). mmap_lock held for writing: no fault can be walking them.
+ * (see above). mmap_lock held, for writing (exit) or downgraded to read
+ * (munmap), with the hole's VMAs already detached: faults and DONTNEEDs
+ * run meanwhile, but only in VMAs, so never in a table freed here; each
+ * unhook still takes its parent's lock (R1 step 1), for a fault in a
+ * neighbouring VMA may be filling another entry of that parent.
  */
 void free_pgtables(struct mmu_gather *tlb, unsigned long addr, unsigned long end,
 		   unsigned long floor, unsigned long ceiling)

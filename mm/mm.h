@@ -143,7 +143,7 @@ struct mm_struct {
 	long anon_thp_pmds;               /* huge PMDs mapped (AnonHugePages of smaps_rollup) */
 	int mm_users;                     /* users of the address space: see "The life of an mm" */
 	int mm_count;                     /* holders of this struct and its PGD: ditto */
-	int tlb_flush_pending;            /* mmu_gathers in progress on this mm (R7) */
+	int tlb_flush_pending;            /* gathers in progress, detached ones not counted (R7) */
 	/* R4: PMD entries gathers cleared, by bucket of their 2 MiB slot (pmd_clear_bucket) */
 	struct pmd_clear_bucket pmd_clears[PMD_CLEAR_BUCKETS];
 	struct list_head khugepaged_node; /* on khugepaged's list of mms (mm/khugepaged.c) */
@@ -397,8 +397,15 @@ long do_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len, unsign
 	     unsigned long flags, long fd, unsigned long off);
 /* munmap: 0, or EINVAL (unaligned, zero length, beyond user space), ENOMEM (no memory to split). */
 long do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len);
-/* munmap with mmap_lock held for writing (for mmap's MAP_FIXED and brk). */
-long __do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len);
+/*
+ * munmap with mmap_lock held for writing (for do_munmap, mmap's MAP_FIXED
+ * and brk). With downgrade, the lock is downgraded to read once the VMAs
+ * are detached, and 1 is returned: the caller then holds it for reading.
+ * Otherwise (0, -errno, or downgrade false) it is still held for writing.
+ */
+long __do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len, bool downgrade);
+/* Tests only (mm/ptdump_test.c): called by a munmap after its downgrade, before the zap. */
+extern void (*munmap_downgraded_hook)(struct mm_struct *mm);
 /* mprotect: 0, or EINVAL (unaligned, unknown bits), ENOMEM (range not fully mapped). */
 long do_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len, unsigned long prot);
 /* brk: the new break, or the old one if it cannot move (Linux never fails brk). */

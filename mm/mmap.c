@@ -16,7 +16,9 @@
  * shmem here yet.
  */
 #include "mm/mm.h"
+#include "kernel/fault_inject.h"
 #include "kernel/printk.h"
+#include "kernel/vmstat.h"
 #include "mm/huge_memory.h"
 #include "mm/internal.h"
 #include "mm/page_alloc.h"
@@ -116,7 +118,8 @@ static long mmap_region(struct mm_struct *mm, unsigned long addr, unsigned long 
 
 	if (!vma)
 		return -ENOMEM;
-	if ((err = __do_munmap(mm, addr, len))) {      /* MAP_FIXED: out with the old */
+	/* MAP_FIXED: out with the old, keeping the write lock until the new VMA is in. */
+	if ((err = __do_munmap(mm, addr, len, false))) {
 		vm_area_free(vma);
 		return err;
 	}
@@ -207,27 +210,108 @@ static int detach_vmas(struct mm_struct *mm, unsigned long start, unsigned long 
 	return 0;
 }
 
-long __do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
+/*
+ * Fault injection for the downgrade's test (mm/mmap_test.c:
+ * munmap_zaps_under_read_lock sets it itself): hold a munmap that has
+ * downgraded mmap_lock, its gather open, before the zap, until
+ * MUNMAP_HOLD_FAULTS page faults were handled meanwhile -- on this
+ * machine, by other threads of the mm, in VMAs other than the detached
+ * ones (a fault in those finds no VMA and is not counted in pgfault). The
+ * hold's events counter is the proof that faults ran while this munmap
+ * held the lock: with the lock still held for writing the hold can only
+ * time out.
+ */
+DEFINE_FAULT_INJECT(fi_munmap_downgraded, "munmap_downgraded",
+		    "hold a munmap after it downgraded mmap_lock, gather open, before the zap, "
+		    "until other threads handled page faults");
+#define MUNMAP_HOLD_FAULTS 8
+
+void (*munmap_downgraded_hook)(struct mm_struct *mm);
+
+static bool faults_since(void *arg)
 {
-	unsigned long end = start + len;
+	return vm_event_sum(PGFAULT) - *(unsigned long *)arg >= MUNMAP_HOLD_FAULTS;
+}
+
+/* The test hooks above, where a downgraded munmap runs beside faults. */
+static void munmap_meanwhile(struct mm_struct *mm)
+{
+	if (READ_ONCE(fi_munmap_downgraded.ms)) {   /* fault injection, see above */
+		unsigned long faults = vm_event_sum(PGFAULT);
+		fault_inject_hold_until(&fi_munmap_downgraded, faults_since, &faults);
+	}
+	if (munmap_downgraded_hook)
+		munmap_downgraded_hook(mm);          /* a test's "meanwhile" */
+}
+
+/*
+ * Zap the detached VMAs and free the page tables of the hole they leave
+ * between prev and next; then free the VMAs. mmap_lock held, for writing
+ * or (downgraded) for reading: the VMAs are out of the tree, so nothing
+ * that finds its way by VMA (a fault, DONTNEED, a collapse) can reach
+ * [floor, ceiling), and the VMA set cannot change until we unlock. So
+ * the gather is a detached one (mm/tlb.h): no fault elsewhere owes it a
+ * flush (R4), nor another gather (R7).
+ */
+static void unmap_detached(struct mm_struct *mm, struct list_head *detached,
+			   unsigned long start, unsigned long end, unsigned long floor,
+			   unsigned long ceiling, bool downgraded)
+{
 	struct vm_area_struct *vma, *tmp;
 	struct mmu_gather tlb;
+
+	tlb_gather_mmu_detached(&tlb, mm);
+	if (downgraded)
+		munmap_meanwhile(mm);
+	list_for_each_entry(vma, detached, vm_list)
+		unmap_page_range(&tlb, vma->vm_start, vma->vm_end, NULL);
+	free_pgtables(&tlb, start, end, floor, ceiling);
+	tlb_finish_mmu(&tlb);
+	list_for_each_entry_safe(vma, tmp, detached, vm_list)
+		vm_area_free(vma);
+}
+
+/*
+ * Why the zap may run under the read lock (Linux's mmap_write_downgrade in
+ * do_vmi_align_munmap): the write lock is needed to change the VMA set,
+ * not to take the mappings of VMAs nobody can find any more. Faults in
+ * other VMAs then run during the zap, the free_pgtables and the TLB
+ * flush, instead of sleeping on mmap_lock. What the read lock still
+ * guarantees: no VMA appears, moves or grows until we let go (each needs
+ * the write lock; there are no grows-down stacks here, which in Linux
+ * could grow into the hole under the read lock and made it refuse to
+ * downgrade next to one), so floor and ceiling stay true and free_pgtables
+ * frees only tables no VMA overlaps (mm/memory.c has the rule for walkers).
+ */
+long __do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len, bool downgrade)
+{
+	unsigned long end = start + len;
 	LIST_HEAD(detached);
 
 	int err = detach_vmas(mm, start, end, &detached);
 	if (err || list_empty(&detached))
 		return err;
+	/* The hole now reaches from prev's end to next's start: its tables may go. */
 	struct vm_area_struct *prev = find_vma_before(mm, start);
 	struct vm_area_struct *next = find_vma(mm, end);
-	tlb_gather_mmu(&tlb, mm);
-	list_for_each_entry(vma, &detached, vm_list)
-		unmap_page_range(&tlb, vma->vm_start, vma->vm_end, NULL);
-	/* The hole now reaches from prev's end to next's start: free its tables. */
-	free_pgtables(&tlb, start, end, prev ? prev->vm_end : 0, next ? next->vm_start : 0);
-	tlb_finish_mmu(&tlb);
-	list_for_each_entry_safe(vma, tmp, &detached, vm_list)
-		vm_area_free(vma);
-	return 0;
+	unsigned long floor = prev ? prev->vm_end : 0, ceiling = next ? next->vm_start : 0;
+
+	if (downgrade) {
+		/* Buys: faults elsewhere in the mm run during the zap and flush (issue 12). */
+		downgrade_write(&mm->mmap_lock);
+		count_vm_event(MMAP_LOCK_DOWNGRADE);
+	}
+	unmap_detached(mm, &detached, start, end, floor, ceiling, downgrade);
+	return downgrade;
+}
+
+/* Let go of mmap_lock as __do_munmap(..., true) left it: ret 1, for reading. */
+static void munmap_unlock(struct mm_struct *mm, long ret)
+{
+	if (ret == 1)
+		up_read(&mm->mmap_lock);
+	else
+		up_write(&mm->mmap_lock);
 }
 
 long do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
@@ -238,9 +322,28 @@ long do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
 	if (!len)
 		return -EINVAL;
 	down_write(&mm->mmap_lock);
-	long err = __do_munmap(mm, start, len);
-	up_write(&mm->mmap_lock);
-	return err;
+	long ret = __do_munmap(mm, start, len, true);
+	munmap_unlock(mm, ret);
+	return ret < 0 ? ret : 0;
+}
+
+/*
+ * Shrink the heap to brk, unmapping [newbrk, oldbrk). mmap_lock held for
+ * writing on entry, let go on return. mm->brk moves first, while we still
+ * write: once the munmap downgrades, readers (/proc/PID/maps names the
+ * heap by it) see the new break with the VMA set it goes with.
+ */
+static unsigned long brk_shrink(struct mm_struct *mm, unsigned long brk, unsigned long newbrk,
+				unsigned long oldbrk)
+{
+	unsigned long old = mm->brk;
+
+	mm->brk = brk;
+	long ret = __do_munmap(mm, newbrk, oldbrk - newbrk, true);
+	if (ret < 0)
+		mm->brk = old;                /* no memory to split: unchanged, lock still written */
+	munmap_unlock(mm, ret);
+	return ret < 0 ? old : brk;
 }
 
 /*
@@ -273,7 +376,7 @@ long do_brk(struct mm_struct *mm, unsigned long brk)
 	if (newbrk == oldbrk)
 		ret = brk;                    /* within the same last page */
 	else if (brk < mm->brk)           /* shrinking always works (given memory to split) */
-		ret = __do_munmap(mm, newbrk, oldbrk - newbrk) ? mm->brk : brk;
+		return brk_shrink(mm, brk, newbrk, oldbrk);
 	else
 		ret = brk_expand(mm, oldbrk, newbrk) ? mm->brk : brk;
 	mm->brk = ret;

@@ -1,6 +1,9 @@
 /* Tests of mmap, munmap and brk (mm/mmap.c): placement, errors, page-table freeing. */
+#include "kernel/fault_inject.h"
 #include "kernel/ktest.h"
+#include "kernel/thread.h"
 #include "mm/mm_ktest.h"
+#include "mm/pt_reclaim.h"
 
 /* Every error case, with Linux's errno for it. */
 KTEST(mmap_errors)
@@ -148,6 +151,140 @@ KTEST(brk_grow_shrink)
 	KT_EXPECT_EQ(tmap(mm, ALIGN_UP(start + 200 * 1024, PG), PG, RW, ANON | MAP_FIXED),
 		     (long)ALIGN_UP(start + 200 * 1024, PG));
 	KT_EXPECT_EQ(do_brk(mm, start + 200 * 1024), (long)(start + 96 * 1024));
+	test_unuse_mm(mm, prev);
+	mmput(mm);
+}
+
+/* --- munmap zaps with mmap_lock downgraded to read ----------------------- */
+
+static struct {
+	struct mm_struct *mm;
+	unsigned long base, len;        /* the faulter's VMA */
+	bool stop;
+	unsigned long faults;           /* atomic: pages the faulter wrote */
+	int errors;                     /* atomic */
+} dgf;
+
+#define DGF_PAGES 4                     /* the faulter's round: fewer than the hold's 8 faults */
+
+/*
+ * Write DGF_PAGES pages of the VMA, each a fault, then DONTNEED them (read
+ * lock too): that empties the PTE table, which is reclaimed (R6), so the
+ * next round's first fault installs a new one (pmd_install, R4's check).
+ * Until told to stop.
+ */
+static int fault_elsewhere(void *arg)
+{
+	struct mm_struct *prev = test_use_mm(dgf.mm);
+
+	for (unsigned long i = 0; !__atomic_load_n(&dgf.stop, __ATOMIC_ACQUIRE); i++) {
+		if (i && i % DGF_PAGES == 0 &&
+		    do_madvise(dgf.mm, dgf.base, DGF_PAGES * PG, MADV_DONTNEED))
+			__atomic_fetch_add(&dgf.errors, 1, __ATOMIC_RELAXED);
+		if (poke(dgf.base + (i % DGF_PAGES) * PG, 'F'))
+			__atomic_fetch_add(&dgf.errors, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&dgf.faults, 1, __ATOMIC_RELAXED);
+	}
+	test_unuse_mm(dgf.mm, prev);
+	return 0;
+}
+
+#define DG_HOLD_MS 10000                /* only the limit: the faults end the hold */
+
+static unsigned long reclaims(void)
+{
+	return vm_event_sum(PT_RECLAIM_FAST) + vm_event_sum(PT_RECLAIM_SLOW);
+}
+
+/*
+ * A munmap downgrades mmap_lock once its VMAs are detached, and a thread
+ * faulting in another VMA goes on meanwhile. The two VMAs share a PMD
+ * table, so the faults walk the very PUD and PMD tables free_pgtables
+ * works in. The point munmap_downgraded holds the munmap after its
+ * downgrade, its gather open, until 8 page faults were handled (they can
+ * only be the faulter's, in its own VMA); its events counter says the
+ * faults ended the hold. Were the lock still held for writing, the faulter
+ * would sleep in down_read and the hold could only time out: events would
+ * stay 0. And the munmap's gather is a detached one: the faulter installs
+ * a PTE table at least once in any 8 faults (DGF_PAGES, reclaim), and
+ * none of those installs may flush for it (R4's tlb_flush_before_set_pmd
+ * stays where it was; a DONTNEED's gather would have made them flush).
+ */
+KTEST(munmap_zaps_under_read_lock)
+{
+	struct fault_inject *fi = fault_inject_find("munmap_downgraded");
+	unsigned long x = 0x40000000;          /* 1 GiB aligned: one PMD table for both */
+
+	KT_ASSERT(fi != NULL);
+	if (nr_cpus < 2)
+		KT_SKIP("needs 2 CPUs");
+	dgf = (typeof(dgf)){ .mm = mm_create(), .base = x + 2 * PMD_SIZE, .len = PMD_SIZE };
+	KT_ASSERT(dgf.mm != NULL);
+	KT_ASSERT_EQ(tmap(dgf.mm, x, 2 * PMD_SIZE, RW, ANON | MAP_FIXED | MAP_POPULATE), (long)x);
+	KT_ASSERT_EQ(tmap(dgf.mm, dgf.base, dgf.len, RW, ANON | MAP_FIXED), (long)dgf.base);
+	struct thread *th = kthread_run("dg_faulter", fault_elsewhere, NULL, 1);
+	KT_WAIT_FOR(__atomic_load_n(&dgf.faults, __ATOMIC_RELAXED) > 0);
+	unsigned long hits0 = fault_inject_hits(fi), events0 = fault_inject_events(fi);
+	unsigned long dg0 = vm_event_sum(MMAP_LOCK_DOWNGRADE);
+	unsigned long f0 = __atomic_load_n(&dgf.faults, __ATOMIC_RELAXED);
+	unsigned long r4 = vm_event_sum(TLB_FLUSH_BEFORE_SET_PMD), reclaimed = reclaims();
+	fault_inject_set(fi, DG_HOLD_MS);
+	KT_EXPECT_EQ(do_munmap(dgf.mm, x, 2 * PMD_SIZE), 0);
+	fault_inject_set(fi, 0);
+	unsigned long during = __atomic_load_n(&dgf.faults, __ATOMIC_RELAXED) - f0;
+	r4 = vm_event_sum(TLB_FLUSH_BEFORE_SET_PMD) - r4;
+	reclaimed = reclaims() - reclaimed;
+	__atomic_store_n(&dgf.stop, true, __ATOMIC_RELEASE);
+	kthread_join(th);
+	printk("# munmap_zaps_under_read_lock: %lu pages written in the other VMA during the "
+	       "munmap, %lu of its tables reclaimed, %lu R4 flushes\n", during, reclaimed, r4);
+	KT_EXPECT_EQ(r4, 0);                                    /* a detached gather owes none */
+	if (reclaim_pt_enabled())
+		KT_EXPECT(reclaimed > 0);                       /* so tables were installed */
+	KT_EXPECT_EQ(vm_event_sum(MMAP_LOCK_DOWNGRADE) - dg0, 1);
+	KT_EXPECT_EQ(fault_inject_hits(fi) - hits0, 1);
+	KT_EXPECT_EQ(fault_inject_events(fi) - events0, 1);    /* faults ended the hold */
+	KT_EXPECT_EQ(dgf.errors, 0);
+	KT_EXPECT(vma_at(dgf.mm, x) == NULL);
+	KT_EXPECT(pmd_none(*mm_find_pmd(dgf.mm, x)));           /* its PTE tables went... */
+	KT_EXPECT(pmd_none(*mm_find_pmd(dgf.mm, x + PMD_SIZE)));
+	KT_EXPECT_EQ(mm_pgtables_bytes(dgf.mm), (1 + 2) * PG);  /* ...the faulter's stayed */
+	KT_EXPECT(down_write_trylock(&dgf.mm->mmap_lock));      /* and the lock is free */
+	up_write(&dgf.mm->mmap_lock);
+	mmput(dgf.mm);
+}
+
+/*
+ * Which unmaps downgrade: munmap and a shrinking brk do; mmap's MAP_FIXED
+ * does not (it links the new VMA after the unmap, as a writer), nor does a
+ * munmap of nothing. Each leaves mmap_lock free.
+ */
+KTEST(munmap_downgrade_paths)
+{
+	struct mm_struct *mm = mm_create();
+	KT_ASSERT(mm != NULL);
+	struct mm_struct *prev = test_use_mm(mm);
+	unsigned long a = 0x40000000, start = 0x600000;
+	unsigned long dg = vm_event_sum(MMAP_LOCK_DOWNGRADE);
+
+	KT_ASSERT_EQ(tmap(mm, a, 4 * PG, RW, ANON | MAP_FIXED), (long)a);
+	KT_EXPECT_EQ(poke(a + PG, 'A'), 0);
+	KT_EXPECT_EQ(tmap(mm, a, 2 * PG, RW, ANON | MAP_FIXED), (long)a);   /* replaces */
+	KT_EXPECT_EQ(peek(a + PG), 0);
+	KT_EXPECT_EQ(vm_event_sum(MMAP_LOCK_DOWNGRADE) - dg, 0);
+	KT_EXPECT_EQ(do_munmap(mm, a + 64 * PG, PG), 0);                    /* nothing there */
+	KT_EXPECT_EQ(vm_event_sum(MMAP_LOCK_DOWNGRADE) - dg, 0);
+	KT_EXPECT_EQ(do_munmap(mm, a, 4 * PG), 0);
+	KT_EXPECT_EQ(vm_event_sum(MMAP_LOCK_DOWNGRADE) - dg, 1);
+	mm->start_brk = mm->brk = start;
+	KT_EXPECT_EQ(do_brk(mm, start + 16 * PG), (long)(start + 16 * PG));
+	KT_EXPECT_EQ(poke(start + 9 * PG, 'B'), 0);
+	KT_EXPECT_EQ(do_brk(mm, start + 8 * PG), (long)(start + 8 * PG));
+	KT_EXPECT_EQ(mm->brk, start + 8 * PG);
+	KT_EXPECT_EQ(vm_event_sum(MMAP_LOCK_DOWNGRADE) - dg, 2);
+	KT_EXPECT_EQ(get_mm_rss(mm), 0);
+	KT_EXPECT(down_write_trylock(&mm->mmap_lock));
+	up_write(&mm->mmap_lock);
 	test_unuse_mm(mm, prev);
 	mmput(mm);
 }

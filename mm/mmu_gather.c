@@ -24,28 +24,39 @@ static void tlb_reset_range(struct mmu_gather *tlb)
 	tlb->freed_tables = false;
 }
 
-static void __tlb_gather_mmu(struct mmu_gather *tlb, struct mm_struct *mm, bool fullmm)
+static void __tlb_gather_mmu(struct mmu_gather *tlb, struct mm_struct *mm, bool fullmm,
+			     bool detached)
 {
 	tlb->mm = mm;
 	tlb->fullmm = fullmm;
+	tlb->detached = detached;
 	tlb->local = (struct mmu_gather_batch){ .next = NULL, .nr = 0, .max = MMU_GATHER_BUNDLE };
 	tlb->active = &tlb->local;
 	tlb->batch_count = 0;
 	memset(tlb->pmd_clears, 0, sizeof(tlb->pmd_clears));
 	INIT_LIST_HEAD(&tlb->tables);
 	tlb_reset_range(tlb);
-	/* R7: from now until tlb_finish_mmu, a flush of this mm may be owed. */
-	inc_tlb_flush_pending(mm);
+	/*
+	 * R7: from now until tlb_finish_mmu, a flush of this mm may be owed.
+	 * Not by a detached gather: nobody can reach its range (tlb.h).
+	 */
+	if (!detached)
+		inc_tlb_flush_pending(mm);
 }
 
 void tlb_gather_mmu(struct mmu_gather *tlb, struct mm_struct *mm)
 {
-	__tlb_gather_mmu(tlb, mm, false);
+	__tlb_gather_mmu(tlb, mm, false, false);
 }
 
 void tlb_gather_mmu_fullmm(struct mmu_gather *tlb, struct mm_struct *mm)
 {
-	__tlb_gather_mmu(tlb, mm, true);
+	__tlb_gather_mmu(tlb, mm, true, false);
+}
+
+void tlb_gather_mmu_detached(struct mmu_gather *tlb, struct mm_struct *mm)
+{
+	__tlb_gather_mmu(tlb, mm, false, true);
 }
 
 /*
@@ -165,9 +176,11 @@ void tlb_flush_mmu(struct mmu_gather *tlb)
 
 /*
  * R7: another gather on this mm is running too (two MADV_DONTNEEDs hold
- * mmap_lock for reading together). It may have cleared entries in our range
- * that we found none and so did not record; its flush may come after we
- * return. So we flush the whole mm, tables included, before we return.
+ * mmap_lock for reading together; a downgraded munmap's gather is a
+ * detached one and counts for nothing, tlb.h). It may have cleared
+ * entries in our range that we found none and so did not record; its
+ * flush may come after we return. So we flush the whole mm, tables
+ * included, before we return.
  */
 static bool tlb_flush_nested(struct mmu_gather *tlb)
 {
@@ -176,21 +189,28 @@ static bool tlb_flush_nested(struct mmu_gather *tlb)
 
 void tlb_finish_mmu(struct mmu_gather *tlb)
 {
-	if (tlb_flush_nested(tlb)) {
+	if (!tlb->detached && tlb_flush_nested(tlb)) {
 		tlb->start = 0;
 		tlb->end = TLB_FLUSH_ALL;
 		tlb->freed_tables = true;
 	}
 	tlb_flush_mmu(tlb);
 	tlb_batch_list_free(tlb);
-	dec_tlb_flush_pending(tlb->mm);
+	if (!tlb->detached)
+		dec_tlb_flush_pending(tlb->mm);
 }
 
 pmd_t tlb_pmdp_get_and_clear(struct mmu_gather *tlb, pmd_t *pmd, unsigned long addr)
 {
-	/* R4: owed before the entry reads none (see mm_pmd_clear_owed). */
-	mm_pmd_clear_owed(tlb->mm, addr);
-	tlb->pmd_clears[pmd_clear_bucket(addr)]++;
+	/*
+	 * R4: owed before the entry reads none (see mm_pmd_clear_owed). Not
+	 * by a detached gather (munmap's): no fault can populate its range
+	 * before the munmap, flush included, is over (tlb.h).
+	 */
+	if (!tlb->detached) {
+		mm_pmd_clear_owed(tlb->mm, addr);
+		tlb->pmd_clears[pmd_clear_bucket(addr)]++;
+	}
 	tlb_flush_pte_range(tlb, addr & PMD_MASK, PMD_SIZE);
 	pmd_t old = pmdp_xchg(pmd, __pmd(0));
 	/* The checker hears of it now, under the PMD lock, before anyone can refill it. */

@@ -10,9 +10,12 @@
  *     threads faulting in different PTE tables take different locks.
  * PGD and PUD entries are populated under mm->page_table_lock.
  *
- * Upper levels (PUD, PMD tables) leave an mm only in munmap's free_pgtables
- * and in exit_mmap, both with mmap_lock held for writing; so with mmap_lock
- * held for reading a walker may read PGD and PUD entries without a lock. A
+ * Upper levels (PUD, PMD tables) leave an mm only in free_pgtables (munmap,
+ * with mmap_lock downgraded to read, and exit_mmap, for writing), and only
+ * from a hole no VMA overlaps; so with mmap_lock held a walker may read PGD
+ * and PUD entries without a lock on its way to an address inside a VMA (a
+ * walker of the whole space, mm/ptdump.c, needs rcu_read_lock: see
+ * mm/memory.c, header comment). A
  * PTE table is reached through pte_offset_map*(), which follows rule R3:
  * PTE tables are reclaimed under mmap_lock held for reading (MADV_DONTNEED,
  * mm/pt_reclaim.c), so a walker must recheck the PMD under the PTE lock.

@@ -60,8 +60,10 @@ bool reclaim_pt_fast(struct mmu_gather *tlb, pmd_t *pmd, struct page *table, uns
 	 * R6: empty, counted under the PTE lock we hold, so no fault can be
 	 * filling it: a fault takes this lock to set an entry. And the PMD
 	 * cannot have moved: every path that unhooks a PTE table holds its
-	 * PTE lock (reclaim) or mmap_lock for writing (free_pgtables). We
-	 * check both anyway: they are what makes clearing the PMD safe.
+	 * PTE lock (reclaim), or unhooks only tables no VMA overlaps
+	 * (free_pgtables, after munmap detached them), and our DONTNEED's
+	 * range is in a VMA. We check both anyway: they are what makes
+	 * clearing the PMD safe.
 	 */
 	if (table->pt_count == 0 && pmd_holds(pmdp_get(pmd), table)) {
 		ptcheck_reclaim(table, addr);

@@ -4,17 +4,23 @@
  * DONTNEED and reclaim tables on other CPUs.
  *
  * The dump is a walker like any other, and it must be exactly as careful.
- * It holds mmap_lock for reading, which keeps the VMA set and the PUD and
- * PMD *tables* (those leave an mm only in free_pgtables, under the write
- * lock). It does not keep a PMD *entry* still, nor the PTE table behind
+ * It holds mmap_lock for reading, which keeps the VMA set still. It does
+ * not keep the upper tables: a munmap frees the PUD and PMD tables of its
+ * hole with mmap_lock downgraded to read (mm/mmap.c), and unlike a fault
+ * the dump goes through the hole too. So it walks the upper levels inside
+ * rcu_read_lock(): a table unhooked meanwhile is freed only after a grace
+ * period (R1 step 3, R5), and until then the dump reads what it held --
+ * entries the unhooker already cleared, a moment's picture like any other.
+ * Nor does the read lock keep a PMD *entry* still, or the PTE table behind
  * it: MADV_DONTNEED reclaims empty PTE tables under the read lock (R6).
  * So the PTE level is entered as pte_offset_map_lock() does it: inside
- * rcu_read_lock(), the PMD read once, the PTE lock taken, the PMD read
- * again, and the walk repeated if it changed (R3).
+ * rcu_read_lock() (nested), the PMD read once, the PTE lock taken, the PMD
+ * read again, and the walk repeated if it changed (R3).
  */
 #include "mm/ptdump.h"
 #include "kernel/fault_inject.h"
 #include "kernel/rcu.h"
+#include "kernel/sched.h"
 #include "kernel/string.h"
 #include "mm/mm.h"
 #include "mm/pgtable.h"
@@ -29,6 +35,56 @@
 DEFINE_FAULT_INJECT(fi_ptdump_walk, "ptdump_walk",
 		    "hold the page-table dump between its PMD read and the PTE lock (R3) "
 		    "until the PMD changes");
+
+/*
+ * Fault injection for the dump's test against munmap (mm/ptdump_test.c:
+ * ptdump_pmd_table_outlives_munmap): hold the dump in a PMD table, before
+ * it reads the entries, until that table is dead (freed, or poisoned by
+ * its RCU callback) or the point's time runs out. A munmap may unhook the
+ * table meanwhile -- it frees tables under the read lock since it
+ * downgrades -- but the dump holds rcu_read_lock(), so the table must
+ * outlive the hold: the hold times out and its events stay 0.
+ * ptdump_upper_unhooked counts the holds that saw their table unhooked.
+ */
+DEFINE_FAULT_INJECT(fi_ptdump_upper, "ptdump_upper",
+		    "hold the page-table dump inside a PMD table until the table is freed "
+		    "(never, if the dump's rcu_read_lock works)");
+unsigned long ptdump_upper_unhooked;
+
+struct upper_watch {
+	pud_t *pud;
+	struct page *table;
+	bool unhooked;
+};
+
+/*
+ * Has the table died (back in the allocator, or poisoned by
+ * pgtable_free_rcu)? Polled by the hold, which spins. Where the dump could
+ * sleep it lets the CPU pass a quiescent state, as the dump would if it
+ * were descheduled there; inside rcu_read_lock it cannot, and does not.
+ */
+static bool upper_table_dead(void *arg)
+{
+	struct upper_watch *w = arg;
+	const u64 *entry = page_address(w->table);
+
+	if (!sched_atomic_context())
+		cond_resched();
+
+	w->unhooked |= pud_none(pudp_get(w->pud));
+	return !PageTable(w->table) || READ_ONCE(entry[0]) == PGTABLE_POISON;
+}
+
+static void ptdump_upper_hold(pud_t *pud, pud_t pudval)
+{
+	struct upper_watch w = { pud, phys_to_page(pud_phys(pudval)), false };
+
+	if (!READ_ONCE(fi_ptdump_upper.ms))
+		return;
+	fault_inject_hold_until(&fi_ptdump_upper, upper_table_dead, &w);
+	if (w.unhooked)
+		__atomic_fetch_add(&ptdump_upper_unhooked, 1, __ATOMIC_RELAXED);
+}
 
 /* Room kept at the end of the buffer for the pending lines' note and the end line. */
 #define TAIL_RESERVE 256
@@ -139,14 +195,15 @@ static void dump_pte_table(struct ptdump *d, pmd_t *pmd, unsigned long va)
 }
 
 /*
- * A PMD table: walked without its lock. The table itself stays (mmap_lock),
- * each entry is read once and then trusted only as far as dump_pte_table's
- * recheck allows.
+ * A PMD table: walked without its lock. The table itself is not freed
+ * under us (rcu_read_lock, held by ptdump_show), each entry is read once
+ * and then trusted only as far as dump_pte_table's recheck allows.
  */
-static void dump_pmd_table(struct ptdump *d, pud_t pudval, unsigned long base)
+static void dump_pmd_table(struct ptdump *d, pud_t *pud, pud_t pudval, unsigned long base)
 {
 	pmd_t *pmd = phys_to_virt(pud_phys(pudval));
 
+	ptdump_upper_hold(pud, pudval);          /* fault injection, see above */
 	d->tables++;
 	line(d, false, "    pmd phys=%#lx va=%#lx used=%d\n", pud_phys(pudval), base,
 	     entries_used((const u64 *)pmd));
@@ -177,7 +234,7 @@ static void dump_pud_table(struct ptdump *d, pgd_t pgdval, unsigned long base)
 		if (pud_leaf(pudval))          /* no user 1 GiB pages today; shown if ever */
 			line(d, false, "    huge1g phys=%#lx va=%#lx\n", pud_phys(pudval), va);
 		else
-			dump_pmd_table(d, pudval, va);
+			dump_pmd_table(d, &pud[i], pudval, va);
 	}
 }
 
@@ -227,8 +284,10 @@ size_t ptdump_show(struct mm_struct *mm, int pid, const char *comm, char *buf, s
 	buf[0] = '\0';
 	line(&d, false, "ptdump: begin pid=%d comm=%s ptcheck=%s rcu_gp=%lu\n", pid, comm,
 	     ptcheck_enabled ? "on" : "off", d.gp_completed);
-	down_read(&mm->mmap_lock);             /* keeps PUD and PMD tables, not PTE tables */
+	down_read(&mm->mmap_lock);             /* keeps the VMAs, not the tables of a hole */
+	rcu_read_lock();                       /* R5: a PUD or PMD table unhooked meanwhile stays */
 	dump_pgd(&d);
+	rcu_read_unlock();
 	up_read(&mm->mmap_lock);
 	if (ptcheck_enabled)
 		ptcheck_pending_walk(mm, dump_pending_one, &d);

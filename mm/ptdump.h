@@ -54,3 +54,5 @@ struct mm_struct;
  */
 size_t ptdump_show(struct mm_struct *mm, int pid, const char *comm, char *buf, size_t size);
 
+/* Holds of the fault-injection point ptdump_upper that saw their PMD table unhooked. */
+extern unsigned long ptdump_upper_unhooked;

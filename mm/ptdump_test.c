@@ -4,7 +4,10 @@
  * ends with its end line, however small the buffer.
  * (user/tests/ptdump_race.c dumps while other CPUs fault and reclaim.)
  */
+#include "kernel/fault_inject.h"
 #include "kernel/ktest.h"
+#include "kernel/thread.h"
+#include "kernel/timer.h"
 #include "mm/mm_ktest.h"
 #include "mm/huge_memory.h"
 #include "mm/ptdump.h"
@@ -118,4 +121,73 @@ KTEST(ptdump_truncates_cleanly)
 	KT_EXPECT(end && find(end, " truncated=0\n") == NULL);     /* some lines were left out */
 	KT_EXPECT(len > 0 && dump_buf[len - 1] == '\n');
 	test_mm_release(mm, prev);
+}
+
+/* --- The dump against a munmap that frees tables under the read lock ------ */
+
+static struct {
+	struct fault_inject *fi;
+	unsigned long hits0;
+	struct thread *dumper;
+	bool inside;                    /* the dump got into the table before the zap */
+	char buf[8192];
+} up;
+
+static int dump_thread(void *mm)
+{
+	ptdump_show(mm, 43, "ktest", up.buf, sizeof(up.buf));
+	return 0;
+}
+
+/*
+ * munmap_downgraded_hook: the munmap has detached its VMA and holds
+ * mmap_lock for reading. Start the dump (a reader too) and let the munmap
+ * go on only once the dump is held inside the PMD table about to be freed.
+ */
+static void dump_into_the_hole(struct mm_struct *mm)
+{
+	u64 since = 0;
+
+	up.dumper = kthread_run("dump", dump_thread, mm, 1);
+	while (!(up.inside = fault_inject_hits(up.fi) > up.hits0) && !ktest_hung(&since))
+		schedule_timeout_uninterruptible(1000000);
+}
+
+#define UPPER_HOLD_MS 1000              /* a grace period takes a few ticks: 10 ms each */
+
+/*
+ * A munmap of a whole 1 GiB frees the PMD table that maps it with
+ * mmap_lock only read-held (it downgrades), so a dump -- read-held too --
+ * may be inside that table. The munmap's hook starts the dump after the
+ * downgrade and waits until the point ptdump_upper holds it in the table;
+ * then the munmap unhooks the table, flushes and queues it for freeing.
+ * The dump's rcu_read_lock must keep it alive through all that and the
+ * grace periods after: the hold runs out (events 0) having seen the table
+ * unhooked. Without rcu_read_lock the table dies under the dump.
+ */
+KTEST(ptdump_pmd_table_outlives_munmap)
+{
+	up.fi = fault_inject_find("ptdump_upper");
+	KT_ASSERT(up.fi != NULL);
+	if (nr_cpus < 2)
+		KT_SKIP("needs 2 CPUs");
+	struct mm_struct *mm = mm_create();
+	KT_ASSERT(mm != NULL);
+	KT_ASSERT_EQ(tmap(mm, DUMP_BASE, PUD_SIZE, RW, ANON | MAP_FIXED | MAP_NORESERVE),
+		     (long)DUMP_BASE);
+	KT_ASSERT_EQ(handle_mm_fault(mm, DUMP_BASE + 5 * PG, FAULT_FLAG_WRITE), 0);
+	up.hits0 = fault_inject_hits(up.fi);
+	unsigned long events0 = fault_inject_events(up.fi);
+	unsigned long unhooked0 = __atomic_load_n(&ptdump_upper_unhooked, __ATOMIC_RELAXED);
+	fault_inject_set(up.fi, UPPER_HOLD_MS);
+	munmap_downgraded_hook = dump_into_the_hole;
+	KT_EXPECT_EQ(do_munmap(mm, DUMP_BASE, PUD_SIZE), 0);
+	munmap_downgraded_hook = NULL;
+	kthread_join(up.dumper);
+	fault_inject_set(up.fi, 0);
+	KT_EXPECT(up.inside);
+	KT_EXPECT_EQ(__atomic_load_n(&ptdump_upper_unhooked, __ATOMIC_RELAXED) - unhooked0, 1);
+	KT_EXPECT_EQ(fault_inject_events(up.fi) - events0, 0);    /* never saw it die */
+	KT_EXPECT(find(up.buf, "ptdump: end ") != NULL);
+	mmput(mm);
 }

@@ -27,6 +27,15 @@
  * A gather that finds another one running on the same mm when it finishes
  * flushes the whole mm (R7, tlb_flush_nested).
  *
+ * A detached gather (tlb_gather_mmu_detached, munmap's) works only on
+ * ranges whose VMAs were taken out of the tree under the write lock, and
+ * finishes before mmap_lock is let go: no fault, DONTNEED or collapse can
+ * reach its range meanwhile, so no PMD it clears can be filled before its
+ * flush (R4), and no other gather can clear an entry in its range or find
+ * one it cleared (R7). It does not raise mm->tlb_flush_pending: a fault
+ * installing a PTE table elsewhere in the mm during a downgraded munmap
+ * need not flush under its PMD lock.
+ *
  * Data pages are held in batches: a small one inside the gather (on the
  * caller's stack) and, when it fills, batches that are pages of their own,
  * each holding MAX_GATHER_BATCH page pointers, allocated without sleeping.
@@ -65,6 +74,7 @@ struct mmu_gather {
 	struct mm_struct *mm;
 	unsigned long start, end;        /* stale translations: [start, end); empty if start >= end */
 	bool fullmm;                     /* the whole mm goes (exit_mmap): no CPU has it loaded */
+	bool detached;                   /* ranges no VMA covers: tlb_flush_pending not raised */
 	bool freed_tables;               /* tables were unhooked: paging-structure caches too */
 	struct mmu_gather_batch *active; /* the batch being filled */
 	unsigned int batch_count;        /* batch pages allocated so far */
@@ -79,7 +89,9 @@ struct mmu_gather {
 void tlb_gather_mmu(struct mmu_gather *tlb, struct mm_struct *mm);
 /* The same for tearing the whole mm down. */
 void tlb_gather_mmu_fullmm(struct mmu_gather *tlb, struct mm_struct *mm);
-/* Flush, free everything gathered, lower mm->tlb_flush_pending. Interrupts on. */
+/* The same for the ranges of detached VMAs (munmap; see above): raises nothing. */
+void tlb_gather_mmu_detached(struct mmu_gather *tlb, struct mm_struct *mm);
+/* Flush, free everything gathered, lower mm->tlb_flush_pending (if raised). Interrupts on. */
 void tlb_finish_mmu(struct mmu_gather *tlb);
 
 /* The entries of [addr, addr + size) were cleared or changed: flush them. */
