@@ -440,6 +440,26 @@ static bool lw_writer_stranded(void)
 #define LW_HOLD_MS 10000                /* only the limit: the awaited change ends each hold */
 
 /*
+ * The start both tests share: we hold sem for reading, and a writer thread
+ * on CPU 1 runs into the point fi, where it stays until the change the
+ * test makes ends the hold (the point is disarmed for later passes).
+ * *events0: fi's events before, to count the one the test's change causes.
+ */
+static struct thread *lw_writer_held_at(struct ktest_ctx *t, struct fault_inject *fi,
+					unsigned long *events0)
+{
+	lw_start();
+	down_read(&sem);
+	unsigned long hits0 = fault_inject_hits(fi);
+	*events0 = fault_inject_events(fi);
+	fault_inject_set(fi, LW_HOLD_MS);
+	struct thread *th = kthread_run("lw_writer", lw_writer, NULL, 1);
+	KT_WAIT_FOR(fault_inject_hits(fi) > hits0);
+	fault_inject_set(fi, 0);
+	return th;
+}
+
+/*
  * The window before the flag. We hold sem for reading; a writer fails its
  * fast path and takes sem->lock, and the point rwsem_slow_take holds it
  * there, its RWSEM_WAITERS not raised yet, until count changes. We leave
@@ -458,13 +478,8 @@ KTEST(rwsem_up_read_races_writer_flagging)
 	KT_ASSERT(fi != NULL);
 	if (nr_cpus < 2)
 		KT_SKIP("needs 2 CPUs");
-	lw_start();
-	down_read(&sem);
-	unsigned long hits0 = fault_inject_hits(fi), events0 = fault_inject_events(fi);
-	fault_inject_set(fi, LW_HOLD_MS);
-	struct thread *th = kthread_run("lw_writer", lw_writer, NULL, 1);
-	KT_WAIT_FOR(fault_inject_hits(fi) > hits0);
-	fault_inject_set(fi, 0);
+	unsigned long events0;
+	struct thread *th = lw_writer_held_at(t, fi, &events0);
 	up_read(&sem);
 	KT_WAIT_FOR(lw_writer_in() || lw_writer_stranded());
 	KT_EXPECT_EQ(fault_inject_events(fi) - events0, 1);   /* we left inside its window */
@@ -494,13 +509,8 @@ KTEST(rwsem_up_read_wakes_writer_about_to_sleep)
 	KT_ASSERT(fi != NULL);
 	if (nr_cpus < 2)
 		KT_SKIP("needs 2 CPUs");
-	lw_start();
-	down_read(&sem);
-	unsigned long hits0 = fault_inject_hits(fi), events0 = fault_inject_events(fi);
-	fault_inject_set(fi, LW_HOLD_MS);
-	struct thread *th = kthread_run("lw_writer", lw_writer, NULL, 1);
-	KT_WAIT_FOR(fault_inject_hits(fi) > hits0);
-	fault_inject_set(fi, 0);
+	unsigned long events0;
+	struct thread *th = lw_writer_held_at(t, fi, &events0);
 	KT_EXPECT(rwsem_look(&sem).flagged);
 	up_read(&sem);
 	KT_ASSERT(rwsem_is_write_locked(&sem));               /* granted by our up_read */
