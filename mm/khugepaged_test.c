@@ -265,14 +265,16 @@ static void start_dontneed_meanwhile(struct vm_area_struct *vma, unsigned long h
 			break;
 }
 
-static void collapse_or_dontneed(void *unused)
+/* The DONTNEED's CPU: start once the collapse lets it (start_dontneed_meanwhile). */
+static void dontneed_role(void)
 {
-	if (cpu_id() == cz.dontneed_cpu) {
-		while (!__atomic_load_n(&cz.go, __ATOMIC_ACQUIRE))
-			cpu_relax();
-		cz.dontneed_ret = do_madvise(cz.mm, THP_BASE, PMD_SIZE, MADV_DONTNEED);
-		return;
-	}
+	while (!__atomic_load_n(&cz.go, __ATOMIC_ACQUIRE))
+		cpu_relax();
+	cz.dontneed_ret = do_madvise(cz.mm, THP_BASE, PMD_SIZE, MADV_DONTNEED);
+}
+
+static void collapse_role(void)
+{
 	collapse_before_install_hook = start_dontneed_meanwhile;
 	cz.collapse_ret = do_madvise(cz.mm, THP_BASE, PMD_SIZE, MADV_COLLAPSE);
 	collapse_before_install_hook = NULL;
@@ -288,7 +290,6 @@ static void collapse_or_dontneed(void *unused)
 KTEST(collapse_races_dontneed)
 {
 	struct thp_env e;
-	cpumask_t both;
 	int me = cpu_id();
 
 	if (nr_cpus < 2)
@@ -302,10 +303,7 @@ KTEST(collapse_races_dontneed)
 	unsigned long retries = vm_event_sum(PTE_MAP_RETRY);
 	fault_inject_set(cz.hold, 10000);
 
-	cpumask_clear(&both);
-	cpumask_set_cpu(me, &both);
-	cpumask_set_cpu(cz.dontneed_cpu, &both);
-	run_on_cpus(&both, collapse_or_dontneed, NULL);
+	run_on_two_cpus(me, collapse_role, cz.dontneed_cpu, dontneed_role);
 	fault_inject_set(cz.hold, 0);
 
 	KT_EXPECT_EQ(cz.collapse_ret, 0);

@@ -245,44 +245,49 @@ static bool wait_flag_or_waiter(int *flag, spinlock_t *l, unsigned long mark, u6
 	return spin_waiter_seen(l, 1, mark);
 }
 
-static void split_ptl_work(void *unused)
+/* CPU 0: hold table A's PTE lock while B's faults run, then while A's fault waits. */
+static void hold_ptl_role(void)
+{
+	unsigned long a = cf.base;
+	u64 since = 0;
+	spinlock_t *ptl;
+	pte_t *pte = pte_offset_map_lock(cf.mm, mm_find_pmd(cf.mm, a), a, &ptl);
+	unsigned long mark = contended_on(1);
+
+	__atomic_store_n(&sp.step, 1, __ATOMIC_RELEASE);
+	/*
+	 * B's faults finish while we hold A's lock: so they never needed
+	 * it. (Had they, they would wait here until the hang bound.)
+	 */
+	bool waiter = wait_flag_or_waiter(&sp.b_done, ptl, mark, &since);
+	sp.b_done_while_a_held = __atomic_load_n(&sp.b_done, __ATOMIC_ACQUIRE) &&
+				 (spinlock_tas || !waiter);
+	mark = contended_on(1);
+	__atomic_store_n(&sp.step, 2, __ATOMIC_RELEASE);
+	/* A's fault must wait for the lock we hold: see it waiting. */
+	waiter = wait_flag_or_waiter(&sp.a_done, ptl, mark, &since);
+	sp.a_queued_while_held = waiter && !__atomic_load_n(&sp.a_done, __ATOMIC_ACQUIRE);
+	pte_unmap_unlock(pte, ptl);
+	while (!__atomic_load_n(&sp.a_done, __ATOMIC_ACQUIRE) && !ktest_hung(&since))
+		cpu_relax();
+}
+
+/* CPU 1: fault in table B (never waits), then in table A (waits for CPU 0). */
+static void fault_role(void)
 {
 	unsigned long a = cf.base, b = cf.base + PMD_SIZE;
-	u64 since = 0;
+	struct mm_struct *prev = test_use_mm(cf.mm);
 
-	if (cpu_id() == 0) {
-		spinlock_t *ptl;
-		pte_t *pte = pte_offset_map_lock(cf.mm, mm_find_pmd(cf.mm, a), a, &ptl);
-		unsigned long mark = contended_on(1);
-		__atomic_store_n(&sp.step, 1, __ATOMIC_RELEASE);
-		/*
-		 * B's faults finish while we hold A's lock: so they never needed
-		 * it. (Had they, they would wait here until the hang bound.)
-		 */
-		bool waiter = wait_flag_or_waiter(&sp.b_done, ptl, mark, &since);
-		sp.b_done_while_a_held = __atomic_load_n(&sp.b_done, __ATOMIC_ACQUIRE) &&
-					 (spinlock_tas || !waiter);
-		mark = contended_on(1);
-		__atomic_store_n(&sp.step, 2, __ATOMIC_RELEASE);
-		/* A's fault must wait for the lock we hold: see it waiting. */
-		waiter = wait_flag_or_waiter(&sp.a_done, ptl, mark, &since);
-		sp.a_queued_while_held = waiter && !__atomic_load_n(&sp.a_done, __ATOMIC_ACQUIRE);
-		pte_unmap_unlock(pte, ptl);
-		while (!__atomic_load_n(&sp.a_done, __ATOMIC_ACQUIRE) && !ktest_hung(&since))
-			cpu_relax();
-	} else if (cpu_id() == 1) {
-		struct mm_struct *prev = test_use_mm(cf.mm);
-		while (__atomic_load_n(&sp.step, __ATOMIC_ACQUIRE) < 1)
-			cpu_relax();
-		for (int i = 1; i < 9; i++)
-			poke(b + i * PG, 'b');
-		__atomic_store_n(&sp.b_done, 1, __ATOMIC_RELEASE);
-		while (__atomic_load_n(&sp.step, __ATOMIC_ACQUIRE) < 2)
-			cpu_relax();
-		poke(a + 3 * PG, 'a');        /* spins on A's PTE lock until CPU 0 lets go */
-		__atomic_store_n(&sp.a_done, 1, __ATOMIC_RELEASE);
-		test_unuse_mm(cf.mm, prev);
-	}
+	while (__atomic_load_n(&sp.step, __ATOMIC_ACQUIRE) < 1)
+		cpu_relax();
+	for (int i = 1; i < 9; i++)
+		poke(b + i * PG, 'b');
+	__atomic_store_n(&sp.b_done, 1, __ATOMIC_RELEASE);
+	while (__atomic_load_n(&sp.step, __ATOMIC_ACQUIRE) < 2)
+		cpu_relax();
+	poke(a + 3 * PG, 'a');        /* spins on A's PTE lock until CPU 0 lets go */
+	__atomic_store_n(&sp.a_done, 1, __ATOMIC_RELEASE);
+	test_unuse_mm(cf.mm, prev);
 }
 
 /*
@@ -293,8 +298,6 @@ static void split_ptl_work(void *unused)
  */
 KTEST(fault_split_ptl)
 {
-	cpumask_t both;
-
 	if (nr_cpus < 2)
 		KT_SKIP("needs 2 CPUs");
 	cf.mm = mm_create();
@@ -309,10 +312,7 @@ KTEST(fault_split_ptl)
 	KT_ASSERT_EQ(handle_mm_fault(cf.mm, cf.base, 0), 0);
 	KT_ASSERT_EQ(handle_mm_fault(cf.mm, cf.base + PMD_SIZE, 0), 0);
 	sp = (__typeof__(sp)){ 0 };
-	cpumask_clear(&both);
-	cpumask_set_cpu(0, &both);
-	cpumask_set_cpu(1, &both);
-	run_on_cpus(&both, split_ptl_work, NULL);
+	run_on_two_cpus(0, hold_ptl_role, 1, fault_role);
 	KT_EXPECT(!sp.hung);
 	KT_EXPECT(sp.b_done_while_a_held);
 	KT_EXPECT(sp.a_queued_while_held);

@@ -54,15 +54,18 @@ static struct {
 	int result;               /* CPU 1's second write */
 } rf;
 
-static void remote_flush_work(void *unused)
+/* CPU 0: once CPU 1 has the page writable in its TLB, make it read-only. */
+static void mprotect_role(void)
 {
-	if (cpu_id() == 0) {
-		while (__atomic_load_n(&rf.step, __ATOMIC_ACQUIRE) < 1)
-			cpu_relax();
-		do_mprotect(rf.mm, rf.addr, PG, PROT_READ);
-		__atomic_store_n(&rf.step, 2, __ATOMIC_RELEASE);
-		return;
-	}
+	while (__atomic_load_n(&rf.step, __ATOMIC_ACQUIRE) < 1)
+		cpu_relax();
+	do_mprotect(rf.mm, rf.addr, PG, PROT_READ);
+	__atomic_store_n(&rf.step, 2, __ATOMIC_RELEASE);
+}
+
+/* CPU 1: write the page, then write it again after the mprotect. */
+static void writer_role(void)
+{
 	struct mm_struct *prev = test_use_mm(rf.mm);
 	poke(rf.addr, 1);                     /* faults in; the TLB now holds it writable */
 	__atomic_store_n(&rf.step, 1, __ATOMIC_RELEASE);
@@ -79,8 +82,6 @@ static void remote_flush_work(void *unused)
  */
 KTEST(mprotect_remote_flush)
 {
-	cpumask_t both;
-
 	if (nr_cpus < 2)
 		KT_SKIP("needs 2 CPUs");
 	rf.mm = mm_create();
@@ -88,10 +89,7 @@ KTEST(mprotect_remote_flush)
 	rf.addr = tmap(rf.mm, 0, PG, RW, ANON);
 	rf.step = 0;
 	rf.result = 1;
-	cpumask_clear(&both);
-	cpumask_set_cpu(0, &both);
-	cpumask_set_cpu(1, &both);
-	run_on_cpus(&both, remote_flush_work, NULL);
+	run_on_two_cpus(0, mprotect_role, 1, writer_role);
 	KT_EXPECT_EQ(rf.result, -EFAULT);
 	KT_EXPECT_EQ(cpumask_weight(mm_cpumask(rf.mm)), 0);
 	mmput(rf.mm);
