@@ -126,7 +126,10 @@ static bool tas_try(spinlock_t *l)
  * Why: a test-and-set waiter whose lock holder's virtual CPU the host has
  * descheduled spins on a host CPU that the holder could use to finish --
  * Linux's paravirtual spinlocks halt the same way and have the host kick
- * them; here the kick is an ordinary IPI.
+ * them; here the kick is an ordinary IPI. What it bought on 4 TCG vCPUs /
+ * 2 host cores, spinlock_halt=off -> on, alternating runs: 4-thread
+ * tlb_flush2 1073-1135 -> 1369-1376 rounds/s, page_fault1 288-311 k ->
+ * 328-337 k faults/s.
  */
 static void halt_for_unlock(spinlock_t *l)
 {
