@@ -20,9 +20,10 @@
  *
  * Locks. The parent's mmap_lock is held for writing throughout, and every
  * VMA of the parent write-locked (a fault holding only its VMA's lock
- * waits, mm/mmap_lock.h): no fault, no MADV_DONTNEED, no reclaim can change the parent's tables, so its upper
- * levels are walked without locks and no PTE table can leave under us (R3
- * holds trivially; pte_offset_map_lock still rechecks). Each pair of PTE
+ * waits, mm/mmap_lock.h): no fault, no MADV_DONTNEED, no reclaim can
+ * change the parent's tables, so its upper levels are walked without
+ * locks and no PTE table can leave under us (R3 holds trivially;
+ * pte_offset_map_lock still rechecks). Each pair of PTE
  * tables is copied under both PTE locks: the child's first (nobody else
  * can know it yet), then the parent's -- the hardware of a CPU running a
  * parent thread still sets accessed and dirty bits, which the atomic
@@ -34,8 +35,8 @@
  * the child. So after the copy, and before the parent's mmap_lock is
  * released or the child can run, the parent's TLBs are flushed on every CPU
  * that has its mm loaded (dup_mmap). Until then no COW fault can happen
- * (faults need mmap_lock or their VMA's lock), so every write that lands through a stale entry
- * lands before the fork, as seen by both sides.
+ * (faults need mmap_lock or their VMA's lock), so every write that lands
+ * through a stale entry lands before the fork, as seen by both sides.
  */
 #include "mm/mm.h"
 #include "mm/mmap_lock.h"

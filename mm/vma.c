@@ -11,10 +11,14 @@
  * lock_vma_under_rcu() (mm/mmap_lock.c), which trusts nothing it reads here
  * until it holds the VMA's own lock. For it, every function below that
  * changes a VMA write-locks that VMA first (vma_start_write), and a VMA is
- * freed only after a grace period. VMAs never overlap, so an in-place change of
- * vm_start or vm_end that stays within the VMA's own old range or the gap
- * next to it (split, merge) cannot break the tree's order -- but it changes
- * a gap the tree keeps count of, so it goes through vma_set_end().
+ * freed only after a grace period. (Its walk reads the child pointers while
+ * rotations rewrite them: each is one aligned word, stored whole on x86-64,
+ * so the walk sees the old pointer or the new one, never a torn one.)
+ *
+ * VMAs never overlap, so an in-place change of vm_start or vm_end that
+ * stays within the VMA's own old range or the gap next to it (split,
+ * merge) cannot break the tree's order -- but it changes a gap the tree
+ * keeps count of, so it goes through vma_set_end().
  */
 #include "mm/mm.h"
 #include "kernel/printk.h"
