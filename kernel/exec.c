@@ -22,6 +22,7 @@
 #include "kernel/random.h"
 #include "kernel/string.h"
 #include "mm/mm.h"
+#include "mm/mmap_lock.h"
 #include "mm/slab.h"
 
 #define AT_NULL 0
@@ -189,7 +190,7 @@ int exec_load(struct mm_struct *mm, const struct elf_image *img,
 		return err;
 	down_write(&mm->mmap_lock);
 	mm->start_brk = mm->brk = img->hi;
-	up_write(&mm->mmap_lock);
+	mmap_write_unlock(mm);
 
 	long r = do_mmap(mm, STACK_TOP - STACK_SIZE, STACK_SIZE, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
@@ -206,7 +207,7 @@ int exec_load(struct mm_struct *mm, const struct elf_image *img,
 	kfree(b);
 	down_write(&mm->mmap_lock);
 	mm->start_stack = *sp;
-	up_write(&mm->mmap_lock);
+	mmap_write_unlock(mm);
 	*entry = img->ehdr->e_entry + img->load_bias;
 	return err;
 }

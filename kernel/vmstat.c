@@ -63,6 +63,10 @@ static const char *const vm_event_names[NR_VM_EVENTS] = {
 	[TLB_FLUSH_BEFORE_SET_PMD_SKIPPED] = "tlb_flush_before_set_pmd_skipped",
 	[TLB_FLUSH_BEFORE_SET_PMD_RETRY] = "tlb_flush_before_set_pmd_retry",
 	[MMAP_LOCK_DOWNGRADE] = "mmap_lock_downgrade",
+	[VMA_LOCK_SUCCESS] = "vma_lock_success",
+	[VMA_LOCK_ABORT] = "vma_lock_abort",
+	[VMA_LOCK_RETRY] = "vma_lock_retry",
+	[VMA_LOCK_MISS] = "vma_lock_miss",
 };
 
 unsigned long vm_event_sum(enum vm_event_item item)

@@ -69,6 +69,11 @@ enum vm_event_item {
 					 * the PMD lock was dropped for the flush */
 	MMAP_LOCK_DOWNGRADE,     /* munmaps (and brk shrinks) that zapped and freed tables
 				  * with mmap_lock downgraded to read (mm/mmap.c) */
+	VMA_LOCK_SUCCESS,        /* faults handled under their VMA's lock, no mmap_lock (mm/mmap_lock.c) */
+	VMA_LOCK_ABORT,          /* ... fell back to mmap_lock: a writer had the VMA locked */
+	VMA_LOCK_RETRY,          /* ... fell back: the VMA was unlinked or moved before it was locked */
+	VMA_LOCK_MISS,           /* ... fell back: the lockless lookup found no VMA, or the
+				  * access is not allowed (mmap_lock's path sends the signal) */
 	NR_VM_EVENTS
 };
 

@@ -11,8 +11,10 @@
  *                            writable in place (cow_reuse; also a page
  *                            mprotect left read-only)
  *
- * Locks: mmap_lock for reading (so faults on one mm run in parallel with each
- * other and with MADV_DONTNEED), page_table_lock only to populate a PGD/PUD
+ * Locks: the faulting VMA's own lock for reading (mm/mmap_lock.h), or when
+ * that cannot be had mmap_lock for reading (so faults on one mm run in
+ * parallel with each other and with MADV_DONTNEED; with the VMA lock, also
+ * with mmap, munmap and mprotect of other VMAs), page_table_lock only to populate a PGD/PUD
  * entry, the PMD lock only to install a PTE table, and otherwise only the
  * PTE lock of the one table being changed. No global lock: threads faulting
  * in different PTE tables do not touch a common lock.
@@ -29,9 +31,11 @@
 #include "arch/x86_64/tlb.h"
 #include "kernel/printk.h"
 #include "kernel/string.h"
+#include "kernel/fault_inject.h"
 #include "kernel/vmstat.h"
 #include "mm/huge_memory.h"
 #include "mm/internal.h"
+#include "mm/mmap_lock.h"
 #include "mm/pgtable.h"
 
 /* The zero page: in the kernel image's .bss, so it is zero and reserved for good. */
@@ -184,7 +188,8 @@ out:
  * other side of a fork has copied or unmapped it, or mprotect left it
  * read-only); otherwise another mm still maps it and this one copies it.
  * The refcount is stable enough to trust here: a new reference could
- * only come from a fork of this mm, which holds mmap_lock for writing.
+ * only come from a fork of this mm, which holds mmap_lock for writing and
+ * write-locks every VMA (so no fault, per-VMA lock or not, runs meanwhile).
  */
 static int do_wp_page(struct vm_fault *vmf)
 {
@@ -286,12 +291,65 @@ static int fault_oom(unsigned int flags)
 	return flags & FAULT_FLAG_USER ? 0 : -ENOMEM;
 }
 
+/*
+ * Fault injection (point vma_lock_held; user/tests/vma_lock_race.c): hold a
+ * fault that holds its VMA's read lock, in a VMA advised MADV_SEQUENTIAL
+ * (otherwise recorded only), until an mmap_lock writer waits for that lock
+ * in vma_start_write(). The events counter proves the writer waited.
+ */
+DEFINE_FAULT_INJECT(fi_vma_lock_held, "vma_lock_held",
+		    "hold a fault holding its VMA's read lock, in a MADV_SEQUENTIAL VMA, "
+		    "until a writer waits for that lock");
+
+static bool vma_writer_waits(void *arg)
+{
+	struct vm_area_struct *vma = arg;
+
+	return READ_ONCE(vma->vm_lock.count) & RWSEM_WAITERS;
+}
+
+static void vma_lock_held_meanwhile(struct vm_area_struct *vma)
+{
+	if (READ_ONCE(fi_vma_lock_held.ms) && (vma->vm_flags & VM_SEQ_READ))
+		fault_inject_hold_until(&fi_vma_lock_held, vma_writer_waits, vma);
+}
+
+/*
+ * The fast path (mm/mmap_lock.h): the fault holds only its VMA's lock, so
+ * it runs while mmap, munmap or mprotect change other VMAs. True if the
+ * fault was handled so, its result in *err; false: take mmap_lock. Only
+ * user faults, as in Linux: a uaccess fault may come from a caller that
+ * holds mmap_lock already.
+ */
+static bool fault_under_vma_lock(struct mm_struct *mm, unsigned long addr, unsigned int flags,
+				 int *err)
+{
+	if (!READ_ONCE(per_vma_lock_enabled) || !(flags & FAULT_FLAG_USER))
+		return false;
+	struct vm_area_struct *vma = lock_vma_under_rcu(mm, addr);
+	if (!vma)
+		return false;
+	/* vm_flags checked only now: before the lock, an mprotect could still change them. */
+	if (access_error(vma, flags)) {
+		vma_end_read(vma);
+		count_vm_event(VMA_LOCK_MISS);    /* the mmap_lock path sends the signal */
+		return false;
+	}
+	vma_lock_held_meanwhile(vma);         /* fault injection, see above */
+	*err = __handle_mm_fault(vma, addr, flags);
+	vma_end_read(vma);
+	count_vm_event(VMA_LOCK_SUCCESS);
+	return true;
+}
+
 int handle_mm_fault(struct mm_struct *mm, unsigned long addr, unsigned int flags)
 {
 	int err = -EFAULT;
 
 	if (!mm || addr >= mm->task_size)
 		return -EFAULT;               /* kernel space, or no user address space */
+	if (fault_under_vma_lock(mm, addr, flags, &err))
+		return err == -ENOMEM ? fault_oom(flags) : err;
 	down_read(&mm->mmap_lock);            /* lock order 1; the PTE lock (4) comes later */
 	struct vm_area_struct *vma = find_vma(mm, addr);
 	if (vma && vma->vm_start <= addr && !access_error(vma, flags))

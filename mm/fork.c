@@ -18,10 +18,12 @@
  *
  * (copy_huge_pmd for a huge PMD: split first, then copied as above.)
  *
- * Locks. The parent's mmap_lock is held for writing throughout: no fault,
- * no MADV_DONTNEED, no reclaim can change the parent's tables, so its upper
- * levels are walked without locks and no PTE table can leave under us (R3
- * holds trivially; pte_offset_map_lock still rechecks). Each pair of PTE
+ * Locks. The parent's mmap_lock is held for writing throughout, and every
+ * VMA of the parent write-locked (a fault holding only its VMA's lock
+ * waits, mm/mmap_lock.h): no fault, no MADV_DONTNEED, no reclaim can
+ * change the parent's tables, so its upper levels are walked without
+ * locks and no PTE table can leave under us (R3 holds trivially;
+ * pte_offset_map_lock still rechecks). Each pair of PTE
  * tables is copied under both PTE locks: the child's first (nobody else
  * can know it yet), then the parent's -- the hardware of a CPU running a
  * parent thread still sets accessed and dirty bits, which the atomic
@@ -33,10 +35,11 @@
  * the child. So after the copy, and before the parent's mmap_lock is
  * released or the child can run, the parent's TLBs are flushed on every CPU
  * that has its mm loaded (dup_mmap). Until then no COW fault can happen
- * (faults need mmap_lock), so every write that lands through a stale entry
- * lands before the fork, as seen by both sides.
+ * (faults need mmap_lock or their VMA's lock), so every write that lands
+ * through a stale entry lands before the fork, as seen by both sides.
  */
 #include "mm/mm.h"
+#include "mm/mmap_lock.h"
 #include "arch/x86_64/tlb.h"
 #include "kernel/printk.h"
 #include "kernel/vmstat.h"
@@ -191,6 +194,14 @@ static int dup_mmap(struct mm_struct *mm, struct mm_struct *oldmm)
 	mm->start_brk = oldmm->start_brk;
 	mm->brk = oldmm->brk;
 	mm->start_stack = oldmm->start_stack;
+	/*
+	 * No fault in the parent at all from here on, per-VMA lock or not
+	 * (mm/mmap_lock.h): its PTEs are write-protected and its pages get the
+	 * child's references, and do_wp_page trusts a page_count of 1 because
+	 * only fork adds references (mm/fault.c).
+	 */
+	for_each_vma(oldmm, vma)
+		vma_start_write(vma);
 	for_each_vma(oldmm, vma) {
 		struct vm_area_struct *new = vm_area_alloc(mm, vma->vm_start, vma->vm_end,
 							   vma->vm_flags);
@@ -210,8 +221,8 @@ static int dup_mmap(struct mm_struct *mm, struct mm_struct *oldmm)
 	 * the child runs. Done even after a failure: some PTEs were changed.
 	 */
 	flush_tlb_mm(oldmm);
-	up_write(&mm->mmap_lock);
-	up_write(&oldmm->mmap_lock);
+	mmap_write_unlock(mm);
+	mmap_write_unlock(oldmm);
 	return err;
 }
 

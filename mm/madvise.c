@@ -23,6 +23,9 @@
  * refused with ENOMEM, as Linux does.
  */
 #include "mm/mm.h"
+#include "kernel/fault_inject.h"
+#include "kernel/vmstat.h"
+#include "mm/mmap_lock.h"
 #include "mm/huge_memory.h"
 #include "mm/internal.h"
 
@@ -35,6 +38,32 @@ static bool madvise_behavior_valid(int behavior)
 		return true;
 	default:
 		return false;
+	}
+}
+
+/*
+ * Fault injection (point mmap_write_hold; user/tests/vma_lock_race.c): hold
+ * an madvise(MADV_NORMAL) inside its mmap_lock write section, before it
+ * changes any VMA, until other threads handled MMAP_WRITE_HOLD_FAULTS page
+ * faults under their VMA's lock (mm/mmap_lock.h). The events counter proves
+ * faults ran while mmap_lock was held for writing; with every fault taking
+ * mmap_lock the hold can only time out.
+ */
+DEFINE_FAULT_INJECT(fi_mmap_write_hold, "mmap_write_hold",
+		    "hold an madvise(MADV_NORMAL) with mmap_lock held for writing until "
+		    "other threads handled faults under per-VMA locks");
+#define MMAP_WRITE_HOLD_FAULTS 8
+
+static bool vma_lock_faults_since(void *arg)
+{
+	return vm_event_sum(VMA_LOCK_SUCCESS) - *(unsigned long *)arg >= MMAP_WRITE_HOLD_FAULTS;
+}
+
+static void madvise_write_meanwhile(void)
+{
+	if (READ_ONCE(fi_mmap_write_hold.ms)) {
+		unsigned long faults = vm_event_sum(VMA_LOCK_SUCCESS);
+		fault_inject_hold_until(&fi_mmap_write_hold, vma_lock_faults_since, &faults);
 	}
 }
 
@@ -134,13 +163,15 @@ long do_madvise(struct mm_struct *mm, unsigned long start, unsigned long len_in,
 		return 0;
 
 	bool write = madvise_need_mmap_write(behavior);
-	if (write)
+	if (write) {
 		down_write(&mm->mmap_lock);
-	else
+		if (behavior == MADV_NORMAL)
+			madvise_write_meanwhile();   /* fault injection, see above */
+	} else
 		down_read(&mm->mmap_lock);
 	long err = madvise_walk_vmas(mm, start, end, behavior);
 	if (write)
-		up_write(&mm->mmap_lock);
+		mmap_write_unlock(mm);
 	else
 		up_read(&mm->mmap_lock);
 	return err;

@@ -6,6 +6,7 @@
  */
 #include "mm/ptcheck.h"
 #include "mm/mm.h"
+#include "mm/mmap_lock.h"
 #include "arch/x86_64/context.h"
 #include "kernel/printk.h"
 #include "mm/huge_memory.h"
@@ -53,7 +54,7 @@ static void exit_mmap(struct mm_struct *mm)
 		vma_unlink(mm, vma);
 		vm_area_free(vma);
 	}
-	up_write(&mm->mmap_lock);
+	mmap_write_unlock(mm);
 }
 
 /* The last mm_count reference: the PGD and the struct go. */

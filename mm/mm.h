@@ -12,6 +12,9 @@
  * Lock order (docs/design.md, section 4), outer to inner:
  *   1. mm->mmap_lock       read: page fault, MADV_DONTNEED
  *                          write: mmap, munmap, mprotect, brk, other madvise
+ *      vma->vm_lock        read, instead of mmap_lock: a user page fault
+ *                          (trylock only); write: an mmap_lock writer
+ *                          changing that VMA (mm/mmap_lock.h)
  *   2. mm->page_table_lock populating a PGD or PUD entry
  *   3. PMD lock            in the PMD table page's struct page (pmd_lock)
  *   4. PTE lock            in the PTE table page's struct page (split PTL)
@@ -26,6 +29,7 @@
 #include "arch/x86_64/pgtable.h"
 #include "kernel/cpumask.h"
 #include "kernel/list.h"
+#include "kernel/rcu.h"
 #include "kernel/rwsem.h"
 #include "kernel/spinlock.h"
 
@@ -77,7 +81,8 @@ struct page;
 
 /*
  * One range of anonymous private memory. Owned by its mm; changed only with
- * mm->mmap_lock held for writing, read with it held for reading.
+ * mm->mmap_lock held for writing and the VMA write-locked (vma_start_write),
+ * read with mmap_lock held for reading or the VMA's own vm_lock.
  */
 struct vm_area_struct {
 	unsigned long vm_start;           /* first address, page aligned */
@@ -102,6 +107,16 @@ struct vm_area_struct {
 	 */
 	unsigned long vm_subtree_gap;
 	struct list_head vm_list;         /* the mm's VMAs in address order */
+	/*
+	 * The per-VMA lock (mm/mmap_lock.h): a fault holds vm_lock for reading
+	 * instead of mmap_lock. Write-locked while vm_lock_seq equals the mm's
+	 * mm_lock_seq; detached once out of the tree; freed after a grace
+	 * period (vm_rcu), since lock_vma_under_rcu() reads it with no lock.
+	 */
+	struct rw_semaphore vm_lock;
+	unsigned long vm_lock_seq;
+	bool detached;
+	struct rcu_head vm_rcu;
 };
 
 /*
@@ -126,6 +141,8 @@ struct mm_struct {
 
 	/* mmap_lock protects the VMA set, map_count, and brk; see the lock order above. */
 	struct rw_semaphore mmap_lock;
+	/* Write sections of mmap_lock ended: unlocks the VMAs they marked (mm/mmap_lock.h). */
+	unsigned long mm_lock_seq;
 	struct vm_area_struct *vma_root;  /* AVL tree of the VMAs: find_vma() in O(log n) */
 	struct list_head vma_list;        /* the same VMAs, sorted by address */
 	int map_count;                    /* VMAs */
@@ -356,15 +373,19 @@ u64 vm_get_page_prot(unsigned long vm_flags);
 #define FAULT_FLAG_INSTRUCTION 0x4    /* an instruction fetch */
 
 /*
- * Resolve a fault at addr in mm: takes mmap_lock for reading, checks the
- * VMA's protection, and maps a page (zero page, new zeroed page, or a copy
+ * Resolve a fault at addr in mm: locks the VMA alone if it can (a user
+ * fault, per_vma_lock=on: mm/mmap_lock.h), else takes mmap_lock for
+ * reading; checks the VMA's protection, and maps a page (zero page, new zeroed page, or a copy
  * of the zero page on write). Returns 0 when the access may be retried,
  * -EFAULT when it must fail (no VMA, protection, kernel address: SIGSEGV
  * for a user access, the extable fixup for a kernel one), -ENOMEM.
  * Interrupts on, no spinlock held.
  */
 int handle_mm_fault(struct mm_struct *mm, unsigned long addr, unsigned int flags);
-/* The same with mmap_lock already held and vma the VMA containing addr, access checked. */
+/*
+ * The same with mmap_lock (or vma's own lock) already held and vma the VMA
+ * containing addr, access checked.
+ */
 int __handle_mm_fault(struct vm_area_struct *vma, unsigned long addr, unsigned int flags);
 /*
  * The #PF handler's entry: decode the x86 error code (write, instruction

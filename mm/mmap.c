@@ -16,6 +16,7 @@
  * shmem here yet.
  */
 #include "mm/mm.h"
+#include "mm/mmap_lock.h"
 #include "kernel/fault_inject.h"
 #include "kernel/printk.h"
 #include "kernel/vmstat.h"
@@ -174,7 +175,7 @@ long do_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len, unsign
 		ret = -EINVAL;
 	if (ret >= 0)
 		ret = mmap_region(mm, ret, len, calc_vm_flags(prot, flags));
-	up_write(&mm->mmap_lock);
+	mmap_write_unlock(mm);
 	if (ret >= 0 && (flags & MAP_POPULATE))
 		mm_populate(mm, ret, len);
 	return ret;
@@ -298,7 +299,7 @@ long __do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len, b
 
 	if (downgrade) {
 		/* Buys: faults elsewhere in the mm run during the zap and flush (issue 12). */
-		downgrade_write(&mm->mmap_lock);
+		mmap_write_downgrade(mm);
 		count_vm_event(MMAP_LOCK_DOWNGRADE);
 	}
 	unmap_detached(mm, &detached, start, end, floor, ceiling, downgrade);
@@ -311,7 +312,7 @@ static void munmap_unlock(struct mm_struct *mm, long ret)
 	if (ret == 1)
 		up_read(&mm->mmap_lock);
 	else
-		up_write(&mm->mmap_lock);
+		mmap_write_unlock(mm);
 }
 
 long do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
@@ -381,6 +382,6 @@ long do_brk(struct mm_struct *mm, unsigned long brk)
 		ret = brk_expand(mm, oldbrk, newbrk) ? mm->brk : brk;
 	mm->brk = ret;
 out:
-	up_write(&mm->mmap_lock);
+	mmap_write_unlock(mm);
 	return ret;
 }

@@ -1,6 +1,7 @@
 /* Tests of mmap, munmap and brk (mm/mmap.c): placement, errors, page-table freeing. */
 #include "kernel/fault_inject.h"
 #include "kernel/ktest.h"
+#include "mm/mmap_lock.h"
 #include "kernel/thread.h"
 #include "mm/mm_ktest.h"
 #include "mm/pt_reclaim.h"
@@ -250,7 +251,7 @@ KTEST(munmap_zaps_under_read_lock)
 	KT_EXPECT(pmd_none(*mm_find_pmd(dgf.mm, x + PMD_SIZE)));
 	KT_EXPECT_EQ(mm_pgtables_bytes(dgf.mm), (1 + 2) * PG);  /* ...the faulter's stayed */
 	KT_EXPECT(down_write_trylock(&dgf.mm->mmap_lock));      /* and the lock is free */
-	up_write(&dgf.mm->mmap_lock);
+	mmap_write_unlock(dgf.mm);
 	mmput(dgf.mm);
 }
 
@@ -284,7 +285,7 @@ KTEST(munmap_downgrade_paths)
 	KT_EXPECT_EQ(vm_event_sum(MMAP_LOCK_DOWNGRADE) - dg, 2);
 	KT_EXPECT_EQ(get_mm_rss(mm), 0);
 	KT_EXPECT(down_write_trylock(&mm->mmap_lock));
-	up_write(&mm->mmap_lock);
+	mmap_write_unlock(mm);
 	test_unuse_mm(mm, prev);
 	mmput(mm);
 }

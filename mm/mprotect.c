@@ -5,12 +5,17 @@
  * under its PTE lock, and the entries that changed are flushed from every
  * CPU's TLB before mprotect returns (an mmu_gather with no pages in it).
  *
- * mmap_lock is held for writing throughout, so no fault runs meanwhile: a
- * CPU that faults on the range waits for the lock and then sees the new
- * VMA flags and PTEs together. (Nor can any PMD change meaning meanwhile:
- * reclaim and collapse need mmap_lock too; only the hardware's A/D bits move.)
+ * mmap_lock is held for writing throughout, and each VMA changed is
+ * write-locked (vma_modify_flags, mm/mmap_lock.h), so no fault runs in the
+ * range meanwhile: a CPU that faults on it waits for mmap_lock and then
+ * sees the new VMA flags and PTEs together. Faults in other VMAs go on:
+ * one in a neighbour sharing a 2 MiB slot with the range may turn a none
+ * PMD into a PTE table, which holds no entry of ours to change. (Nor can
+ * any PMD of ours change meaning meanwhile: reclaim and collapse need
+ * mmap_lock too; only the hardware's A/D bits move.)
  */
 #include "mm/mm.h"
+#include "mm/mmap_lock.h"
 #include "mm/huge_memory.h"
 #include "mm/pgtable.h"
 #include "mm/tlb.h"
@@ -165,6 +170,6 @@ long do_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len, u
 	} else {
 		err = mprotect_range(mm, start, start + len, prot);
 	}
-	up_write(&mm->mmap_lock);
+	mmap_write_unlock(mm);
 	return err;
 }

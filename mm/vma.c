@@ -7,14 +7,23 @@
  * in height by at most one.
  *
  * Every function here runs with mm->mmap_lock held: for writing to change
- * the set, for reading to look. VMAs never overlap, so an in-place change of
- * vm_start or vm_end that stays within the VMA's own old range or the gap
- * next to it (split, merge) cannot break the tree's order -- but it changes
- * a gap the tree keeps count of, so it goes through vma_set_end().
+ * the set, for reading to look. One reader comes without it: a page fault's
+ * lock_vma_under_rcu() (mm/mmap_lock.c), which trusts nothing it reads here
+ * until it holds the VMA's own lock. For it, every function below that
+ * changes a VMA write-locks that VMA first (vma_start_write), and a VMA is
+ * freed only after a grace period. (Its walk reads the child pointers while
+ * rotations rewrite them: each is one aligned word, stored whole on x86-64,
+ * so the walk sees the old pointer or the new one, never a torn one.)
+ *
+ * VMAs never overlap, so an in-place change of vm_start or vm_end that
+ * stays within the VMA's own old range or the gap next to it (split,
+ * merge) cannot break the tree's order -- but it changes a gap the tree
+ * keeps count of, so it goes through vma_set_end().
  */
 #include "mm/mm.h"
 #include "kernel/printk.h"
 #include "mm/huge_memory.h"
+#include "mm/mmap_lock.h"
 #include "mm/slab.h"
 
 /* --- AVL tree, augmented with the largest gap of each subtree ------------ */
@@ -326,12 +335,25 @@ struct vm_area_struct *vm_area_alloc(struct mm_struct *mm, unsigned long start,
 	vma->vm_flags = flags;
 	vma->vm_mm = mm;
 	INIT_LIST_HEAD(&vma->vm_list);
+	init_rwsem(&vma->vm_lock, "vm_lock");
+	vma->vm_lock_seq = ~0ul;          /* matches no mm_lock_seq: not write-locked */
+	vma->detached = true;             /* not in the tree yet */
 	return vma;
 }
 
+static void vm_area_free_rcu(struct rcu_head *head)
+{
+	kfree(container_of(head, struct vm_area_struct, vm_rcu));
+}
+
+/*
+ * After a grace period: a fault's lock_vma_under_rcu() may have reached
+ * this VMA through the tree just before it was unlinked, and still be
+ * reading it (or trying its vm_lock) inside rcu_read_lock().
+ */
 void vm_area_free(struct vm_area_struct *vma)
 {
-	kfree(vma);
+	call_rcu(&vma->vm_rcu, vm_area_free_rcu);
 }
 
 /* The list first: the tree reads the gaps from it as it rebalances. */
@@ -339,6 +361,8 @@ void vma_link(struct mm_struct *mm, struct vm_area_struct *vma)
 {
 	struct vm_area_struct *prev = find_vma_before(mm, vma->vm_start);
 
+	vma_start_write(vma);             /* a fault finding it waits until the writer is done */
+	WRITE_ONCE(vma->detached, false);
 	list_add(&vma->vm_list, prev ? &prev->vm_list : &mm->vma_list);
 	vma->vm_left = vma->vm_right = NULL;
 	update_node(vma);
@@ -348,6 +372,8 @@ void vma_link(struct mm_struct *mm, struct vm_area_struct *vma)
 
 void vma_unlink(struct mm_struct *mm, struct vm_area_struct *vma)
 {
+	vma_start_write(vma);             /* waits for the faults inside it */
+	WRITE_ONCE(vma->detached, true);  /* what a fault that found it before checks */
 	list_del_init(&vma->vm_list);
 	mm->vma_root = avl_erase(mm->vma_root, vma);
 	mm->map_count--;
@@ -362,6 +388,7 @@ static void vma_set_end(struct mm_struct *mm, struct vm_area_struct *vma, unsign
 {
 	struct vm_area_struct *next = vma_next(mm, vma);
 
+	vma_start_write(vma);
 	vma->vm_end = end;
 	if (next)
 		gap_update_path(mm->vma_root, next);
@@ -375,6 +402,7 @@ int split_vma(struct mm_struct *mm, struct vm_area_struct *vma, unsigned long ad
 {
 	if (addr <= vma->vm_start || addr >= vma->vm_end || !IS_ALIGNED(addr, PAGE_SIZE))
 		panic("split_vma: %#lx not inside [%#lx, %#lx)", addr, vma->vm_start, vma->vm_end);
+	vma_start_write(vma);             /* before the huge PMD split: no fault in it meanwhile */
 	struct vm_area_struct *upper = vm_area_alloc(mm, addr, vma->vm_end, vma->vm_flags);
 	if (!upper)
 		return -ENOMEM;
@@ -396,12 +424,14 @@ struct vm_area_struct *vma_merge_neighbours(struct mm_struct *mm, struct vm_area
 	struct vm_area_struct *next = vma_next(mm, vma), *prev = vma_prev(mm, vma);
 
 	if (next && can_merge(vma, next)) {
+		vma_start_write(vma);
 		vma->anon_vma |= next->anon_vma;
 		vma_unlink(mm, next);
 		vma_set_end(mm, vma, next->vm_end);
 		vm_area_free(next);
 	}
 	if (prev && can_merge(prev, vma)) {
+		vma_start_write(prev);
 		prev->anon_vma |= vma->anon_vma;
 		vma_unlink(mm, vma);
 		vma_set_end(mm, prev, vma->vm_end);
@@ -426,6 +456,7 @@ int vma_modify_flags(struct mm_struct *mm, struct vm_area_struct *vma, unsigned 
 	}
 	if (end < vma->vm_end && (err = split_vma(mm, vma, end)))
 		return err;
+	vma_start_write(vma);             /* a fault checks vm_flags under its read lock */
 	vma->vm_flags = newflags;
 	*out = vma_merge_neighbours(mm, vma);
 	return 0;

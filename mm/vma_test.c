@@ -1,5 +1,6 @@
 /* Tests of the VMA set (mm/vma.c): the AVL tree, lookups, split and merge. */
 #include "kernel/ktest.h"
+#include "mm/mmap_lock.h"
 #include "mm/mm_ktest.h"
 
 #define NVMAS 200
@@ -55,7 +56,7 @@ KTEST(vma_tree_insert_erase)
 		KT_EXPECT(vma_at(mm, BASE + k * SLOT) == NULL);
 	}
 	KT_EXPECT(mm->vma_root == NULL);
-	up_write(&mm->mmap_lock);
+	mmap_write_unlock(mm);
 	mmput(mm);
 }
 

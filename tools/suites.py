@@ -363,6 +363,27 @@ SUITES = [
                   r"^# R4 flushes \d+, retries after a clear made meanwhile [1-9]\d*$",
                   r"^# PASS: \d+ checks$"],
          log_lacks=[r"ptcheck: violation", r"PANIC"]),
+    # Per-VMA locks (mm/mmap_lock.h): faults run while mmap_lock is held for
+    # writing on another VMA (the madvise's hold ends only by such faults),
+    # and a fault racing an munmap or mprotect of its own VMA, held between
+    # its lockless lookup and the VMA's lock, falls back (SIGSEGV, not a
+    # page); an mprotect or munmap waits for a fault that holds the VMA's lock.
+    dict(name="vma-lock-race", smp=4,
+         cmdline="init=exit fault_inject=mmap_write_hold:20000,vma_lock_lookup:20000,"
+                 "vma_lock_held:20000",
+         modules=["build/user/tests/vma_lock_race=vma_lock_race"], status=0, timeout=300,
+         log_has=[r"^# holds ended by per-VMA-lock faults 1, such faults [1-9]\d*$",
+                  r"^# held 1, found the VMA detached [1-9]\d*$",
+                  r"^# holds ended by a waiting writer 1$",
+                  r"^# holds ended by a waiting munmap 1$", r"^# PASS: \d+ checks$"],
+         log_lacks=[r"the awaited event did not come", r"PANIC"]),
+    # The same with per_vma_lock=off: every fault takes mmap_lock, so the
+    # madvise's hold can only time out, and the test must say so.
+    dict(name="vma-lock-off", smp=4,
+         cmdline="init=exit per_vma_lock=off fault_inject=mmap_write_hold:3000",
+         modules=["build/user/tests/vma_lock_race=vma_lock_race"], status=1, timeout=300,
+         log_has=[r"mmap_write_hold: held 3000 ms, the awaited event did not come",
+                  r"vma_lock_race.c:\d+: point\(\"mmap_write_hold\", \"events\"\) - events0"]),
     # The benchmarks of user/bench (`make bench`, tools/bench), smoke-run
     # with tiny sizes so that they do not rot: each must exit 0 and print
     # its BENCH lines; no figure is judged. On Quiesce (with the in-kernel

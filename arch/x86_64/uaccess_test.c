@@ -3,6 +3,7 @@
 #include "arch/x86_64/extable.h"
 #include "kernel/ktest.h"
 #include "mm/mm_ktest.h"
+#include "mm/mmap_lock.h"
 
 KTEST(uaccess_access_ok)
 {
@@ -185,7 +186,7 @@ KTEST(uaccess_with_mmap_lock_held_gets_efault)
 	pagefault_disable();
 	int pf_off = copy_from_user(&c, (const void *)p, 1);
 	pagefault_enable();
-	up_write(&mm->mmap_lock);
+	mmap_write_unlock(mm);
 	KT_EXPECT_EQ(err, -EFAULT);
 	KT_EXPECT_EQ(pf_off, -EFAULT);
 	KT_EXPECT_EQ(current->pagefault_disabled, 0);
