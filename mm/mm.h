@@ -421,8 +421,9 @@ long do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len);
 /*
  * munmap with mmap_lock held for writing (for do_munmap, mmap's MAP_FIXED
  * and brk). With downgrade, the lock is downgraded to read once the VMAs
- * are detached, and 1 is returned: the caller then holds it for reading.
- * Otherwise (0, -errno, or downgrade false) it is still held for writing.
+ * are detached and let go after the TLB flush, before the pages are
+ * freed, and 1 is returned: the caller holds it no more. Otherwise (0,
+ * -errno, or downgrade false) it is still held for writing.
  */
 long __do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len, bool downgrade);
 /* Tests only (mm/ptdump_test.c): called by a munmap after its downgrade, before the zap. */
