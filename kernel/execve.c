@@ -66,19 +66,12 @@ static int copy_strings(struct exec_args *a, u64 uvec, const char **vec)
  */
 static int de_thread(struct process *p)
 {
-	struct thread *t;
-
 	spin_lock(&p->lock);
 	if (p->group_exit) {
 		spin_unlock(&p->lock);
 		return -EINTR;
 	}
-	list_for_each_entry(t, &p->threads, process_node) {
-		if (t == current)
-			continue;
-		WRITE_ONCE(t->kill_pending, true);
-		wake_up_state(t, TASK_INTERRUPTIBLE);
-	}
+	zap_other_threads(p);
 	spin_unlock(&p->lock);
 	wait_event(p->exit_wait, READ_ONCE(p->nr_threads) == 1);   /* each exit wakes us */
 	return 0;

@@ -158,23 +158,29 @@ void process_thread_exit(struct thread *t)
 	process_put(p);
 }
 
-/* Mark every thread of p to leave with status; the first reason to die wins. */
-static void signal_group_exit(struct process *p, int status, int sig)
+void zap_other_threads(struct process *p)
 {
 	struct thread *t;
 
-	spin_lock(&p->lock);
-	if (!p->group_exit) {
-		p->group_exit = true;
-		p->exit_status = status;
-		p->term_signal = sig;
-	}
+	assert_spin_locked(&p->lock);
 	list_for_each_entry(t, &p->threads, process_node) {
 		if (t == current)
 			continue;
 		WRITE_ONCE(t->kill_pending, true);
 		wake_up_state(t, TASK_INTERRUPTIBLE);
 	}
+}
+
+/* Mark every thread of p to leave with status; the first reason to die wins. */
+static void signal_group_exit(struct process *p, int status, int sig)
+{
+	spin_lock(&p->lock);
+	if (!p->group_exit) {
+		p->group_exit = true;
+		p->exit_status = status;
+		p->term_signal = sig;
+	}
+	zap_other_threads(p);
 	spin_unlock(&p->lock);
 }
 

@@ -120,6 +120,14 @@ __noreturn void process_exit_signal(int sig);
  */
 void process_kill(struct process *p, int sig);
 
+/*
+ * Tell every thread of p but the caller to leave at its next return to
+ * user mode, waking it from an interruptible sleep (Linux's
+ * zap_other_threads): for a group exit and for execve's de_thread.
+ * p->lock held.
+ */
+void zap_other_threads(struct process *p);
+
 
 /*
  * The process not yet reaped with the highest score(p, arg) >= 0, with a

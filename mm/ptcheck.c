@@ -231,16 +231,22 @@ static bool past_grace_period(struct page *table, unsigned long *addr_out, const
 	return true;
 }
 
-void __ptcheck_table_free(struct page *table)
+/* R1 step 3: report `event` (what happened to table) if it came before its grace period. */
+static void check_past_grace_period(struct page *table, const char *event)
 {
 	unsigned long addr;
 	const char *why;
 	char what[80];
 
 	if (!past_grace_period(table, &addr, &why)) {
-		snprintf(what, sizeof(what), "page-table page freed %s (phys)", why);
+		snprintf(what, sizeof(what), "%s %s (phys)", event, why);
 		violation(1, what, addr);
 	}
+}
+
+void __ptcheck_table_free(struct page *table)
+{
+	check_past_grace_period(table, "page-table page freed");
 	unsigned long *m = meta(table);
 	if (m)
 		WRITE_ONCE(*m, PT_LIVE);      /* a free page: no stage until reused */
@@ -249,14 +255,7 @@ void __ptcheck_table_free(struct page *table)
 
 void __ptcheck_lock_destroy(struct page *table)
 {
-	unsigned long addr;
-	const char *why;
-	char what[80];
-
-	if (!past_grace_period(table, &addr, &why)) {
-		snprintf(what, sizeof(what), "split PTE lock destroyed %s (phys)", why);
-		violation(1, what, addr);
-	}
+	check_past_grace_period(table, "split PTE lock destroyed");
 }
 
 void __ptcheck_walk_locked(struct page *table, unsigned long addr)
