@@ -356,11 +356,19 @@ void kernel_pgtable_drop_identity(void)
  * Map the pages of [phys, phys + size) that are not RAM at phys_to_virt
  * with prot, replacing what an earlier call put there. NULL if a page table
  * could not be allocated.
+ *
+ * A new entry where there was none needs no flush: x86 caches no
+ * not-present entry. One that replaces a present entry (memremap_ro of a
+ * page, then ioremap of it: cached read-only -> uncached writable) must be
+ * flushed from every CPU, not only this one: the kernel half is in every
+ * CR3, and any CPU may hold the old translation, with the old caching and
+ * permissions, until it flushes (rule R1 step 2 for the kernel half).
  */
 static void *map_phys_range(phys_addr_t phys, size_t size, u64 prot, const char *who)
 {
 	phys_addr_t end = ALIGN_UP(phys + size, PAGE_SIZE);
 	void *ret = phys_to_virt(phys);
+	unsigned long replaced_lo = ~0ul, replaced_hi = 0;
 	unsigned long flags = spin_lock_irqsave(&kernel_pt_lock);
 
 	for (phys_addr_t pa = ALIGN_DOWN(phys, PAGE_SIZE); pa < end; pa += PAGE_SIZE) {
@@ -373,13 +381,19 @@ static void *map_phys_range(phys_addr_t phys, size_t size, u64 prot, const char 
 			ret = NULL;
 			break;
 		}
-		pte_t new = pfn_pte(pa >> PAGE_SHIFT, prot);
-		if (pte_val(ptep_get(pte)) != pte_val(new)) {
-			set_pte(pte, new);
-			invlpg(va);
+		pte_t old = ptep_get(pte), new = pfn_pte(pa >> PAGE_SHIFT, prot);
+		if (pte_val(old) == pte_val(new))
+			continue;
+		set_pte(pte, new);
+		if (pte_present(old)) {
+			replaced_lo = MIN(replaced_lo, va);
+			replaced_hi = va + PAGE_SIZE;
 		}
 	}
 	spin_unlock_irqrestore(&kernel_pt_lock, flags);
+	/* Outside the lock: the flush waits for the other CPUs with interrupts on. */
+	if (replaced_hi)
+		flush_tlb_kernel_range(replaced_lo, replaced_hi);
 	return ret;
 }
 

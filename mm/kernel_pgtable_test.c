@@ -232,23 +232,56 @@ KTEST(kpgt_ioremap)
 	KT_EXPECT(before && !(pte_val(*before) & _PAGE_PCD));
 }
 
-/* A page of "reserved" memory (firmware tables live there) mapped read-only and cached. */
-KTEST(kpgt_memremap_ro)
+/* The first page of "reserved" memory (firmware tables live there) below the boot limit, or 0. */
+static phys_addr_t reserved_test_page(void)
 {
-	const struct mmap_entry *e = NULL;
-
-	for (int i = 0; i < bootinfo.nr_mmap && !e; i++)
+	for (int i = 0; i < bootinfo.nr_mmap; i++)
 		if (bootinfo.mmap[i].type == MMAP_RESERVED && bootinfo.mmap[i].base >= MEMBLOCK_LOW_LIMIT &&
 		    bootinfo.mmap[i].base + bootinfo.mmap[i].len <= MEMBLOCK_BOOT_LIMIT)
-			e = &bootinfo.mmap[i];
-	KT_ASSERT(e != NULL);
-	phys_addr_t pa = ALIGN_UP(e->base, PAGE_SIZE);
+			return ALIGN_UP(bootinfo.mmap[i].base, PAGE_SIZE);
+	return 0;
+}
+
+/* A page of reserved memory mapped read-only and cached. */
+KTEST(kpgt_memremap_ro)
+{
+	phys_addr_t pa = reserved_test_page();
+
+	KT_ASSERT(pa != 0);
 	const void *p = memremap_ro(pa, 16);
 	KT_ASSERT(p == phys_to_virt(pa));
 	pte_t *pte = leaf_4k(p);
 	KT_ASSERT(pte != NULL);
 	KT_EXPECT(!pte_write(*pte) && !pte_exec(*pte));
 	KT_EXPECT(!(pte_val(*pte) & (_PAGE_PCD | _PAGE_PWT)));
+	KT_EXPECT(write_faults(p));
+}
+
+/*
+ * Remapping a page with other attributes (read-only cached -> uncached
+ * writable and back) replaces a present entry, which every CPU may have
+ * cached: each change must send a kernel-range flush to every other
+ * online CPU; a call that changes nothing sends none. Seen failing with
+ * map_phys_range() flushing only its own CPU (0 IPIs for each change).
+ */
+KTEST(kpgt_remap_flushes_every_cpu)
+{
+	phys_addr_t pa = reserved_test_page();
+
+	KT_ASSERT(pa != 0);
+	if (nr_cpus < 2)
+		KT_SKIP("needs 2 CPUs");
+	unsigned long others = (unsigned long)cpumask_weight(&cpu_online_mask) - 1;
+	const void *p = memremap_ro(pa, PAGE_SIZE);
+	unsigned long sent = vm_event_sum(NR_TLB_KERNEL_FLUSH);
+
+	KT_ASSERT(ioremap(pa, PAGE_SIZE) == p);             /* RO cached -> UC writable */
+	KT_EXPECT_EQ(vm_event_sum(NR_TLB_KERNEL_FLUSH) - sent, others);
+	sent = vm_event_sum(NR_TLB_KERNEL_FLUSH);
+	KT_ASSERT(ioremap(pa, PAGE_SIZE) == p);             /* the same again: nothing to flush */
+	KT_EXPECT_EQ(vm_event_sum(NR_TLB_KERNEL_FLUSH) - sent, 0);
+	KT_ASSERT(memremap_ro(pa, PAGE_SIZE) == p);         /* back as it was */
+	KT_EXPECT_EQ(vm_event_sum(NR_TLB_KERNEL_FLUSH) - sent, others);
 	KT_EXPECT(write_faults(p));
 }
 
