@@ -46,12 +46,12 @@ DEFAULTS = dict(smp=4, uefi=False, cmdline=None, modules=[], cpu=None,
 UEFI_TIMEOUT = 180
 
 # The benchmarks' smoke run: every program of user/bench, tiny sizes.
-BENCH_SMOKE = [("page_fault1", "threads=1,2 mib=1 ms=50"),
+BENCH_SMOKE = [("page_fault1", "threads=1,2 procs=2 mib=1 ms=50"),
                ("tlb_flush2", "threads=1,2 kib=64 ms=50"),
                ("unmap_latency", "threads=2 iters=3"),
                ("reclaim", "mib=8"),
                ("rcu_gp", "iters=2")]
-BENCH_SMOKE_FIGURES = [r"page_fault1\.t2", r"tlb_flush2\.t2", r"unmap_latency\.munmap512",
+BENCH_SMOKE_FIGURES = [r"page_fault1\.t2", r"page_fault1\.p2", r"tlb_flush2\.t2", r"unmap_latency\.munmap512",
                        r"reclaim\.vmpte_peak", r"rcu_gp\.membarrier"]
 
 # The programs that must die by a signal: each at its own fixed address

@@ -125,11 +125,14 @@ struct bench_run {
 /* One timed run at a time per program. */
 static struct bench_run bench_run_state;
 
+/* Worker i runs on bench_cpu(bench_cpu_base + i) (a process-mode child sets it). */
+static int bench_cpu_base;
+
 static inline int bench_worker_main(void *arg)
 {
 	struct bench_worker *w = arg;
 
-	bench_ok(pin_to_cpu(bench_cpu(w->index)), "sched_setaffinity");
+	bench_ok(pin_to_cpu(bench_cpu(bench_cpu_base + w->index)), "sched_setaffinity");
 	barrier_wait(&bench_run_state.started);
 	return bench_run_state.fn(w);
 }
@@ -170,21 +173,71 @@ static inline long bench_timed(bench_fn fn, void *arg, int nthreads, long ms)
 }
 
 /*
+ * will-it-scale's other mode: nprocs processes, each its own mm with one
+ * worker (a bench_timed run of one thread, its worker on the child's own
+ * CPU). Nothing is shared but the kernel: no mmap_lock, no TLB shootdown
+ * (each mm runs on one CPU), so the gap between NAME.pN and NAME.tN is
+ * what sharing the address space costs, and the gap between pN and N
+ * times p1 is what the CPUs -- and, under emulation, the host -- cost.
+ * The children start together on a pipe and send back their rates.
+ */
+static inline long bench_timed_procs(bench_fn fn, int nprocs, long ms)
+{
+	int go[2], back[2];
+	long sum = 0;
+
+	bench_ok(sys_pipe2(go, 0), "pipe2");
+	bench_ok(sys_pipe2(back, 0), "pipe2");
+	for (int i = 0; i < nprocs; i++) {
+		if (bench_ok(sys_fork(), "fork"))
+			continue;
+		char c;
+		long rate;
+
+		bench_cpu_base = i;
+		if (sys_read(go[0], &c, 1) != 1)
+			sys_exit_group(2);
+		rate = bench_timed(fn, 0, 1, ms);
+		sys_exit_group(sys_write(back[1], &rate, sizeof(rate)) == sizeof(rate) ? 0 : 2);
+	}
+	for (int i = 0; i < nprocs; i++)
+		bench_ok(sys_write(go[1], "g", 1), "write");
+	for (int i = 0; i < nprocs; i++) {
+		long rate;
+		int status;
+
+		if (sys_read(back[0], &rate, sizeof(rate)) != sizeof(rate))
+			bench_ok(-1, "child");
+		sum += rate;
+		bench_ok(sys_wait4(-1, &status, 0, 0), "wait4");
+	}
+	sys_close(go[0]), sys_close(go[1]), sys_close(back[0]), sys_close(back[1]);
+	return sum;
+}
+
+/*
  * The will-it-scale shape: for each thread count of the argument
  * threads=1,2,4 (the default), fn's rate over ms=1000 milliseconds,
- * printed as the figure NAME.tN in UNIT.
+ * printed as the figure NAME.tN in UNIT; for each count of procs=1,2,4
+ * (none by default), the rate of that many processes as NAME.pN.
  */
 static inline void bench_scaling(int argc, char **argv, bench_fn fn, const char *name,
 				 const char *unit)
 {
-	int threads[8];
+	int threads[8], procs[8];
 	int n = bench_arg_list(argc, argv, "threads", "1,2,4", threads, 8);
+	int np = bench_arg_list(argc, argv, "procs", "", procs, 8);
 	long ms = bench_arg(argc, argv, "ms", 1000);
 	char figure[64];
 
 	for (int i = 0; i < n; i++) {
 		long rate = bench_timed(fn, 0, threads[i], ms);
 		snprintf(figure, sizeof(figure), "%s.t%d", name, threads[i]);
+		bench_result(figure, rate, unit);
+	}
+	for (int i = 0; i < np; i++) {
+		long rate = bench_timed_procs(fn, procs[i], ms);
+		snprintf(figure, sizeof(figure), "%s.p%d", name, procs[i]);
 		bench_result(figure, rate, unit);
 	}
 }

@@ -9,10 +9,14 @@
  * munmaps flush every CPU running the mm. Their regions are far apart, so
  * they never share a PTE table or its lock.
  *
- *     page_fault1 [threads=1,2,4] [mib=16] [ms=1000]
+ *     page_fault1 [threads=1,2,4] [procs=1,2,4] [mib=16] [ms=1000]
  *
  * mib: each worker's region (will-it-scale uses 128 MiB; 16 MiB keeps four
- * workers inside a 512 MiB guest). Prints BENCH page_fault1.tN faults/s.
+ * workers inside a 512 MiB guest). Prints BENCH page_fault1.tN faults/s,
+ * and with procs= (will-it-scale's processes mode, bench.h) page_fault1.pN:
+ * the same loop in N processes, one mm each. pN against N times p1 is what
+ * more CPUs cost when nothing but the kernel (and the host) is shared; tN
+ * against pN is what sharing one mm adds: mmap_lock, the TLB shootdowns.
  */
 #include "bench.h"
 
