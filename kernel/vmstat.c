@@ -59,6 +59,7 @@ static const char *const vm_event_names[NR_VM_EVENTS] = {
 	[PCP_ALLOC] = "pcp_alloc",
 	[PCP_REFILL] = "pcp_refill",
 	[PCP_FREE_BATCH] = "pcp_free_batch",
+	[PCP_HIGH_RAISE] = "pcp_high_raise",
 	[PCP_DRAIN] = "pcp_drain",
 	[TLB_FLUSH_BEFORE_SET_PMD_SKIPPED] = "tlb_flush_before_set_pmd_skipped",
 	[TLB_FLUSH_BEFORE_SET_PMD_RETRY] = "tlb_flush_before_set_pmd_retry",

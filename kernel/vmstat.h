@@ -61,7 +61,8 @@ enum vm_event_item {
 	PCP_ALLOC,               /* order-0 pages allocated from a CPU's own list */
 	PCP_REFILL,              /* ... lists refilled from the buddy, pcp_batch pages
 				  * under one zone.lock */
-	PCP_FREE_BATCH,          /* lists past pcp_high that gave pcp_batch pages back */
+	PCP_FREE_BATCH,          /* lists past their high that gave pcp_batch pages back */
+	PCP_HIGH_RAISE,          /* refills that raised the CPU's high by pcp_batch (auto-tuning) */
 	PCP_DRAIN,               /* drain_all_pages() calls: every list given back */
 	TLB_FLUSH_BEFORE_SET_PMD_SKIPPED, /* R4 flushes not made: a gather was open on the
 					   * mm but owed no PMD clear (mm/pgtable.c) */

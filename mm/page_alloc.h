@@ -219,13 +219,17 @@ unsigned long nr_free_pages(void);
 unsigned long nr_free_blocks(unsigned int order);
 
 /*
- * Per-CPU page lists (mm/page_alloc.c): each CPU keeps up to pcp_high free
+ * Per-CPU page lists (mm/page_alloc.c): each CPU keeps up to its high free
  * order-0 pages for itself, taken from and given back to the buddy
- * pcp_batch at a time. Boot options pcp_high=N (0: no lists), pcp_batch=N.
+ * pcp_batch at a time; the high starts at pcp_high and grows toward
+ * pcp_high_max while the CPU allocates more than it holds. Boot options
+ * pcp_high=N (0: no lists), pcp_batch=N, pcp_high_max=N.
  */
-extern unsigned long pcp_high, pcp_batch;
+extern unsigned long pcp_high, pcp_batch, pcp_high_max;
 /* Pages on cpu's list now (a snapshot, unless cpu is this CPU with interrupts off). */
 unsigned long pcp_count(int cpu);
+/* cpu's high now: pcp_high, grown a batch per refill up to pcp_high_max, back at each drain. */
+unsigned long pcp_high_now(int cpu);
 /* Give this CPU's list back to the buddy. Any context. */
 void drain_local_pages(void);
 /*

@@ -268,18 +268,22 @@ KTEST(pcp_alloc_free_without_zone_lock)
 }
 
 /*
- * A list never holds more than pcp_high pages: the free that would take it
+ * A list never holds more than its high: the free that would take it
  * past gives pcp_batch pages back to the buddy, under one zone.lock. Take
  * pcp_high + pcp_batch pages, free them one by one and watch the count.
+ * The high's growth is held off meanwhile (pcp_high_max = pcp_high), so
+ * the high stays pcp_high; pcp_high_grows_until_drained tests the growth.
  */
 KTEST(pcp_list_bounded_by_high)
 {
 	unsigned long before = nr_free_pages(), n = pcp_high + pcp_batch, most = 0;
+	unsigned long high_max = pcp_high_max;
 	LIST_HEAD(taken);
 	struct page *p, *tmp;
 
 	if (!pcp_high)
 		KT_SKIP("per-CPU lists off (pcp_high=0)");
+	WRITE_ONCE(pcp_high_max, pcp_high);
 	unsigned long flags = irq_save();
 	drain_local_pages();
 	unsigned long locks0 = my_vm_event(ZONE_LOCK), refills0 = my_vm_event(PCP_REFILL);
@@ -295,14 +299,61 @@ KTEST(pcp_list_bounded_by_high)
 	unsigned long locks = my_vm_event(ZONE_LOCK) - locks0;
 	unsigned long refills = my_vm_event(PCP_REFILL) - refills0;
 	unsigned long spills = my_vm_event(PCP_FREE_BATCH) - spills0;
+	unsigned long high = pcp_high_now(cpu_id());
 	irq_restore(flags);
+	WRITE_ONCE(pcp_high_max, high_max);
 
 	KT_EXPECT_EQ(got, n);
+	KT_EXPECT_EQ(high, pcp_high);
 	KT_EXPECT_EQ(most, pcp_high);         /* reached, never passed */
 	KT_EXPECT(spills >= 1);
 	/* Every page freed is on the list or went back in a batch of pcp_batch. */
 	KT_EXPECT_EQ(left + spills * pcp_batch, left_after_taking + n);
 	KT_EXPECT_EQ(locks, refills + spills); /* zone.lock only for whole batches */
+	KT_EXPECT_EQ(nr_free_pages(), before);
+}
+
+/*
+ * The high's tuning: each refill (the list ran empty) raises it by
+ * pcp_batch, up to pcp_high_max, so the frees that follow stay on the
+ * list -- none goes back to the buddy; a drain puts it back at pcp_high.
+ * Seen failing with the raise removed (the high stays 186 and 8 batches
+ * go back) and with the reset removed (the high stays grown).
+ */
+KTEST(pcp_high_grows_until_drained)
+{
+	unsigned long before = nr_free_pages(), n = pcp_high + 8 * pcp_batch;
+	LIST_HEAD(taken);
+
+	if (!pcp_high)
+		KT_SKIP("per-CPU lists off (pcp_high=0)");
+	if (pcp_high_max < n)
+		KT_SKIP("needs pcp_high_max of %lu or more", n);
+	unsigned long flags = irq_save();
+	drain_local_pages();
+	unsigned long high0 = pcp_high_now(cpu_id());
+	unsigned long refills0 = my_vm_event(PCP_REFILL), raises0 = my_vm_event(PCP_HIGH_RAISE);
+	unsigned long spills0 = my_vm_event(PCP_FREE_BATCH);
+	unsigned long got = take_pages(&taken, n);
+	unsigned long refills = my_vm_event(PCP_REFILL) - refills0;
+	unsigned long raises = my_vm_event(PCP_HIGH_RAISE) - raises0;
+	unsigned long high = pcp_high_now(cpu_id()), on_list = pcp_count(cpu_id());
+	give_back(&taken);
+	unsigned long spills = my_vm_event(PCP_FREE_BATCH) - spills0;
+	unsigned long kept = pcp_count(cpu_id()) - on_list;
+	drain_local_pages();
+	unsigned long high_after_drain = pcp_high_now(cpu_id()), left = pcp_count(cpu_id());
+	irq_restore(flags);
+
+	KT_EXPECT_EQ(got, n);
+	KT_EXPECT_EQ(high0, pcp_high);
+	KT_EXPECT(refills * pcp_batch >= n);
+	KT_EXPECT_EQ(raises, refills);
+	KT_EXPECT_EQ(high, MIN(pcp_high + refills * pcp_batch, pcp_high_max));
+	KT_EXPECT_EQ(spills, 0);                  /* every page freed stayed on the list */
+	KT_EXPECT_EQ(kept, n);
+	KT_EXPECT_EQ(high_after_drain, pcp_high);
+	KT_EXPECT_EQ(left, 0);
 	KT_EXPECT_EQ(nr_free_pages(), before);
 }
 
