@@ -179,7 +179,9 @@ static inline long bench_timed(bench_fn fn, void *arg, int nthreads, long ms)
  * (each mm runs on one CPU), so the gap between NAME.pN and NAME.tN is
  * what sharing the address space costs, and the gap between pN and N
  * times p1 is what the CPUs -- and, under emulation, the host -- cost.
- * The children start together on a pipe and send back their rates.
+ * The children start together on a pipe and send back their rates; each
+ * times its own window, so the windows agree to within a child's start-up
+ * (a thread creation: well under 1% of a 1000 ms window).
  */
 static inline long bench_timed_procs(bench_fn fn, int nprocs, long ms)
 {
