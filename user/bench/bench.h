@@ -196,24 +196,35 @@ static inline long bench_timed_procs(bench_fn fn, int nprocs, long ms)
 		char c;
 		long rate;
 
+		sys_close(go[1]);
+		sys_close(back[0]);
 		bench_cpu_base = i;
 		if (sys_read(go[0], &c, 1) != 1)
 			sys_exit_group(2);
 		rate = bench_timed(fn, 0, 1, ms);
 		sys_exit_group(sys_write(back[1], &rate, sizeof(rate)) == sizeof(rate) ? 0 : 2);
 	}
+	/* Only the children hold the ends they use: a child that dies shows as end of file. */
+	sys_close(go[0]);
+	sys_close(back[1]);
 	for (int i = 0; i < nprocs; i++)
 		bench_ok(sys_write(go[1], "g", 1), "write");
 	for (int i = 0; i < nprocs; i++) {
 		long rate;
-		int status;
 
 		if (sys_read(back[0], &rate, sizeof(rate)) != sizeof(rate))
 			bench_ok(-1, "child");
 		sum += rate;
-		bench_ok(sys_wait4(-1, &status, 0, 0), "wait4");
 	}
-	sys_close(go[0]), sys_close(go[1]), sys_close(back[0]), sys_close(back[1]);
+	for (int i = 0; i < nprocs; i++) {
+		int status;
+
+		bench_ok(sys_wait4(-1, &status, 0, 0), "wait4");
+		if (status)
+			bench_ok(-1, "child");
+	}
+	sys_close(go[1]);
+	sys_close(back[0]);
 	return sum;
 }
 
