@@ -1,7 +1,9 @@
 /*
  * Reader/writer semaphores: many readers or one writer, and a task that
  * cannot get it sleeps (mm->mmap_lock is one). Writers are not starved:
- * once a writer waits, new readers queue behind it.
+ * once a writer waits, new readers queue behind it. A sleeping writer is
+ * woken to take a free semaphore, not handed it, and a running writer may
+ * take it first -- for at most rwsem_handoff_us, then it is handed over.
  *
  * Taking and releasing it is one compare-and-swap on count while nobody
  * waits; only a task that must sleep, and whoever then releases it, take
@@ -37,6 +39,9 @@ static inline long rwsem_count_readers(long count)
 {
 	return count >> RWSEM_READER_SHIFT;
 }
+
+/* Boot option rwsem_handoff_us (kernel/rwsem.c); tests change it. */
+extern unsigned long rwsem_handoff_us;
 
 void init_rwsem(struct rw_semaphore *sem, const char *name);
 void down_read(struct rw_semaphore *sem);

@@ -13,6 +13,7 @@
 #include "kernel/rwsem.h"
 #include "kernel/sched.h"
 #include "kernel/time.h"
+#include "kernel/vmstat.h"
 #include "kernel/wait.h"
 
 static struct rw_semaphore sem;
@@ -494,32 +495,117 @@ KTEST(rwsem_up_read_races_writer_flagging)
 /*
  * The window after the flag. A writer queued behind our read lock has
  * dropped sem->lock and set its sleeping state, and the point rwsem_sleep
- * holds it there, before schedule(), until it is granted. We leave: the
- * flag fails our fast path, so up_read takes sem->lock and grants the
- * writer before it returns -- the semaphore is the writer's at once, no
- * waiting needed to see it -- and the grant ends the hold (one event); the
- * wake-up makes its schedule() return. An up_read that left by the fast
- * path in spite of the flag would leave the writer queued on a free
- * semaphore, asleep for ever.
+ * holds it there, before schedule(), until it is told -- granted, or
+ * woken to try. We leave: the flag fails our fast path, so up_read takes
+ * sem->lock and tells the writer before it returns, and that ends the hold
+ * (one event); the wake-up makes its schedule() return. An up_read that
+ * left by the fast path in spite of the flag would leave the writer
+ * queued on a free semaphore, asleep for ever. Both ways of telling it:
+ * with rwsem_handoff_us 0 our up_read grants it (the semaphore is the
+ * writer's at once, no waiting needed to see it); with a handoff too far
+ * off to come, it is woken and takes the free semaphore itself.
  */
-KTEST(rwsem_up_read_wakes_writer_about_to_sleep)
+static void up_read_tells_writer_about_to_sleep(struct ktest_ctx *t, bool handoff)
 {
 	struct fault_inject *fi = fault_inject_find("rwsem_sleep");
 
 	KT_ASSERT(fi != NULL);
 	if (nr_cpus < 2)
 		KT_SKIP("needs 2 CPUs");
-	unsigned long events0;
+	unsigned long saved = rwsem_handoff_us, events0;
+	unsigned long handoffs0 = vm_event_sum(RWSEM_HANDOFF);
+	rwsem_handoff_us = handoff ? 0 : 1000ul * 1000 * 1000;
 	struct thread *th = lw_writer_held_at(t, fi, &events0);
 	KT_EXPECT(rwsem_look(&sem).flagged);
 	up_read(&sem);
-	KT_ASSERT(rwsem_is_write_locked(&sem));               /* granted by our up_read */
+	if (handoff)
+		KT_EXPECT(rwsem_is_write_locked(&sem));       /* granted by our up_read */
 	KT_WAIT_FOR(lw_writer_in());
-	KT_EXPECT_EQ(fault_inject_events(fi) - events0, 1);   /* the grant ended the hold */
+	rwsem_handoff_us = saved;
+	KT_EXPECT_EQ(fault_inject_events(fi) - events0, 1);   /* telling it ended the hold */
+	KT_EXPECT_EQ(vm_event_sum(RWSEM_HANDOFF) - handoffs0, (unsigned long)handoff);
 	WRITE_ONCE(lw.release, true);
 	wake_up_all(&lw.wq);
 	kthread_join(th);
 	struct rwsem_view v = rwsem_look(&sem);
 	KT_EXPECT_EQ(v.count, 0);
 	KT_EXPECT(!v.flagged);                                 /* the fast paths are open again */
+}
+
+KTEST(rwsem_up_read_wakes_writer_about_to_sleep)
+{
+	up_read_tells_writer_about_to_sleep(t, false);
+}
+
+KTEST(rwsem_up_read_hands_off_to_writer_about_to_sleep)
+{
+	up_read_tells_writer_about_to_sleep(t, true);
+}
+
+/* --- Lock stealing: a running writer before a woken one ------------------ */
+
+static bool thief_in;                   /* atomic: the stealing writer holds sem */
+static bool thief_release;
+
+static int thief(void *arg)
+{
+	(void)arg;
+	down_write(&sem);
+	__atomic_store_n(&thief_in, true, __ATOMIC_RELEASE);
+	wait_event(lw.wq, READ_ONCE(thief_release));
+	up_write(&sem);
+	return 0;
+}
+
+/*
+ * A writer W sleeps queued behind our read lock. Our up_read wakes it to
+ * take the free semaphore, and the point rwsem_woken holds it, awake but
+ * not yet trying, until some writer holds sem. Another writer, the thief,
+ * asks meanwhile: it must get in at once, past W (rwsem_steal counts it),
+ * and W, trying then, must find it taken and sleep again, still queued
+ * first -- not get in beside the thief. When the thief leaves, its up_write
+ * wakes W again and W gets in. Without stealing, the thief queues behind
+ * W, W waits out the hold (LW_HOLD_MS) and gets in first: the test sees W
+ * in, not the thief.
+ */
+KTEST(rwsem_writer_steals_from_woken)
+{
+	struct fault_inject *woken = fault_inject_find("rwsem_woken");
+
+	KT_ASSERT(woken != NULL);
+	if (nr_cpus < 3)
+		KT_SKIP("needs 3 CPUs");
+	unsigned long saved = rwsem_handoff_us, events0;
+	unsigned long steals0 = vm_event_sum(RWSEM_STEAL);
+	rwsem_handoff_us = 1000ul * 1000 * 1000;   /* no handoff while the test runs */
+	lw_start();
+	thief_in = thief_release = false;
+	down_read(&sem);
+	struct thread *w = kthread_run("lw_writer", lw_writer, NULL, 1);
+	KT_WAIT_FOR(rwsem_look(&sem).queued == 1);
+	unsigned long hits0 = fault_inject_hits(woken);
+	events0 = fault_inject_events(woken);
+	fault_inject_set(woken, LW_HOLD_MS);
+	up_read(&sem);                             /* W is woken to try, and held */
+	KT_WAIT_FOR(fault_inject_hits(woken) > hits0);
+	fault_inject_set(woken, 0);
+	struct thread *th = kthread_run("thief", thief, NULL, 2);
+	KT_WAIT_FOR(__atomic_load_n(&thief_in, __ATOMIC_ACQUIRE) || lw_writer_in());
+	bool stole = __atomic_load_n(&thief_in, __ATOMIC_ACQUIRE);
+	KT_EXPECT(stole);
+	KT_EXPECT_EQ(vm_event_sum(RWSEM_STEAL) - steals0, (unsigned long)stole);
+	KT_EXPECT_EQ(fault_inject_events(woken) - events0, 1);   /* the theft ended W's hold */
+	/* W has tried and gone back to sleep, first in the queue, not beside the thief. */
+	KT_WAIT_FOR(!READ_ONCE(w->on_rq) || lw_writer_in());
+	KT_EXPECT(!lw_writer_in());
+	KT_EXPECT_EQ(rwsem_look(&sem).queued, 1);
+	WRITE_ONCE(thief_release, true);
+	wake_up_all(&lw.wq);
+	KT_WAIT_FOR(lw_writer_in());
+	rwsem_handoff_us = saved;
+	WRITE_ONCE(lw.release, true);
+	wake_up_all(&lw.wq);
+	kthread_join(th);
+	kthread_join(w);
+	KT_EXPECT_EQ(rwsem_look(&sem).count, 0);
 }

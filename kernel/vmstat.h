@@ -70,6 +70,10 @@ enum vm_event_item {
 					 * the PMD lock was dropped for the flush */
 	MMAP_LOCK_DOWNGRADE,     /* munmaps (and brk shrinks) that zapped and freed tables
 				  * with mmap_lock downgraded to read (mm/mmap.c) */
+	RWSEM_STEAL,             /* writers that took a free rwsem while others slept queued
+				  * for it (kernel/rwsem.c) */
+	RWSEM_HANDOFF,           /* releases that granted a writer, first in the queue
+				  * for rwsem_handoff_us or more, instead of waking it to try */
 	VMA_LOCK_SUCCESS,        /* faults handled under their VMA's lock, no mmap_lock (mm/mmap_lock.c) */
 	VMA_LOCK_ABORT,          /* ... fell back to mmap_lock: a writer had the VMA locked */
 	VMA_LOCK_RETRY,          /* ... fell back: the VMA was unlinked or moved before it was locked */
