@@ -1,7 +1,8 @@
 /*
  * mmap_semantics - the address-space calls behave as Linux defines them for
  * anonymous private memory: placement hints, MAP_FIXED replacing what was
- * there, MAP_FIXED_NOREPLACE refusing to, MAP_POPULATE and MAP_NORESERVE,
+ * there, MAP_FIXED_NOREPLACE refusing to, 2 MiB alignment of mappings of
+ * whole 2 MiB blocks, MAP_POPULATE and MAP_NORESERVE,
  * munmap and mprotect of part of a mapping (the VMA splits; the rest stays
  * usable), brk growing and shrinking, and the ENOMEM/EINVAL limits.
  *
@@ -146,6 +147,37 @@ static void check_brk(void)
 	CHECK_EQ(sys_brk(p), cur);
 }
 
+#define PMD (2UL << 20)
+
+/*
+ * Linux 6.7 on (with 6.12's limit to whole PMDs): without a hint, a
+ * mapping whose length is a multiple of 2 MiB starts on a 2 MiB boundary,
+ * the highest that fits, so such mappings still pack top-down; other
+ * lengths are placed as before, right below. A hint is taken as given.
+ */
+static void check_pmd_alignment(void)
+{
+	check_section("no hint, a multiple of 2 MiB: 2 MiB aligned, packed top-down");
+	char *a = (char *)CHECK_OK(map_anon(2 * PMD, RW));
+	char *b = (char *)CHECK_OK(map_anon(2 * PMD, RW));
+	CHECK_EQ((unsigned long)a % PMD, 0);
+	CHECK_EQ((unsigned long)b % PMD, 0);
+	CHECK_EQ(b + 2 * PMD, a);
+
+	check_section("other lengths are not padded: placed right below");
+	char *c = (char *)CHECK_OK(map_anon(PMD + PG, RW));
+	CHECK_EQ(c + PMD + PG, b);
+	CHECK_OK(sys_munmap(a, 2 * PMD));
+	CHECK_OK(sys_munmap(b, 2 * PMD));
+	CHECK_OK(sys_munmap(c, PMD + PG));
+
+	check_section("a free hint off the 2 MiB grid is taken as given");
+	char *r = free_range(4 * PMD);
+	char *hint = (char *)(((unsigned long)r + PMD - 1) & ~(PMD - 1)) + PG;
+	CHECK_EQ(sys_mmap(hint, 2 * PMD, RW, ANON, -1, 0), (long)hint);
+	CHECK_OK(sys_munmap(hint, 2 * PMD));
+}
+
 static void check_limits(void)
 {
 	char *top = (char *)0x7ffffffff000UL;   /* TASK_SIZE, end of user space */
@@ -161,6 +193,7 @@ static void check_limits(void)
 int main(void)
 {
 	check_hints_and_fixed();
+	check_pmd_alignment();
 	check_munmap_split();
 	check_mprotect_split();
 	check_populate_noreserve();
