@@ -505,6 +505,9 @@ KTEST(rwsem_up_read_races_writer_flagging)
  * writer's at once, no waiting needed to see it); with a handoff too far
  * off to come, it is woken and takes the free semaphore itself.
  */
+/* An rwsem_handoff_us no test lives to see: a writer is only ever woken to try. */
+#define HANDOFF_NEVER_US (1000ul * 1000 * 1000)
+
 static void up_read_tells_writer_about_to_sleep(struct ktest_ctx *t, bool handoff)
 {
 	struct fault_inject *fi = fault_inject_find("rwsem_sleep");
@@ -514,7 +517,7 @@ static void up_read_tells_writer_about_to_sleep(struct ktest_ctx *t, bool handof
 		KT_SKIP("needs 2 CPUs");
 	unsigned long saved = rwsem_handoff_us, events0;
 	unsigned long handoffs0 = vm_event_sum(RWSEM_HANDOFF);
-	rwsem_handoff_us = handoff ? 0 : 1000ul * 1000 * 1000;
+	rwsem_handoff_us = handoff ? 0 : HANDOFF_NEVER_US;
 	struct thread *th = lw_writer_held_at(t, fi, &events0);
 	KT_EXPECT(rwsem_look(&sem).flagged);
 	up_read(&sem);
@@ -577,7 +580,7 @@ KTEST(rwsem_writer_steals_from_woken)
 		KT_SKIP("needs 3 CPUs");
 	unsigned long saved = rwsem_handoff_us, events0;
 	unsigned long steals0 = vm_event_sum(RWSEM_STEAL);
-	rwsem_handoff_us = 1000ul * 1000 * 1000;   /* no handoff while the test runs */
+	rwsem_handoff_us = HANDOFF_NEVER_US;
 	lw_start();
 	thief_in = thief_release = false;
 	down_read(&sem);
