@@ -310,6 +310,15 @@ static void report_counters(void)
 	       flushes ? ipis / flushes : 0, flushes ? ipis * 100 / flushes % 100 : 0,
 	       vm_event_sum(NR_TLB_REMOTE_FLUSH_RECEIVED),
 	       vm_event_sum(TLB_REMOTE_FLUSH_WAIT_NS) / 1000000);
+	/*
+	 * Under TCG each of these drops QEMU's whole software TLB and its
+	 * jump cache: in 4-thread page_fault1 they, not the time asleep, are
+	 * what sharing the mm costs the host (README, "What 4 threads still
+	 * lose").
+	 */
+	printk("profile: CR3 writes: %lu whole-TLB flushes, %lu mm switches (%lu idle CPUs "
+	       "leaving an mm)\n", vm_event_sum(NR_TLB_LOCAL_FLUSH_ALL),
+	       vm_event_sum(NR_SWITCH_MM_CR3), vm_event_sum(NR_TLB_LAZY_LEAVE));
 }
 
 void profile_report(void)

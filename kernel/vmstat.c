@@ -42,6 +42,7 @@ static const char *const vm_event_names[NR_VM_EVENTS] = {
 	[NR_TLB_REMOTE_FLUSH_CALLS] = "nr_tlb_remote_flush_calls",
 	[TLB_REMOTE_FLUSH_WAIT_NS] = "tlb_remote_flush_wait_ns",
 	[NR_TLB_LAZY_LEAVE] = "nr_tlb_lazy_leave",
+	[NR_SWITCH_MM_CR3] = "nr_switch_mm_cr3",
 	[SMP_CALL_WAIT_HALTS] = "smp_call_wait_halts",
 	/* Linux's names for the THP counters, then Quiesce's own */
 	[THP_FAULT_ALLOC] = "thp_fault_alloc",

@@ -44,6 +44,9 @@ enum vm_event_item {
 				    * flush = nr_tlb_remote_flush / this */
 	TLB_REMOTE_FLUSH_WAIT_NS, /* ... time from the first IPI sent to the last answer, ns */
 	NR_TLB_LAZY_LEAVE,       /* idle CPUs that left a lazily held mm before halting */
+	NR_SWITCH_MM_CR3,        /* CR3 loads by switch_mm (another mm, or none): each drops
+				  * the CPU's user translations -- under TCG, QEMU's whole
+				  * software TLB (arch/x86_64/tlb.c) */
 	SMP_CALL_WAIT_HALTS,     /* waits for a cross-CPU call's answer that halted until
 				  * woken, after spinning smp_call_spin_us (kernel/smp_call.c) */
 	THP_FAULT_ALLOC,         /* huge pages a fault mapped with a huge PMD (mm/huge_memory.c) */

@@ -179,6 +179,7 @@ void switch_mm(struct mm_struct *prev, struct mm_struct *next)
 		if (next)
 			cpumask_set_cpu(c->id, mm_cpumask(next));
 		write_cr3(virt_to_phys(next ? (void *)next->pgd : (void *)swapper_pg_dir));
+		count_vm_event(NR_SWITCH_MM_CR3);
 		WRITE_ONCE(c->loaded_mm, next);
 		/* Leave prev's mask only after the CR3 write dropped its translations. */
 		if (prev)

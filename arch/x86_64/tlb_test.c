@@ -186,3 +186,35 @@ KTEST(lazy_tlb_flushed_before_switch_back)
 		printk("# the mm's thread read %#lx through a stale entry%s\n", lz.owner_value,
 		       lz.owner_value == PAGE_POISON_FREE ? ": the poison of a free page" : "");
 }
+
+/* This CPU's count of CR3 loads by switch_mm. */
+static unsigned long local_cr3_loads(void)
+{
+	return READ_ONCE(this_cpu_ptr(&vm_events)->event[NR_SWITCH_MM_CR3]);
+}
+
+/*
+ * switch_mm writes CR3 -- and counts it in nr_switch_mm_cr3 -- only when
+ * the mm changes: to a thread's own mm from none, and back; never for the
+ * mm already loaded (the lazy-TLB switch back to it costs nothing). With
+ * preemption off, nothing else switches this CPU meanwhile.
+ */
+KTEST(switch_mm_counts_cr3_loads)
+{
+	struct mm_struct *mm = mm_create();
+
+	KT_ASSERT(mm != NULL);
+	preempt_disable();
+	unsigned long c0 = local_cr3_loads();
+	struct mm_struct *prev = test_use_mm(mm);
+	unsigned long c1 = local_cr3_loads();
+	use_mm(mm);                          /* the same mm again */
+	unsigned long c2 = local_cr3_loads();
+	test_unuse_mm(mm, prev);
+	unsigned long c3 = local_cr3_loads();
+	preempt_enable();
+	KT_EXPECT_EQ(c1 - c0, 1);
+	KT_EXPECT_EQ(c2 - c1, 0);
+	KT_EXPECT_EQ(c3 - c2, prev == mm ? 0 : 1);
+	mmput(mm);
+}
