@@ -190,7 +190,7 @@ static unsigned long waiter_contended;      /* its spinlock_contended before it 
  */
 static void take_test_lock(void *unused)
 {
-	waiter_contended = this_cpu_ptr(&vm_events)->event[SPINLOCK_CONTENDED];
+	waiter_contended = vm_event_this_cpu(SPINLOCK_CONTENDED);
 	WRITE_ONCE(waiter_started, 1);
 	spin_lock(&test_lock);
 	spin_unlock(&test_lock);

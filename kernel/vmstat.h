@@ -119,6 +119,16 @@ static inline void mod_vm_state(enum vm_state_item item, long delta)
 
 /* Sum of an event over every CPU (racy by design: a snapshot). */
 unsigned long vm_event_sum(enum vm_event_item item);
+
+/*
+ * This CPU's own count of an event. A test bound to its CPU (or with
+ * interrupts or preemption off) reads what its own work did: a sum over
+ * every CPU would also count what other work makes meanwhile.
+ */
+static inline unsigned long vm_event_this_cpu(enum vm_event_item item)
+{
+	return READ_ONCE(this_cpu_ptr(&vm_events)->event[item]);
+}
 long vm_state_read(enum vm_state_item item);
 /* Format /proc/vmstat ("name value" lines) into buf; returns the length. */
 size_t vmstat_show(char *buf, size_t size);

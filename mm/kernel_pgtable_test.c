@@ -312,10 +312,6 @@ struct kpt_reader {
 	unsigned long flushes;      /* kernel flush IPIs this CPU took meanwhile */
 };
 
-static unsigned long this_cpu_kernel_flushes(void)
-{
-	return READ_ONCE(this_cpu_ptr(&vm_events)->event[NR_TLB_KERNEL_FLUSH_RECEIVED]);
-}
 
 static int kpt_reader(void *arg)
 {
@@ -324,7 +320,7 @@ static int kpt_reader(void *arg)
 	u64 v;
 
 	rcu_read_lock();
-	unsigned long flushes = this_cpu_kernel_flushes();
+	unsigned long flushes = vm_event_this_cpu(NR_TLB_KERNEL_FLUSH_RECEIVED);
 	pmd_t *pmd = pmd_offset(pud_offset(pgd_offset_k(r->va), r->va), r->va);
 	pte_t *pte = kernel_lookup(r->va, &level);
 	r->pmd_table = virt_to_page(pmd);
@@ -340,7 +336,7 @@ static int kpt_reader(void *arg)
 		r->tables_alive = PageTable(r->pmd_table) && PageTable(r->pte_table);
 	}
 	r->probe_after = probe_read_u64((void *)r->va, &v);
-	r->flushes = this_cpu_kernel_flushes() - flushes;
+	r->flushes = vm_event_this_cpu(NR_TLB_KERNEL_FLUSH_RECEIVED) - flushes;
 	rcu_read_unlock();
 	return 0;
 }

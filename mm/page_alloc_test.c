@@ -183,13 +183,10 @@ KTEST(buddy_addresses)
 /* ---- The per-CPU page lists ---- */
 
 /*
- * This CPU's count of a /proc/vmstat event. Read with interrupts off, only
- * this CPU's own work can move it: a count of what the code did, not a time.
+ * The tests below count this CPU's events (vm_event_this_cpu) with
+ * interrupts off: only this CPU's own work can move them, a count of what
+ * the code did, not a time.
  */
-static unsigned long my_vm_event(enum vm_event_item item)
-{
-	return READ_ONCE(this_cpu_ptr(&vm_events)->event[item]);
-}
 
 /* Allocate up to n single pages onto taken (an allocated page's lru is its owner's). */
 static unsigned long take_pages(struct list_head *taken, unsigned long n)
@@ -244,17 +241,18 @@ KTEST(pcp_alloc_free_without_zone_lock)
 		KT_SKIP("per-CPU lists off (pcp_high=0)");
 	unsigned long flags = irq_save();
 	drain_local_pages();
-	unsigned long locks0 = my_vm_event(ZONE_LOCK), refills0 = my_vm_event(PCP_REFILL);
-	unsigned long allocs0 = my_vm_event(PCP_ALLOC);
+	unsigned long locks0 = vm_event_this_cpu(ZONE_LOCK);
+	unsigned long refills0 = vm_event_this_cpu(PCP_REFILL);
+	unsigned long allocs0 = vm_event_this_cpu(PCP_ALLOC);
 	got = take_pages(&taken, pcp_batch);
-	unsigned long locks_taking = my_vm_event(ZONE_LOCK) - locks0;
+	unsigned long locks_taking = vm_event_this_cpu(ZONE_LOCK) - locks0;
 	give_back(&taken);
 	on_list = pcp_count(cpu_id());
 	for (struct page *p; pair < pairs && (p = alloc_page()) != NULL; pair++)
 		__free_page(p);
-	unsigned long locks = my_vm_event(ZONE_LOCK) - locks0;
-	unsigned long refills = my_vm_event(PCP_REFILL) - refills0;
-	unsigned long allocs = my_vm_event(PCP_ALLOC) - allocs0;
+	unsigned long locks = vm_event_this_cpu(ZONE_LOCK) - locks0;
+	unsigned long refills = vm_event_this_cpu(PCP_REFILL) - refills0;
+	unsigned long allocs = vm_event_this_cpu(PCP_ALLOC) - allocs0;
 	irq_restore(flags);
 
 	KT_EXPECT_EQ(got, pcp_batch);
@@ -286,8 +284,9 @@ KTEST(pcp_list_bounded_by_high)
 	WRITE_ONCE(pcp_high_max, pcp_high);
 	unsigned long flags = irq_save();
 	drain_local_pages();
-	unsigned long locks0 = my_vm_event(ZONE_LOCK), refills0 = my_vm_event(PCP_REFILL);
-	unsigned long spills0 = my_vm_event(PCP_FREE_BATCH);
+	unsigned long locks0 = vm_event_this_cpu(ZONE_LOCK);
+	unsigned long refills0 = vm_event_this_cpu(PCP_REFILL);
+	unsigned long spills0 = vm_event_this_cpu(PCP_FREE_BATCH);
 	unsigned long got = take_pages(&taken, n);
 	unsigned long left_after_taking = pcp_count(cpu_id());
 	list_for_each_entry_safe(p, tmp, &taken, lru) {
@@ -296,9 +295,9 @@ KTEST(pcp_list_bounded_by_high)
 		most = MAX(most, pcp_count(cpu_id()));
 	}
 	unsigned long left = pcp_count(cpu_id());
-	unsigned long locks = my_vm_event(ZONE_LOCK) - locks0;
-	unsigned long refills = my_vm_event(PCP_REFILL) - refills0;
-	unsigned long spills = my_vm_event(PCP_FREE_BATCH) - spills0;
+	unsigned long locks = vm_event_this_cpu(ZONE_LOCK) - locks0;
+	unsigned long refills = vm_event_this_cpu(PCP_REFILL) - refills0;
+	unsigned long spills = vm_event_this_cpu(PCP_FREE_BATCH) - spills0;
 	unsigned long high = pcp_high_now(cpu_id());
 	irq_restore(flags);
 	WRITE_ONCE(pcp_high_max, high_max);
@@ -332,14 +331,15 @@ KTEST(pcp_high_grows_until_drained)
 	unsigned long flags = irq_save();
 	drain_local_pages();
 	unsigned long high0 = pcp_high_now(cpu_id());
-	unsigned long refills0 = my_vm_event(PCP_REFILL), raises0 = my_vm_event(PCP_HIGH_RAISE);
-	unsigned long spills0 = my_vm_event(PCP_FREE_BATCH);
+	unsigned long refills0 = vm_event_this_cpu(PCP_REFILL);
+	unsigned long raises0 = vm_event_this_cpu(PCP_HIGH_RAISE);
+	unsigned long spills0 = vm_event_this_cpu(PCP_FREE_BATCH);
 	unsigned long got = take_pages(&taken, n);
-	unsigned long refills = my_vm_event(PCP_REFILL) - refills0;
-	unsigned long raises = my_vm_event(PCP_HIGH_RAISE) - raises0;
+	unsigned long refills = vm_event_this_cpu(PCP_REFILL) - refills0;
+	unsigned long raises = vm_event_this_cpu(PCP_HIGH_RAISE) - raises0;
 	unsigned long high = pcp_high_now(cpu_id()), on_list = pcp_count(cpu_id());
 	give_back(&taken);
-	unsigned long spills = my_vm_event(PCP_FREE_BATCH) - spills0;
+	unsigned long spills = vm_event_this_cpu(PCP_FREE_BATCH) - spills0;
 	unsigned long kept = pcp_count(cpu_id()) - on_list;
 	drain_local_pages();
 	unsigned long high_after_drain = pcp_high_now(cpu_id()), left = pcp_count(cpu_id());

@@ -26,18 +26,15 @@
 #define RULES_BASE 0x20000000000ul      /* 2 TiB: a PGD slot of its own */
 
 /*
- * Local flushes of any kind made by this CPU, the only one with the test's
- * mm loaded: a sum over every CPU would also count flushes that other work
- * makes meanwhile. The test thread stays on its CPU (it is bound there).
+ * The flushes counted below are this CPU's (vm_event_this_cpu), the only
+ * one with the test's mm loaded; the test thread stays on its CPU (it is
+ * bound there).
  */
-static unsigned long this_cpu_events(enum vm_event_item item)
-{
-	return READ_ONCE(this_cpu_ptr(&vm_events)->event[item]);
-}
 
 static unsigned long tlb_flushes(void)
 {
-	return this_cpu_events(NR_TLB_LOCAL_FLUSH_ONE) + this_cpu_events(NR_TLB_LOCAL_FLUSH_ALL);
+	return vm_event_this_cpu(NR_TLB_LOCAL_FLUSH_ONE) +
+	       vm_event_this_cpu(NR_TLB_LOCAL_FLUSH_ALL);
 }
 
 /*
@@ -56,33 +53,33 @@ KTEST(r4_flush_before_pmd_install)
 	struct mmu_gather tlb;
 
 	KT_ASSERT_EQ(tmap(mm, RULES_BASE, 3 * PMD_SIZE, RW, ANON | MAP_FIXED), (long)RULES_BASE);
-	unsigned long before = tlb_flushes(), r4 = this_cpu_events(TLB_FLUSH_BEFORE_SET_PMD);
+	unsigned long before = tlb_flushes(), r4 = vm_event_this_cpu(TLB_FLUSH_BEFORE_SET_PMD);
 	KT_EXPECT_EQ(handle_mm_fault(mm, RULES_BASE, FAULT_FLAG_WRITE), 0);
 	KT_EXPECT_EQ(tlb_flushes() - before, 0);        /* no gather, no flush owed */
 
 	tlb_gather_mmu(&tlb, mm);                       /* as a DONTNEED elsewhere */
-	unsigned long skipped = this_cpu_events(TLB_FLUSH_BEFORE_SET_PMD_SKIPPED);
+	unsigned long skipped = vm_event_this_cpu(TLB_FLUSH_BEFORE_SET_PMD_SKIPPED);
 	before = tlb_flushes();
 	KT_EXPECT_EQ(handle_mm_fault(mm, RULES_BASE + PMD_SIZE, FAULT_FLAG_WRITE), 0);
 	KT_EXPECT_EQ(tlb_flushes() - before, 0);        /* open, but it cleared no PMD */
-	KT_EXPECT_EQ(this_cpu_events(TLB_FLUSH_BEFORE_SET_PMD_SKIPPED) - skipped, 1);
+	KT_EXPECT_EQ(vm_event_this_cpu(TLB_FLUSH_BEFORE_SET_PMD_SKIPPED) - skipped, 1);
 
 	/* The gather reclaims the first 2 MiB's table: that PMD now owes a flush. */
 	unmap_page_range(&tlb, RULES_BASE, RULES_BASE + PG, &reclaim);
 	KT_ASSERT(pmd_none(*mm_find_pmd(mm, RULES_BASE)));
 	KT_EXPECT_EQ(handle_mm_fault(mm, RULES_BASE + 2 * PMD_SIZE, FAULT_FLAG_WRITE), 0);
-	KT_EXPECT_EQ(this_cpu_events(TLB_FLUSH_BEFORE_SET_PMD) - r4, 0);   /* another 2 MiB */
+	KT_EXPECT_EQ(vm_event_this_cpu(TLB_FLUSH_BEFORE_SET_PMD) - r4, 0);   /* another 2 MiB */
 	before = tlb_flushes();
 	KT_EXPECT_EQ(handle_mm_fault(mm, RULES_BASE, FAULT_FLAG_WRITE), 0);
 	KT_EXPECT(tlb_flushes() - before > 0);          /* R4: flushed before set_pmd */
-	KT_EXPECT_EQ(this_cpu_events(TLB_FLUSH_BEFORE_SET_PMD) - r4, 1);
+	KT_EXPECT_EQ(vm_event_this_cpu(TLB_FLUSH_BEFORE_SET_PMD) - r4, 1);
 	tlb_finish_mmu(&tlb);
 
 	tlb_gather_mmu(&tlb, mm);                       /* flushed its clear: owes nothing */
 	unmap_page_range(&tlb, RULES_BASE, RULES_BASE + PG, &reclaim);
 	tlb_flush_mmu(&tlb);
 	KT_EXPECT_EQ(handle_mm_fault(mm, RULES_BASE, FAULT_FLAG_WRITE), 0);
-	KT_EXPECT_EQ(this_cpu_events(TLB_FLUSH_BEFORE_SET_PMD) - r4, 1);
+	KT_EXPECT_EQ(vm_event_this_cpu(TLB_FLUSH_BEFORE_SET_PMD) - r4, 1);
 	tlb_finish_mmu(&tlb);
 	test_mm_release(mm, prev);
 }
@@ -98,10 +95,10 @@ KTEST(r7_nested_gather_flushes_whole_mm)
 	KT_EXPECT_EQ(handle_mm_fault(mm, RULES_BASE, FAULT_FLAG_WRITE), 0);
 
 	tlb_gather_mmu(&outer, mm);
-	unsigned long full = this_cpu_events(NR_TLB_LOCAL_FLUSH_ALL);
+	unsigned long full = vm_event_this_cpu(NR_TLB_LOCAL_FLUSH_ALL);
 	tlb_gather_mmu(&inner, mm);
 	tlb_finish_mmu(&inner);                         /* cleared nothing, but nested */
-	KT_EXPECT(this_cpu_events(NR_TLB_LOCAL_FLUSH_ALL) - full >= 1);
+	KT_EXPECT(vm_event_this_cpu(NR_TLB_LOCAL_FLUSH_ALL) - full >= 1);
 	tlb_finish_mmu(&outer);
 
 	unsigned long before = tlb_flushes();

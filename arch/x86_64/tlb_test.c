@@ -56,10 +56,8 @@ static void lz_set(int *flag)
 
 static unsigned long local_flushes(void)
 {
-	const struct vm_event_state *ev = this_cpu_ptr(&vm_events);
-
-	return READ_ONCE(ev->event[NR_TLB_LOCAL_FLUSH_ONE]) +
-	       READ_ONCE(ev->event[NR_TLB_LOCAL_FLUSH_ALL]);
+	return vm_event_this_cpu(NR_TLB_LOCAL_FLUSH_ONE) +
+	       vm_event_this_cpu(NR_TLB_LOCAL_FLUSH_ALL);
 }
 
 /*
@@ -187,12 +185,6 @@ KTEST(lazy_tlb_flushed_before_switch_back)
 		       lz.owner_value == PAGE_POISON_FREE ? ": the poison of a free page" : "");
 }
 
-/* This CPU's count of CR3 loads by switch_mm. */
-static unsigned long local_cr3_loads(void)
-{
-	return READ_ONCE(this_cpu_ptr(&vm_events)->event[NR_SWITCH_MM_CR3]);
-}
-
 /*
  * switch_mm writes CR3 -- and counts it in nr_switch_mm_cr3 -- only when
  * the mm changes: to a thread's own mm from none, and back; never for the
@@ -205,13 +197,13 @@ KTEST(switch_mm_counts_cr3_loads)
 
 	KT_ASSERT(mm != NULL);
 	preempt_disable();
-	unsigned long c0 = local_cr3_loads();
+	unsigned long c0 = vm_event_this_cpu(NR_SWITCH_MM_CR3);
 	struct mm_struct *prev = test_use_mm(mm);
-	unsigned long c1 = local_cr3_loads();
+	unsigned long c1 = vm_event_this_cpu(NR_SWITCH_MM_CR3);
 	use_mm(mm);                          /* the same mm again */
-	unsigned long c2 = local_cr3_loads();
+	unsigned long c2 = vm_event_this_cpu(NR_SWITCH_MM_CR3);
 	test_unuse_mm(mm, prev);
-	unsigned long c3 = local_cr3_loads();
+	unsigned long c3 = vm_event_this_cpu(NR_SWITCH_MM_CR3);
 	preempt_enable();
 	KT_EXPECT_EQ(c1 - c0, 1);
 	KT_EXPECT_EQ(c2 - c1, 0);
